@@ -1,0 +1,345 @@
+/**
+ * Rules that tie several fields together (a key must be declared, a projection
+ * type decides whether nonKeyAttributes is allowed, ...).
+ *
+ * Each rule is written twice, side by side: as CEL, which the CRD carries in
+ * `x-kubernetes-validations` so the Kubernetes API server enforces it, and as
+ * TypeScript, which the validator runs to give a precise field path before
+ * anything is created. test/api/cel-agreement.test.ts evaluates both on a
+ * shared corpus and fails if they ever disagree. Keep the CEL to the standard
+ * macros (all, exists, exists_one, has, size, startsWith), which both the API
+ * server and the test's evaluator implement.
+ */
+import { PLATFORM_TAG_KEYS, RESERVED_TAG_PREFIX, TAG_KEY_MAX_LENGTH } from "./rules.ts";
+import type { AttributeDefinition, DynamoDBRequestSpec, EncryptionSpec, KeySchemaElement, Projection, StreamSpec } from "./types.ts";
+
+/** One problem, at a field path such as `spec.keySchema[1].attributeName`. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/**
+ * Where a rule sits in the spec schema: property names, with "*" for "every
+ * item of this list". [] is spec itself.
+ */
+export type SchemaLocation = readonly string[];
+
+export interface CrossFieldRule<T = unknown> {
+  id: string;
+  /** Every location the rule is attached to (the same key rules apply to the table and to each index). */
+  at: readonly SchemaLocation[];
+  /** CEL, evaluated by the API server with `self` bound to the value at `at`. */
+  cel: string;
+  /** The message the API server shows when the CEL rule fails. */
+  message: string;
+  /** The TypeScript twin: the problems in `self` (at field path `path`), none when the rule holds. */
+  check(self: T, path: string): FieldError[];
+}
+
+/**
+ * Rules only the API server can check, because they compare an update with the
+ * stored object (`oldSelf`). They have no TypeScript twin.
+ */
+export interface TransitionRule {
+  at: SchemaLocation;
+  cel: string;
+  message: string;
+}
+
+const isProvisioned = (spec: DynamoDBRequestSpec): boolean => spec.billingMode === "PROVISIONED";
+const CEL_IS_PROVISIONED = "(has(self.billingMode) && self.billingMode == 'PROVISIONED')";
+
+function undeclaredKeys(keys: KeySchemaElement[], defs: AttributeDefinition[], path: string): FieldError[] {
+  const declared = new Set(defs.map((d) => d.name));
+  return keys.flatMap((k, i) =>
+    declared.has(k.attributeName)
+      ? []
+      : [{ path: `${path}[${i}].attributeName`, message: `"${k.attributeName}" is not in attributeDefinitions` }],
+  );
+}
+
+function duplicates<T>(items: T[], name: (item: T) => string, path: string, field: string, what: string): FieldError[] {
+  const seen = new Set<string>();
+  const errors: FieldError[] = [];
+  items.forEach((item, i) => {
+    const n = name(item);
+    if (seen.has(n)) errors.push({ path: `${path}[${i}].${field}`, message: `duplicate ${what} "${n}"` });
+    seen.add(n);
+  });
+  return errors;
+}
+
+/** Erases a rule's value type so rules of different locations share one list. */
+const rule = <T>(r: CrossFieldRule<T>): CrossFieldRule => r as unknown as CrossFieldRule;
+const specRule = (r: Omit<CrossFieldRule<DynamoDBRequestSpec>, "at">): CrossFieldRule => rule({ ...r, at: [[]] });
+
+const KEY_SCHEMAS: SchemaLocation[] = [
+  ["keySchema"],
+  ["globalSecondaryIndexes", "*", "keySchema"],
+  ["localSecondaryIndexes", "*", "keySchema"],
+];
+const PROJECTIONS: SchemaLocation[] = [
+  ["globalSecondaryIndexes", "*", "projection"],
+  ["localSecondaryIndexes", "*", "projection"],
+];
+
+const reservedTagPrefixes = [RESERVED_TAG_PREFIX, "kratix.io/", "dynamodb.kratix.io/"];
+
+export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
+  specRule({
+    id: "table-keys-declared",
+    cel: "self.keySchema.all(k, self.attributeDefinitions.exists(a, a.name == k.attributeName))",
+    message: "every keySchema attributeName must be declared in attributeDefinitions",
+    check: (s, p) => undeclaredKeys(s.keySchema, s.attributeDefinitions, `${p}.keySchema`),
+  }),
+  specRule({
+    id: "gsi-keys-declared",
+    cel:
+      "!has(self.globalSecondaryIndexes) || self.globalSecondaryIndexes.all(i, " +
+      "i.keySchema.all(k, self.attributeDefinitions.exists(a, a.name == k.attributeName)))",
+    message: "every globalSecondaryIndexes keySchema attributeName must be declared in attributeDefinitions",
+    check: (s, p) =>
+      (s.globalSecondaryIndexes ?? []).flatMap((g, i) =>
+        undeclaredKeys(g.keySchema, s.attributeDefinitions, `${p}.globalSecondaryIndexes[${i}].keySchema`),
+      ),
+  }),
+  specRule({
+    id: "lsi-keys-declared",
+    cel:
+      "!has(self.localSecondaryIndexes) || self.localSecondaryIndexes.all(i, " +
+      "i.keySchema.all(k, self.attributeDefinitions.exists(a, a.name == k.attributeName)))",
+    message: "every localSecondaryIndexes keySchema attributeName must be declared in attributeDefinitions",
+    check: (s, p) =>
+      (s.localSecondaryIndexes ?? []).flatMap((l, i) =>
+        undeclaredKeys(l.keySchema, s.attributeDefinitions, `${p}.localSecondaryIndexes[${i}].keySchema`),
+      ),
+  }),
+  specRule({
+    id: "provisioned-needs-capacity",
+    cel: `!${CEL_IS_PROVISIONED} || has(self.provisioned)`,
+    message: "provisioned (readCapacity, writeCapacity) is required when billingMode is PROVISIONED",
+    check: (s, p) =>
+      isProvisioned(s) && !s.provisioned ? [{ path: `${p}.provisioned`, message: "required when billingMode is PROVISIONED" }] : [],
+  }),
+  specRule({
+    id: "on-demand-forbids-capacity",
+    cel: `${CEL_IS_PROVISIONED} || !has(self.provisioned)`,
+    message: "provisioned is only allowed when billingMode is PROVISIONED",
+    check: (s, p) =>
+      !isProvisioned(s) && s.provisioned ? [{ path: `${p}.provisioned`, message: "only allowed when billingMode is PROVISIONED" }] : [],
+  }),
+  specRule({
+    id: "gsi-capacity-when-provisioned",
+    cel: `!has(self.globalSecondaryIndexes) || !${CEL_IS_PROVISIONED} || self.globalSecondaryIndexes.all(i, has(i.provisioned))`,
+    message: "every global secondary index needs provisioned capacity when billingMode is PROVISIONED",
+    check: (s, p) =>
+      isProvisioned(s)
+        ? (s.globalSecondaryIndexes ?? []).flatMap((g, i) =>
+            g.provisioned
+              ? []
+              : [
+                  {
+                    path: `${p}.globalSecondaryIndexes[${i}].provisioned`,
+                    message: "required when billingMode is PROVISIONED",
+                  },
+                ],
+          )
+        : [],
+  }),
+  specRule({
+    id: "gsi-no-capacity-when-on-demand",
+    cel: `!has(self.globalSecondaryIndexes) || ${CEL_IS_PROVISIONED} || self.globalSecondaryIndexes.all(i, !has(i.provisioned))`,
+    message: "global secondary indexes take provisioned capacity only when billingMode is PROVISIONED",
+    check: (s, p) =>
+      isProvisioned(s)
+        ? []
+        : (s.globalSecondaryIndexes ?? []).flatMap((g, i) =>
+            g.provisioned
+              ? [
+                  {
+                    path: `${p}.globalSecondaryIndexes[${i}].provisioned`,
+                    message: "only allowed when billingMode is PROVISIONED",
+                  },
+                ]
+              : [],
+          ),
+  }),
+  specRule({
+    id: "lsi-needs-table-sort-key",
+    cel: "!has(self.localSecondaryIndexes) || size(self.localSecondaryIndexes) == 0 || self.keySchema.exists(k, k.keyType == 'RANGE')",
+    message: "local secondary indexes need a table with a RANGE (sort) key",
+    check: (s, p) =>
+      (s.localSecondaryIndexes ?? []).length > 0 && !s.keySchema.some((k) => k.keyType === "RANGE")
+        ? [{ path: `${p}.localSecondaryIndexes`, message: "need a table with a RANGE (sort) key in keySchema" }]
+        : [],
+  }),
+  specRule({
+    id: "lsi-shares-table-hash-key",
+    cel:
+      "!has(self.localSecondaryIndexes) || self.localSecondaryIndexes.all(l, l.keySchema.all(k, " +
+      "k.keyType != 'HASH' || self.keySchema.exists(t, t.keyType == 'HASH' && t.attributeName == k.attributeName)))",
+    message: "a local secondary index must use the table's HASH key as its HASH key",
+    check: (s, p) => {
+      const tableHash = s.keySchema.find((k) => k.keyType === "HASH")?.attributeName;
+      return (s.localSecondaryIndexes ?? []).flatMap((l, i) =>
+        l.keySchema.flatMap((k, j) =>
+          k.keyType === "HASH" && k.attributeName !== tableHash
+            ? [
+                {
+                  path: `${p}.localSecondaryIndexes[${i}].keySchema[${j}].attributeName`,
+                  message: `"${k.attributeName}" must be the table's HASH key "${tableHash ?? ""}"`,
+                },
+              ]
+            : [],
+        ),
+      );
+    },
+  }),
+  specRule({
+    id: "index-names-unique-across-kinds",
+    cel:
+      "!has(self.globalSecondaryIndexes) || !has(self.localSecondaryIndexes) || " +
+      "self.globalSecondaryIndexes.all(g, !self.localSecondaryIndexes.exists(l, l.name == g.name))",
+    message: "index names must be unique across global and local secondary indexes",
+    check: (s, p) => {
+      const gsiNames = new Set((s.globalSecondaryIndexes ?? []).map((g) => g.name));
+      return (s.localSecondaryIndexes ?? []).flatMap((l, i) =>
+        gsiNames.has(l.name)
+          ? [
+              {
+                path: `${p}.localSecondaryIndexes[${i}].name`,
+                message: `"${l.name}" is also the name of a global secondary index`,
+              },
+            ]
+          : [],
+      );
+    },
+  }),
+  rule({
+    id: "exactly-one-hash-key",
+    at: KEY_SCHEMAS,
+    cel: "self.exists_one(k, k.keyType == 'HASH')",
+    message: "a key schema needs exactly one HASH (partition) key",
+    check: (keys: KeySchemaElement[], p: string) =>
+      keys.filter((k) => k.keyType === "HASH").length === 1 ? [] : [{ path: p, message: "needs exactly one HASH (partition) key" }],
+  }),
+  rule({
+    id: "distinct-key-attributes",
+    at: KEY_SCHEMAS,
+    cel: "size(self) < 2 || self[0].attributeName != self[1].attributeName",
+    message: "the HASH and RANGE keys must be different attributes",
+    check: (keys: KeySchemaElement[], p: string) =>
+      keys.length === 2 && keys[0]!.attributeName === keys[1]!.attributeName
+        ? [{ path: `${p}[1].attributeName`, message: `"${keys[1]!.attributeName}" is already the other key` }]
+        : [],
+  }),
+  rule({
+    id: "lsi-has-sort-key",
+    at: [["localSecondaryIndexes", "*", "keySchema"]],
+    cel: "self.exists(k, k.keyType == 'RANGE')",
+    message: "a local secondary index needs a RANGE (sort) key",
+    check: (keys: KeySchemaElement[], p: string) =>
+      keys.some((k) => k.keyType === "RANGE") ? [] : [{ path: p, message: "needs a RANGE (sort) key" }],
+  }),
+  rule({
+    id: "attribute-names-unique",
+    at: [["attributeDefinitions"]],
+    cel: "self.all(a, self.exists_one(b, b.name == a.name))",
+    message: "attribute names must be unique",
+    check: (defs: AttributeDefinition[], p: string) => duplicates(defs, (d) => d.name, p, "name", "attribute"),
+  }),
+  rule({
+    id: "index-names-unique",
+    at: [["globalSecondaryIndexes"], ["localSecondaryIndexes"]],
+    cel: "self.all(i, self.exists_one(j, j.name == i.name))",
+    message: "index names must be unique",
+    check: (indexes: { name: string }[], p: string) => duplicates(indexes, (x) => x.name, p, "name", "index name"),
+  }),
+  rule({
+    id: "include-needs-non-key-attributes",
+    at: PROJECTIONS,
+    cel: "self.type != 'INCLUDE' || (has(self.nonKeyAttributes) && size(self.nonKeyAttributes) > 0)",
+    message: "projection type INCLUDE needs nonKeyAttributes",
+    check: (pr: Projection, p: string) =>
+      pr.type === "INCLUDE" && !(pr.nonKeyAttributes && pr.nonKeyAttributes.length > 0)
+        ? [{ path: `${p}.nonKeyAttributes`, message: "required when projection type is INCLUDE" }]
+        : [],
+  }),
+  rule({
+    id: "non-key-attributes-only-with-include",
+    at: PROJECTIONS,
+    cel: "self.type == 'INCLUDE' || !has(self.nonKeyAttributes)",
+    message: "nonKeyAttributes is only allowed with projection type INCLUDE",
+    check: (pr: Projection, p: string) =>
+      pr.type !== "INCLUDE" && pr.nonKeyAttributes !== undefined
+        ? [{ path: `${p}.nonKeyAttributes`, message: `only allowed with projection type INCLUDE, not ${pr.type}` }]
+        : [],
+  }),
+  rule({
+    id: "stream-needs-view-type",
+    at: [["stream"]],
+    cel: "!self.enabled || has(self.viewType)",
+    message: "stream.viewType is required when the stream is enabled",
+    check: (st: StreamSpec, p: string) =>
+      st.enabled && !st.viewType ? [{ path: `${p}.viewType`, message: "required when the stream is enabled" }] : [],
+  }),
+  rule({
+    id: "customer-managed-needs-key",
+    at: [["encryption"]],
+    cel: "self.type != 'CUSTOMER_MANAGED' || has(self.kmsKeyId)",
+    message: "encryption.kmsKeyId is required with CUSTOMER_MANAGED",
+    check: (e: EncryptionSpec, p: string) =>
+      e.type === "CUSTOMER_MANAGED" && !e.kmsKeyId ? [{ path: `${p}.kmsKeyId`, message: "required when type is CUSTOMER_MANAGED" }] : [],
+  }),
+  rule({
+    id: "key-only-with-customer-managed",
+    at: [["encryption"]],
+    cel: "self.type == 'CUSTOMER_MANAGED' || !has(self.kmsKeyId)",
+    message: "encryption.kmsKeyId is only allowed with CUSTOMER_MANAGED",
+    check: (e: EncryptionSpec, p: string) =>
+      e.type !== "CUSTOMER_MANAGED" && e.kmsKeyId !== undefined
+        ? [{ path: `${p}.kmsKeyId`, message: `only allowed when type is CUSTOMER_MANAGED, not ${e.type}` }]
+        : [],
+  }),
+  rule({
+    id: "tag-key-length",
+    at: [["tags"]],
+    cel: `self.all(k, size(k) >= 1 && size(k) <= ${TAG_KEY_MAX_LENGTH})`,
+    message: `tag keys must be 1-${TAG_KEY_MAX_LENGTH} characters`,
+    check: (tags: Record<string, string>, p: string) =>
+      Object.keys(tags)
+        .filter((k) => k.length < 1 || k.length > TAG_KEY_MAX_LENGTH)
+        .map((k) => ({ path: `${p}[${JSON.stringify(k)}]`, message: `tag keys must be 1-${TAG_KEY_MAX_LENGTH} characters` })),
+  }),
+  rule({
+    id: "tag-key-reserved",
+    at: [["tags"]],
+    cel: `self.all(k, ${reservedTagPrefixes.map((x) => `!k.startsWith('${x}')`).join(" && ")})`,
+    message: `tag keys must not start with ${reservedTagPrefixes.join(", ")} (reserved for AWS and this platform)`,
+    check: (tags: Record<string, string>, p: string) =>
+      Object.keys(tags)
+        .filter((k) => reservedTagPrefixes.some((x) => k.startsWith(x)))
+        .map((k) => ({
+          path: `${p}[${JSON.stringify(k)}]`,
+          message: `"${k}" uses a reserved prefix (${reservedTagPrefixes.join(", ")})`,
+        })),
+  }),
+];
+
+/** Fields that cannot change once a table exists: DynamoDB would need a new table. */
+export const TRANSITION_RULES: readonly TransitionRule[] = [
+  { at: ["name"], cel: "self == oldSelf", message: "name is immutable: a renamed table is a new table" },
+  { at: ["region"], cel: "self == oldSelf", message: "region is immutable: a table cannot move between regions" },
+  { at: ["keySchema"], cel: "self == oldSelf", message: "keySchema is immutable once the table exists" },
+  {
+    at: ["localSecondaryIndexes"],
+    cel: "self == oldSelf",
+    message: "localSecondaryIndexes are immutable once the table exists",
+  },
+];
+
+// The platform's own tag keys are reserved by the prefixes above; keep that true.
+for (const key of Object.values(PLATFORM_TAG_KEYS)) {
+  if (!reservedTagPrefixes.some((x) => key.startsWith(x))) throw new Error(`platform tag ${key} is not reserved`);
+}

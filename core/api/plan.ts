@@ -1,0 +1,108 @@
+/**
+ * From a valid request to the table DynamoDB will actually get: platform
+ * defaults applied (region, name prefix), keys ordered HASH first, index
+ * projections defaulted, and attribute definitions that no key uses set aside
+ * (DynamoDB rejects them, and the design's own examples declare some).
+ */
+import type { FieldError } from "./cross-field-rules.ts";
+import {
+  DEFAULT_BILLING_MODE,
+  DEFAULT_DELETION_POLICY,
+  DEFAULT_PROJECTION,
+  NAME_MAX_LENGTH,
+  NAME_PATTERN,
+  REGION_PATTERN,
+} from "./rules.ts";
+import type {
+  AttributeDefinition,
+  BillingMode,
+  DeletionPolicy,
+  DynamoDBRequestSpec,
+  GlobalSecondaryIndex,
+  KeySchemaElement,
+  LocalSecondaryIndex,
+  PlatformDefaults,
+  Projection,
+} from "./types.ts";
+
+export interface TablePlan {
+  /** The DynamoDB table name, prefix included. */
+  tableName: string;
+  region: string;
+  billingMode: BillingMode;
+  deletionPolicy: DeletionPolicy;
+  /** Only the attributes some key uses, in the order the request declared them. */
+  attributeDefinitions: AttributeDefinition[];
+  /** Declared attributes no key uses: left out of the table, reported in status. */
+  droppedAttributes: string[];
+  keySchema: KeySchemaElement[];
+  globalSecondaryIndexes: (GlobalSecondaryIndex & { projection: Projection })[];
+  localSecondaryIndexes: (LocalSecondaryIndex & { projection: Projection })[];
+  /** The request's spec, for the optional features mapped one to one. */
+  spec: DynamoDBRequestSpec;
+}
+
+/** Checks the platform team's settings (they come from Pulumi config or Promise arguments). */
+export function validatePlatformDefaults(d: PlatformDefaults, base = "platform"): FieldError[] {
+  const errors: FieldError[] = [];
+  if (d.defaultRegion !== undefined && !new RegExp(REGION_PATTERN).test(d.defaultRegion)) {
+    errors.push({ path: `${base}.defaultRegion`, message: `"${d.defaultRegion}" is not an AWS region name such as us-east-1` });
+  }
+  if (d.tableNamePrefix !== undefined && d.tableNamePrefix !== "" && !new RegExp(NAME_PATTERN).test(d.tableNamePrefix)) {
+    errors.push({ path: `${base}.tableNamePrefix`, message: `"${d.tableNamePrefix}" may only contain a-z, A-Z, 0-9, '_', '-' and '.'` });
+  }
+  return errors;
+}
+
+const hashFirst = (keys: KeySchemaElement[]): KeySchemaElement[] =>
+  [...keys].sort((a, b) => (a.keyType === b.keyType ? 0 : a.keyType === "HASH" ? -1 : 1));
+
+/**
+ * Plans the table for a spec that passed validateSpec. Returns the errors that
+ * only the platform's settings reveal (no region anywhere, a prefixed name too long).
+ */
+export function planTable(
+  spec: DynamoDBRequestSpec,
+  defaults: PlatformDefaults = {},
+  base = "spec",
+): { plan: TablePlan; errors: [] } | { plan?: undefined; errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  const region = spec.region ?? defaults.defaultRegion;
+  if (!region) errors.push({ path: `${base}.region`, message: "is required: the platform has no default region" });
+  const tableName = `${defaults.tableNamePrefix ?? ""}${spec.name}`;
+  if (tableName.length > NAME_MAX_LENGTH) {
+    errors.push({
+      path: `${base}.name`,
+      message: `with the platform prefix "${defaults.tableNamePrefix ?? ""}" the table name is ${tableName.length} characters; DynamoDB allows ${NAME_MAX_LENGTH}`,
+    });
+  }
+  if (errors.length > 0 || !region) return { errors };
+
+  const withProjection = <T extends { projection?: Projection; keySchema: KeySchemaElement[] }>(index: T) => ({
+    ...index,
+    keySchema: hashFirst(index.keySchema),
+    projection: index.projection ?? { type: DEFAULT_PROJECTION },
+  });
+  const globalSecondaryIndexes = (spec.globalSecondaryIndexes ?? []).map(withProjection);
+  const localSecondaryIndexes = (spec.localSecondaryIndexes ?? []).map(withProjection);
+  const used = new Set(
+    [spec.keySchema, ...globalSecondaryIndexes.map((g) => g.keySchema), ...localSecondaryIndexes.map((l) => l.keySchema)]
+      .flat()
+      .map((k) => k.attributeName),
+  );
+  return {
+    errors: [],
+    plan: {
+      tableName,
+      region,
+      billingMode: spec.billingMode ?? DEFAULT_BILLING_MODE,
+      deletionPolicy: spec.deletionPolicy ?? DEFAULT_DELETION_POLICY,
+      attributeDefinitions: spec.attributeDefinitions.filter((a) => used.has(a.name)),
+      droppedAttributes: spec.attributeDefinitions.filter((a) => !used.has(a.name)).map((a) => a.name),
+      keySchema: hashFirst(spec.keySchema),
+      globalSecondaryIndexes,
+      localSecondaryIndexes,
+      spec,
+    },
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * What each step of the Promise's workflows decides, as pure functions. The
+ * pipeline program (pipeline/) only reads Kratix's files, calls these, and
+ * writes the results back; tests and the Pulumi components call them directly.
+ */
+import { planTable, type TablePlan } from "../api/plan.ts";
+import type { DynamoDBRequest, DynamoDBRequestStatus, PlatformDefaults } from "../api/types.ts";
+import { validateRequestObject, type FieldError } from "../api/validate.ts";
+import { renderAckTable, type AckTable } from "../render/ack-table.ts";
+
+export const DEFAULT_PROMISE_NAME = "aws-dynamodb-kratix";
+
+/** Why some declared attributes are not on the table. */
+export function droppedAttributesNote(dropped: string[]): string | undefined {
+  if (dropped.length === 0) return undefined;
+  return `attributes not used by any key or index were left out of the table (DynamoDB rejects them): ${dropped.join(", ")}`;
+}
+
+export type ConfigureResult =
+  { ok: false; errors: FieldError[] } | { ok: true; plan: TablePlan; table: AckTable; status: DynamoDBRequestStatus; warnings: string[] };
+
+/** The `configure` step: validate the request, plan and render its ACK Table, and say so in status. */
+export function configureRequest(input: unknown, defaults: PlatformDefaults = {}): ConfigureResult {
+  const errors = validateRequestObject(input);
+  if (errors.length > 0) return { ok: false, errors };
+  const request = input as DynamoDBRequest;
+  const planned = planTable(request.spec, defaults);
+  if (!planned.plan) return { ok: false, errors: planned.errors };
+  const plan = planned.plan;
+  const table = renderAckTable(plan, {
+    name: request.metadata.name,
+    namespace: request.metadata.namespace ?? "default",
+    promiseName: defaults.promiseName ?? DEFAULT_PROMISE_NAME,
+  });
+  const note = droppedAttributesNote(plan.droppedAttributes);
+  const warnings = note ? [note] : [];
+  return {
+    ok: true,
+    plan,
+    table,
+    warnings,
+    status: {
+      message: [`table ${plan.tableName} in ${plan.region} handed to ACK`, ...warnings].join("; "),
+      tableName: plan.tableName,
+      region: plan.region,
+      deletionPolicy: plan.deletionPolicy,
+      droppedAttributes: plan.droppedAttributes,
+    },
+  };
+}
+
+/** A Kubernetes condition as Kratix merges it into the request's status (by type). */
+export interface Condition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
+/** The parts of an ACK Table's status the status step reads. */
+export interface ObservedTable {
+  status?: {
+    tableStatus?: string;
+    ackResourceMetadata?: { arn?: string; region?: string };
+    conditions?: { type: string; status: string; message?: string; reason?: string }[];
+  };
+}
+
+export interface StatusResult {
+  status: DynamoDBRequestStatus & { conditions: Condition[] };
+  /** A Go duration for workflow-control.yaml's retryAfter; absent once the table is ready. */
+  retryAfter?: string;
+  ready: boolean;
+}
+
+export const TABLE_READY_CONDITION = "TableReady";
+
+/** Retry intervals: quick while AWS is creating, slower when a human must act. */
+export const RETRY = { missing: "30s", creating: "15s", recoverable: "1m", terminal: "5m" } as const;
+
+/**
+ * The `status` step: turn what ACK reports about the Table into the request's
+ * status (ARN, table status, a readable message, a TableReady condition), and
+ * decide whether Kratix should run the step again later.
+ */
+export function tableStatusToRequestStatus(
+  table: ObservedTable | undefined,
+  ref: { namespace: string; name: string },
+  now: Date,
+): StatusResult {
+  const at = now.toISOString();
+  const result = (
+    ready: boolean,
+    reason: string,
+    message: string,
+    retryAfter?: string,
+    extra: DynamoDBRequestStatus = {},
+  ): StatusResult => ({
+    ready,
+    ...(retryAfter ? { retryAfter } : {}),
+    status: {
+      ...extra,
+      message,
+      conditions: [{ type: TABLE_READY_CONDITION, status: ready ? "True" : "False", reason, message, lastTransitionTime: at }],
+    },
+  });
+  if (!table) {
+    return result(
+      false,
+      "TableNotFound",
+      `waiting for ACK Table ${ref.namespace}/${ref.name} to be applied from the state store`,
+      RETRY.missing,
+    );
+  }
+  const s = table.status ?? {};
+  const observed: DynamoDBRequestStatus = {
+    ...(s.ackResourceMetadata?.arn ? { tableArn: s.ackResourceMetadata.arn } : {}),
+    ...(s.tableStatus ? { tableStatus: s.tableStatus } : {}),
+  };
+  const condition = (type: string) => s.conditions?.find((c) => c.type === type && c.status === "True");
+  const terminal = condition("ACK.Terminal");
+  if (terminal) {
+    return result(
+      false,
+      "Terminal",
+      `ACK cannot reconcile the table: ${terminal.message ?? terminal.reason ?? "no detail"}`,
+      RETRY.terminal,
+      observed,
+    );
+  }
+  const recoverable = condition("ACK.Recoverable");
+  if (recoverable) {
+    return result(
+      false,
+      "Recoverable",
+      `ACK is retrying: ${recoverable.message ?? recoverable.reason ?? "no detail"}`,
+      RETRY.recoverable,
+      observed,
+    );
+  }
+  if (s.tableStatus === "ACTIVE" && s.ackResourceMetadata?.arn) {
+    return result(true, "Active", `table is ACTIVE: ${s.ackResourceMetadata.arn}`, undefined, observed);
+  }
+  return result(false, "Creating", `table is ${s.tableStatus ?? "not yet created"} in AWS`, RETRY.creating, observed);
+}
+
+/** The `delete` step: say plainly what happens to the AWS table. Nothing else is Kratix's to do. */
+export function deleteRequestMessage(input: unknown, defaults: PlatformDefaults = {}): string {
+  const errors = validateRequestObject(input);
+  const request = input as DynamoDBRequest;
+  const where = `${request?.metadata?.namespace ?? "default"}/${request?.metadata?.name ?? "?"}`;
+  if (errors.length > 0) return `request ${where} was never valid, so no table was rendered for it; nothing to clean up`;
+  const planned = planTable(request.spec, defaults);
+  if (!planned.plan) return `request ${where} never had a table (${planned.errors.map((e) => e.message).join("; ")})`;
+  const { tableName, region, deletionPolicy } = planned.plan;
+  if (deletionPolicy === "Retain") {
+    return `request ${where} deleted: its ACK Table is removed from the state store, and ACK keeps the AWS table ${tableName} in ${region} (deletionPolicy Retain)`;
+  }
+  const guard = request.spec.deletionProtection ? "; deletionProtection is on, so AWS will refuse the delete until it is turned off" : "";
+  return `request ${where} deleted: its ACK Table is removed from the state store, and ACK deletes the AWS table ${tableName} in ${region} (deletionPolicy Delete)${guard}`;
+}

@@ -1,0 +1,130 @@
+/**
+ * Renders the ACK `Table` (dynamodb.services.k8s.aws/v1alpha1) for a planned
+ * request. Pure and deterministic: the same request always gives the same
+ * object, so Kratix, Flux and Pulumi see no spurious changes.
+ *
+ * ACK has no spec.region: the region goes in the `services.k8s.aws/region`
+ * annotation, and the deletion policy in `services.k8s.aws/deletion-policy`.
+ */
+import type { TablePlan } from "../api/plan.ts";
+import { PLATFORM_TAG_KEYS } from "../api/rules.ts";
+import type { EncryptionSpec, KeySchemaElement, Projection, ProvisionedThroughput } from "../api/types.ts";
+
+export const ACK_TABLE_API_VERSION = "dynamodb.services.k8s.aws/v1alpha1";
+export const ACK_TABLE_KIND = "Table";
+export const ACK_REGION_ANNOTATION = "services.k8s.aws/region";
+export const ACK_DELETION_POLICY_ANNOTATION = "services.k8s.aws/deletion-policy";
+
+/** Labels that lead from a Table back to the request that asked for it. */
+export const REQUEST_LABELS = {
+  name: "dynamodb.kratix.io/request-name",
+  namespace: "dynamodb.kratix.io/request-namespace",
+  promise: "kratix.io/promise-name",
+  managedBy: "app.kubernetes.io/managed-by",
+} as const;
+
+export const MANAGED_BY = "kratix";
+
+/** Where the request lives, and which Promise serves it. */
+export interface RequestRef {
+  name: string;
+  namespace: string;
+  promiseName: string;
+}
+
+export interface AckTable {
+  apiVersion: typeof ACK_TABLE_API_VERSION;
+  kind: typeof ACK_TABLE_KIND;
+  metadata: {
+    name: string;
+    namespace: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+  };
+  spec: Record<string, unknown>;
+}
+
+const keys = (k: KeySchemaElement[]) => k.map((e) => ({ attributeName: e.attributeName, keyType: e.keyType }));
+const throughput = (p: ProvisionedThroughput) => ({ readCapacityUnits: p.readCapacity, writeCapacityUnits: p.writeCapacity });
+const projection = (p: Projection) => ({
+  projectionType: p.type,
+  ...(p.nonKeyAttributes ? { nonKeyAttributes: [...p.nonKeyAttributes] } : {}),
+});
+
+/** AWS_OWNED is DynamoDB's default and needs no SSE block; the others use KMS. */
+function sse(e: EncryptionSpec | undefined): Record<string, unknown> | undefined {
+  if (!e || e.type === "AWS_OWNED") return undefined;
+  return { enabled: true, sseType: "KMS", ...(e.type === "CUSTOMER_MANAGED" ? { kmsMasterKeyID: e.kmsKeyId } : {}) };
+}
+
+/** The table's tags: the user's, sorted, then the platform's. */
+export function tableTags(plan: TablePlan, ref: RequestRef): { key: string; value: string }[] {
+  const user = Object.entries(plan.spec.tags ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const platform: [string, string][] = [
+    [PLATFORM_TAG_KEYS.managedBy, MANAGED_BY],
+    [PLATFORM_TAG_KEYS.promise, ref.promiseName],
+    [PLATFORM_TAG_KEYS.requestNamespace, ref.namespace],
+    [PLATFORM_TAG_KEYS.requestName, ref.name],
+  ];
+  return [...user, ...platform].map(([key, value]) => ({ key, value }));
+}
+
+/** Drops undefined members so the object carries only fields that mean something. */
+const compact = (o: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+export function renderAckTable(plan: TablePlan, ref: RequestRef): AckTable {
+  const s = plan.spec;
+  const provisioned = plan.billingMode === "PROVISIONED";
+  return {
+    apiVersion: ACK_TABLE_API_VERSION,
+    kind: ACK_TABLE_KIND,
+    metadata: {
+      name: ref.name,
+      namespace: ref.namespace,
+      labels: {
+        [REQUEST_LABELS.name]: ref.name,
+        [REQUEST_LABELS.namespace]: ref.namespace,
+        [REQUEST_LABELS.promise]: ref.promiseName,
+        [REQUEST_LABELS.managedBy]: MANAGED_BY,
+      },
+      annotations: {
+        [ACK_REGION_ANNOTATION]: plan.region,
+        [ACK_DELETION_POLICY_ANNOTATION]: plan.deletionPolicy === "Delete" ? "delete" : "retain",
+      },
+    },
+    spec: compact({
+      tableName: plan.tableName,
+      billingMode: plan.billingMode,
+      attributeDefinitions: plan.attributeDefinitions.map((a) => ({ attributeName: a.name, attributeType: a.type })),
+      keySchema: keys(plan.keySchema),
+      provisionedThroughput: provisioned && s.provisioned ? throughput(s.provisioned) : undefined,
+      globalSecondaryIndexes: plan.globalSecondaryIndexes.length
+        ? plan.globalSecondaryIndexes.map((g) =>
+            compact({
+              indexName: g.name,
+              keySchema: keys(g.keySchema),
+              projection: projection(g.projection),
+              provisionedThroughput: provisioned && g.provisioned ? throughput(g.provisioned) : undefined,
+            }),
+          )
+        : undefined,
+      localSecondaryIndexes: plan.localSecondaryIndexes.length
+        ? plan.localSecondaryIndexes.map((l) => ({
+            indexName: l.name,
+            keySchema: keys(l.keySchema),
+            projection: projection(l.projection),
+          }))
+        : undefined,
+      streamSpecification: s.stream
+        ? compact({ streamEnabled: s.stream.enabled, streamViewType: s.stream.enabled ? s.stream.viewType : undefined })
+        : undefined,
+      continuousBackups: s.pointInTimeRecovery !== undefined ? { pointInTimeRecoveryEnabled: s.pointInTimeRecovery } : undefined,
+      timeToLive: s.timeToLive ? { attributeName: s.timeToLive.attributeName, enabled: s.timeToLive.enabled } : undefined,
+      tableClass: s.tableClass,
+      deletionProtectionEnabled: s.deletionProtection,
+      sseSpecification: sse(s.encryption),
+      tags: tableTags(plan, ref),
+    }),
+  };
+}

@@ -1,0 +1,154 @@
+/** The pipeline as Kratix runs it: a process, real files in, real files out. */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { validateAgainstUpstream } from "../helpers/crd-validator.ts";
+import { runPipeline } from "../helpers/pipeline-process.ts";
+import { startFakeApiServer, type FakeApiServer } from "../helpers/fake-apiserver.ts";
+import { BAD, DESIGN_USER_DATA, DESIGN_USER_SESSIONS, EVERYTHING, GOOD, requestObject } from "../fixtures/corpus.ts";
+import { TABLE_OUTPUT_FILE } from "../../pipeline/main.ts";
+
+const parallel = { concurrency: 4 };
+
+describe("pipeline configure", parallel, () => {
+  for (const c of GOOD) {
+    it(`writes a valid ACK Table and status: ${c.name}`, async () => {
+      const run = await runPipeline("configure", requestObject(c.spec, "req", "team-a"), { DEFAULT_REGION: "us-east-1" });
+      assert.equal(run.code, 0, run.stderr);
+      const table = run.output[TABLE_OUTPUT_FILE] as Record<string, unknown>;
+      assert.deepEqual(validateAgainstUpstream(table), []);
+      const status = run.metadata["status.yaml"] as Record<string, unknown>;
+      assert.equal(status.tableName, (table.spec as Record<string, unknown>).tableName);
+      assert.ok(status.region);
+    });
+  }
+  for (const c of BAD) {
+    it(`exits 1 naming ${c.path}, writes nothing: ${c.name}`, async () => {
+      const run = await runPipeline("configure", requestObject(c.spec), { DEFAULT_REGION: "us-east-1" });
+      assert.equal(run.code, 1);
+      assert.ok(run.stderr.includes(`${c.path}: `), run.stderr);
+      assert.deepEqual(run.output, {});
+      assert.deepEqual(run.metadata, {});
+    });
+  }
+  it("uses DEFAULT_REGION and TABLE_NAME_PREFIX from the Promise", async () => {
+    const { region: _r, ...spec } = DESIGN_USER_DATA;
+    const run = await runPipeline("configure", requestObject(spec as never), {
+      DEFAULT_REGION: "ap-southeast-2",
+      TABLE_NAME_PREFIX: "dev-",
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const status = run.metadata["status.yaml"] as Record<string, unknown>;
+    assert.equal(status.region, "ap-southeast-2");
+    assert.equal(status.tableName, "dev-user-data");
+  });
+  it("fails on spec.region when the platform has no default either", async () => {
+    const { region: _r, ...spec } = DESIGN_USER_DATA;
+    const run = await runPipeline("configure", requestObject(spec as never));
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /spec\.region: is required: the platform has no default region/);
+  });
+  it("reports unused attributes in status and on stderr", async () => {
+    const run = await runPipeline("configure", requestObject(DESIGN_USER_SESSIONS as never));
+    assert.equal(run.code, 0, run.stderr);
+    const status = run.metadata["status.yaml"] as Record<string, unknown>;
+    assert.deepEqual(status.droppedAttributes, ["userId", "expiresAt"]);
+    assert.match(String(status.message), /left out of the table.*userId, expiresAt/);
+    assert.match(run.stderr, /warning: attributes not used/);
+  });
+  it("rejects a request that is not YAML of a DynamoDBRequest", async () => {
+    const run = await runPipeline("configure", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x" } });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /apiVersion: must be dynamodb.kratix.io\/v1alpha1/);
+  });
+  it("fails clearly when object.yaml is missing", async () => {
+    const run = await runPipeline("configure", undefined);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /cannot read .*object\.yaml/);
+  });
+  it("exits 2 on an unknown step", async () => {
+    const run = await runPipeline("render", requestObject(DESIGN_USER_DATA as never));
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /usage: pipeline <configure\|status\|delete>/);
+  });
+});
+
+describe("pipeline status", () => {
+  let api: FakeApiServer;
+  before(async () => (api = await startFakeApiServer()));
+  after(async () => api.close());
+  const arn = "arn:aws:dynamodb:us-west-2:111122223333:table/user-data";
+
+  it("asks Kratix to retry while the ACK Table does not exist yet", async () => {
+    const run = await runPipeline("status", requestObject(DESIGN_USER_DATA as never, "missing", "team-a"), { KUBECONFIG: api.kubeconfig });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual((run.metadata["workflow-control.yaml"] as Record<string, unknown>).retryAfter, "30s");
+    const status = run.metadata["status.yaml"] as Record<string, unknown>;
+    assert.match(String(status.message), /waiting for ACK Table team-a\/missing/);
+    assert.ok(api.requests.some((r) => r.includes("/namespaces/team-a/tables/missing")));
+  });
+
+  it("writes the ARN and no retry once the table is ACTIVE", async () => {
+    api.tables.set("team-a/active", {
+      status: { tableStatus: "ACTIVE", ackResourceMetadata: { arn }, conditions: [{ type: "ACK.ResourceSynced", status: "True" }] },
+    });
+    const run = await runPipeline("status", requestObject(DESIGN_USER_DATA as never, "active", "team-a"), { KUBECONFIG: api.kubeconfig });
+    assert.equal(run.code, 0, run.stderr);
+    const status = run.metadata["status.yaml"] as Record<string, unknown> & { conditions: Record<string, unknown>[] };
+    assert.equal(status.tableArn, arn);
+    assert.equal(status.tableStatus, "ACTIVE");
+    assert.equal(status.conditions[0]!.type, "TableReady");
+    assert.equal(status.conditions[0]!.status, "True");
+    assert.equal(run.metadata["workflow-control.yaml"], undefined);
+  });
+
+  it("retries quickly while AWS is CREATING", async () => {
+    api.tables.set("team-a/creating", { status: { tableStatus: "CREATING", ackResourceMetadata: { arn } } });
+    const run = await runPipeline("status", requestObject(DESIGN_USER_DATA as never, "creating", "team-a"), { KUBECONFIG: api.kubeconfig });
+    assert.equal((run.metadata["workflow-control.yaml"] as Record<string, unknown>).retryAfter, "15s");
+    assert.equal((run.metadata["status.yaml"] as Record<string, unknown>).tableArn, arn);
+  });
+
+  it("surfaces ACK's terminal error and slows down", async () => {
+    api.tables.set("team-a/broken", {
+      status: {
+        conditions: [{ type: "ACK.Terminal", status: "True", message: "ValidationException: one or more parameter values were invalid" }],
+      },
+    });
+    const run = await runPipeline("status", requestObject(DESIGN_USER_DATA as never, "broken", "team-a"), { KUBECONFIG: api.kubeconfig });
+    assert.match(
+      String((run.metadata["status.yaml"] as Record<string, unknown>).message),
+      /ACK cannot reconcile the table: ValidationException/,
+    );
+    assert.equal((run.metadata["workflow-control.yaml"] as Record<string, unknown>).retryAfter, "5m");
+  });
+
+  it("keeps the unused-attribute note in the message", async () => {
+    api.tables.set("default/sessions", { status: { tableStatus: "ACTIVE", ackResourceMetadata: { arn } } });
+    const run = await runPipeline("status", requestObject(DESIGN_USER_SESSIONS as never, "sessions"), { KUBECONFIG: api.kubeconfig });
+    assert.match(String((run.metadata["status.yaml"] as Record<string, unknown>).message), /ACTIVE.*left out of the table/);
+  });
+
+  it("exits 1 when the API server cannot be reached", async () => {
+    const run = await runPipeline("status", requestObject(DESIGN_USER_DATA as never), { KUBECONFIG: "/nonexistent/kubeconfig" });
+    assert.equal(run.code, 1);
+    assert.deepEqual(run.metadata, {});
+  });
+});
+
+describe("pipeline delete", () => {
+  it("says the table is retained by default", async () => {
+    const run = await runPipeline("delete", requestObject(DESIGN_USER_DATA as never, "keep"));
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /ACK keeps the AWS table user-data in us-west-2 \(deletionPolicy Retain\)/);
+    assert.deepEqual(run.output, {});
+  });
+  it("warns when Delete meets deletion protection", async () => {
+    const run = await runPipeline("delete", requestObject(EVERYTHING as never, "gone"));
+    assert.match(run.stderr, /ACK deletes the AWS table orders-full.*deletionProtection is on/);
+  });
+  it("does not fail on a request that was never valid", async () => {
+    const run = await runPipeline("delete", requestObject({ name: "x" }, "never"));
+    assert.equal(run.code, 0);
+    assert.match(run.stderr, /never valid/);
+  });
+});
