@@ -11,6 +11,7 @@ import { openApiToJsonSchema } from "../k8s/openapi-to-json-schema.ts";
 import { CROSS_FIELD_RULES, type FieldError, type SchemaLocation } from "./cross-field-rules.ts";
 import { API_GROUP, API_KIND, API_VERSION, NAME_PATTERN, REGION_PATTERN } from "./rules.ts";
 import { dynamoDBRequestSpecSchema } from "./schema.ts";
+import { precompiledSpecValidator } from "./precompiled-validator.ts";
 import type { DynamoDBRequestSpec } from "./types.ts";
 
 export type { FieldError } from "./cross-field-rules.ts";
@@ -21,9 +22,15 @@ const PATTERN_HINTS: Record<string, string> = {
   [REGION_PATTERN]: "is not an AWS region name such as us-east-1 or eu-central-2",
 };
 
+/** Ajv settings shared by the runtime compiler and the ahead-of-time one (scripts/build-pipeline.ts). */
+export const AJV_OPTIONS = { allErrors: true, strict: true, verbose: true } as const;
+
+/** The JSON Schema the validator compiles: the CRD's spec schema with unknown fields as errors. */
+export const specJsonSchema = () => openApiToJsonSchema(dynamoDBRequestSpecSchema());
+
 let compiled: ValidateFunction | undefined;
 function specShapeValidator(): ValidateFunction {
-  compiled ??= new Ajv({ allErrors: true, strict: true, verbose: true }).compile(openApiToJsonSchema(dynamoDBRequestSpecSchema()));
+  compiled ??= precompiledSpecValidator ?? new Ajv(AJV_OPTIONS).compile(specJsonSchema());
   return compiled;
 }
 
