@@ -8,7 +8,7 @@
  */
 import { build, type Plugin } from "esbuild";
 import { Ajv } from "ajv";
-import standaloneCode from "ajv/dist/standalone/index.js";
+import standalone from "ajv/dist/standalone/index.js";
 import { AJV_OPTIONS, specJsonSchema } from "../core/api/validate.ts";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -18,6 +18,9 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const outdir = process.argv[2] ?? join(root, "dist", "pipeline");
 
 /** Swaps core/api/precompiled-validator.ts for Ajv's standalone code of the spec schema. */
+// CommonJS interop: the module object is the function and also carries it as `default`.
+const standaloneCode = standalone.default;
+
 const precompiledValidator: Plugin = {
   name: "precompiled-validator",
   setup(b) {
