@@ -94,16 +94,19 @@ function valuesAt(spec: unknown, at: SchemaLocation, path: string): { value: unk
   return child === undefined ? [] : valuesAt(child, rest, `${path}.${step!}`);
 }
 
+/** Only the per-field (schema) errors of a spec, without the cross-field rules. */
+export function shapeErrors(spec: unknown, base = "spec"): FieldError[] {
+  const shape = specShapeValidator();
+  return shape(spec) ? [] : dedupe((shape.errors ?? []).map((e) => describe(e, base)));
+}
+
 /**
  * Checks a request's `spec`. Shape errors are reported first; cross-field
  * rules only run on a spec whose shape is right (they assume it).
  */
 export function validateSpec(spec: unknown, base = "spec"): FieldError[] {
-  const shape = specShapeValidator();
-  if (!shape(spec)) {
-    const errors = (shape.errors ?? []).map((e) => describe(e, base));
-    return dedupe(errors);
-  }
+  const shape = shapeErrors(spec, base);
+  if (shape.length > 0) return shape;
   return CROSS_FIELD_RULES.flatMap((rule) =>
     rule.at.flatMap((at) => valuesAt(spec, at, base).flatMap(({ value, path }) => rule.check(value as never, path))),
   );

@@ -1,0 +1,71 @@
+/**
+ * The `kratix-platform` KubeVela Application of the design: the component
+ * `dynamodb-promise` (kratix-promise-deployer) deploys the Promise, and
+ * `example-dynamodb-table` (aws-dynamodb-kratix) asks it for a table once the
+ * Promise is healthy (dependsOn; KubeVela waits for the health policy).
+ *
+ * Deleting a Promise deletes every request under it and, through them, their
+ * tables; a garbage-collect policy therefore keeps the Promise when the
+ * Application is deleted or the component is dropped.
+ */
+import { DYNAMODB_DEFINITION, PROMISE_DEPLOYER_DEFINITION, definitionsDigest } from "../kubevela/definitions.ts";
+import type { KratixPromise } from "./promise.ts";
+import { PROMISE_PLATFORM_LABEL, PROMISE_SERVICE_LABEL, PROMISE_VERSION_LABEL } from "./promise.ts";
+import type { TableProperties } from "./dynamodb-request.ts";
+
+export const PLATFORM_APPLICATION = "kratix-platform";
+export const PROMISE_COMPONENT = "dynamodb-promise";
+export const EXAMPLE_TABLE_COMPONENT = "example-dynamodb-table";
+
+/** The properties kratix-promise-deployer takes, from a rendered Promise. */
+export function promiseDeployerProperties(promise: KratixPromise) {
+  const labels = promise.metadata.labels;
+  return {
+    name: promise.metadata.name,
+    version: labels[PROMISE_VERSION_LABEL],
+    platform: labels[PROMISE_PLATFORM_LABEL],
+    service: labels[PROMISE_SERVICE_LABEL],
+    api: promise.spec.api,
+    workflows: promise.spec.workflows,
+    destinationSelectors: promise.spec.destinationSelectors,
+  };
+}
+
+export interface PlatformApplicationOptions {
+  name?: string;
+  namespace?: string;
+  promise: KratixPromise;
+  /** The design's example table; omit for none. */
+  exampleTable?: TableProperties;
+}
+
+export function renderPlatformApplication(o: PlatformApplicationOptions) {
+  return {
+    apiVersion: "core.oam.dev/v1beta1",
+    kind: "Application",
+    metadata: {
+      name: o.name ?? PLATFORM_APPLICATION,
+      namespace: o.namespace ?? "default",
+      annotations: { "app.oam.dev/publishVersion": `defs-${definitionsDigest()}` },
+    },
+    spec: {
+      components: [
+        {
+          name: PROMISE_COMPONENT,
+          type: PROMISE_DEPLOYER_DEFINITION,
+          properties: promiseDeployerProperties(o.promise),
+        },
+        ...(o.exampleTable
+          ? [{ name: EXAMPLE_TABLE_COMPONENT, type: DYNAMODB_DEFINITION, dependsOn: [PROMISE_COMPONENT], properties: o.exampleTable }]
+          : []),
+      ],
+      policies: [
+        {
+          name: "keep-promise",
+          type: "garbage-collect",
+          properties: { rules: [{ selector: { componentNames: [PROMISE_COMPONENT] }, strategy: "never" }] },
+        },
+      ],
+    },
+  };
+}
