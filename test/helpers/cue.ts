@@ -8,9 +8,9 @@
  */
 import * as CUE from "cue-wasm";
 
-type Cue = { parse(src: string): Record<string, unknown> };
+type Cue = Awaited<ReturnType<typeof CUE.init>>;
 let cue: Promise<Cue> | undefined;
-export const loadCue = (): Promise<Cue> => (cue ??= (CUE as unknown as { init(): Promise<Cue> }).init());
+export const loadCue = (): Promise<Cue> => (cue ??= CUE.init());
 
 export class CueError extends Error {}
 
