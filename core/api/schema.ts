@@ -288,8 +288,8 @@ const PRINTER_COLUMNS: PrinterColumn[] = [
 /** The CustomResourceDefinition that becomes the Promise's `spec.api`. */
 export function dynamoDBRequestCRD() {
   return {
-    apiVersion: "apiextensions.k8s.io/v1",
-    kind: "CustomResourceDefinition",
+    apiVersion: "apiextensions.k8s.io/v1" as const,
+    kind: "CustomResourceDefinition" as const,
     metadata: { name: CRD_NAME },
     spec: {
       group: API_GROUP,

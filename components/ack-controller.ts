@@ -1,0 +1,117 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ackDynamoDBPolicy, iniCredentials, irsaTrustPolicy, podIdentityTrustPolicy } from "../core/aws/ack-policy.ts";
+import { ackValues, type AckCredentials } from "../core/install/helm-values.ts";
+import { ACK_CREDENTIALS_SECRET, ACK_SERVICE_ACCOUNT, NAMESPACES } from "../core/install/namespaces.ts";
+import { CHARTS, type ChartPin } from "../core/install/versions.ts";
+import { pinnedChart } from "./helm.ts";
+import { TOKEN_PREFIX } from "./token.ts";
+
+/** How the controller gets AWS credentials. */
+export type AckCredentialsArgs =
+  /** IAM Roles for Service Accounts: a role trusted by the cluster's OIDC provider for the controller's service account. */
+  | { mode: "irsa"; oidcProviderArn: pulumi.Input<string> }
+  /** EKS Pod Identity: a role and an association for the controller's service account. */
+  | { mode: "podIdentity"; clusterName: pulumi.Input<string> }
+  /** An IAM user and access key, written as the INI credentials Secret ack-dynamodb-user-secrets (kept secret end to end). */
+  | { mode: "accessKey" }
+  /** A Secret you manage, holding an INI credentials file. */
+  | { mode: "existingSecret"; secretName: string; secretKey?: string; profile?: string };
+
+export interface AckDynamoDBControllerArgs {
+  /** The controller's default region (tables name their own region in an annotation). */
+  region: pulumi.Input<string>;
+  /** Credentials mode. */
+  credentials: AckCredentialsArgs;
+  /** Regions the IAM policy allows tables in. Default [region]. */
+  allowedRegions?: pulumi.Input<string[]>;
+  /** Restrict the IAM policy to tables whose names start with this (the platform's prefix). Default: any table of the account. */
+  tableNamePrefix?: pulumi.Input<string>;
+  /** Customer-managed KMS keys tables may use; the policy grants KMS only on these. */
+  kmsKeyArns?: pulumi.Input<string[]>;
+  /** What the controller does when a Table object goes away and the Table says nothing. Default "retain". */
+  deletionPolicy?: "retain" | "delete";
+  /** Override the chart pin (oci://public.ecr.aws/aws-controllers-k8s/dynamodb-chart 1.9.2). */
+  chart?: ChartPin;
+  /** Namespace. Default ack-system. */
+  namespace?: string;
+}
+
+/**
+ * The ACK DynamoDB controller (Helm) with AWS credentials and a least-privilege
+ * IAM policy: only the DynamoDB actions ACK calls, on this account's tables in
+ * the allowed regions, plus KMS only for listed customer-managed keys.
+ */
+export class AckDynamoDBController extends pulumi.ComponentResource {
+  /** The IAM role the controller assumes (irsa and podIdentity modes). */
+  declare readonly roleArn: pulumi.Output<string | undefined>;
+  /** The IAM policy granted to the controller (not made in existingSecret mode). */
+  declare readonly policyArn: pulumi.Output<string | undefined>;
+  /** Namespace the controller runs in. */
+  declare readonly namespace: pulumi.Output<string>;
+  /** The controller's chart: tables wait for it. */
+  declare readonly chart: k8s.helm.v4.Chart;
+
+  constructor(name: string, args: AckDynamoDBControllerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(`${TOKEN_PREFIX}:AckDynamoDBController`, name, {}, opts);
+    const p = { parent: this };
+    const namespace = args.namespace ?? NAMESPACES.ack;
+    const c = args.credentials;
+    const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: namespace } }, p);
+
+    let policy: aws.iam.Policy | undefined;
+    if (c.mode !== "existingSecret") {
+      const identity = aws.getCallerIdentityOutput({}, p);
+      const partition = aws.getPartitionOutput({}, p);
+      const doc = pulumi
+        .all([partition.partition, identity.accountId, args.allowedRegions ?? pulumi.output(args.region).apply((r) => [r]), args.tableNamePrefix ?? "", args.kmsKeyArns ?? []])
+        .apply(([partition, accountId, regions, tableNamePrefix, kmsKeyArns]) => JSON.stringify(ackDynamoDBPolicy({ partition, accountId, regions, tableNamePrefix, kmsKeyArns })));
+      policy = new aws.iam.Policy(`${name}-policy`, { description: "ACK DynamoDB controller: tables of this platform only", policy: doc }, p);
+    }
+
+    let roleArn: pulumi.Output<string | undefined> = pulumi.output(undefined);
+    let credentials: pulumi.Output<AckCredentials>;
+    let after: pulumi.Resource[] = [ns];
+    if (c.mode === "irsa" || c.mode === "podIdentity") {
+      const trust =
+        c.mode === "irsa"
+          ? pulumi.output(c.oidcProviderArn).apply((arn) => JSON.stringify(irsaTrustPolicy(arn, namespace, ACK_SERVICE_ACCOUNT)))
+          : JSON.stringify(podIdentityTrustPolicy());
+      const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: trust }, p);
+      new aws.iam.RolePolicyAttachment(`${name}-policy`, { role: role.name, policyArn: policy!.arn }, p);
+      if (c.mode === "podIdentity") {
+        after.push(new aws.eks.PodIdentityAssociation(`${name}-pod-identity`, { clusterName: c.clusterName, namespace, serviceAccount: ACK_SERVICE_ACCOUNT, roleArn: role.arn }, p));
+        credentials = pulumi.output({ mode: "podIdentity" as const });
+      } else {
+        credentials = role.arn.apply((arn) => ({ mode: "irsa" as const, roleArn: arn }));
+      }
+      roleArn = role.arn as pulumi.Output<string | undefined>;
+    } else if (c.mode === "accessKey") {
+      const user = new aws.iam.User(`${name}-user`, { path: "/kratix-dynamodb/" }, p);
+      new aws.iam.UserPolicyAttachment(`${name}-policy`, { user: user.name, policyArn: policy!.arn }, p);
+      const key = new aws.iam.AccessKey(`${name}-key`, { user: user.name }, p);
+      after = [
+        new k8s.core.v1.Secret(
+          `${name}-credentials`,
+          {
+            metadata: { name: ACK_CREDENTIALS_SECRET, namespace },
+            // key.secret is a Pulumi secret; pulumi.secret keeps the whole INI file one too.
+            stringData: { credentials: pulumi.secret(pulumi.all([key.id, key.secret]).apply(([id, s]) => iniCredentials("default", id, s))) },
+          },
+          { ...p, dependsOn: [ns] },
+        ),
+      ];
+      credentials = pulumi.output({ mode: "accessKey" as const, secretName: ACK_CREDENTIALS_SECRET });
+    } else {
+      credentials = pulumi.output({ mode: "existingSecret" as const, secretName: c.secretName, ...(c.secretKey ? { secretKey: c.secretKey } : {}), ...(c.profile ? { profile: c.profile } : {}) });
+    }
+
+    const values = pulumi.all([args.region, credentials]).apply(([region, creds]) => ackValues({ region, credentials: creds, ...(args.deletionPolicy ? { deletionPolicy: args.deletionPolicy } : {}) }));
+    this.chart = pinnedChart(`${name}-chart`, args.chart ?? CHARTS.ackDynamoDB, namespace, values, { ...p, dependsOn: after });
+    this.roleArn = roleArn;
+    this.policyArn = policy ? (policy.arn as pulumi.Output<string | undefined>) : pulumi.output(undefined);
+    this.namespace = pulumi.output(namespace);
+    this.registerOutputs({ roleArn: this.roleArn, policyArn: this.policyArn, namespace: this.namespace });
+  }
+}

@@ -1,0 +1,20 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * Reads every config value of the project as JSON where it parses (objects,
+ * lists, booleans, numbers) and as a plain string otherwise, for the pure
+ * parser in core/config/platform-config.ts.
+ */
+export function readConfig(project: string): Record<string, unknown> {
+  const prefix = `${project}:`;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+    if (!key.startsWith(prefix)) continue;
+    try {
+      out[key.slice(prefix.length)] = JSON.parse(value);
+    } catch {
+      out[key.slice(prefix.length)] = value;
+    }
+  }
+  return out;
+}

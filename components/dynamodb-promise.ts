@@ -1,0 +1,118 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { dynamoDBRequestCRD } from "../core/api/schema.ts";
+import type { PlatformDefaults } from "../core/api/types.ts";
+import { validatePlatformDefaults } from "../core/api/plan.ts";
+import { formatErrors } from "../core/api/validate.ts";
+import { renderPlatformApplication } from "../core/render/application.ts";
+import type { TableProperties } from "../core/render/dynamodb-request.ts";
+import { renderPromise, type DestinationSelector } from "../core/render/promise.ts";
+import { IMAGES } from "../core/install/versions.ts";
+import { tableArgErrors } from "./dynamodb-table.ts";
+import { TOKEN_PREFIX } from "./token.ts";
+
+export interface DynamoDBPromiseArgs {
+  /** Promise name. Default aws-dynamodb-kratix. */
+  name?: string;
+  /** The kratix.io/promise-version label. Default v0.1.0; bump it to roll out a new pipeline image or API. */
+  version?: string;
+  /** The pipeline image (pipeline/Dockerfile), pinned by tag or digest. */
+  pipelineImage?: string;
+  /** Platform settings handed to the pipeline: default region, table name prefix. */
+  defaults?: PlatformDefaults;
+  /** Which Kratix destinations get the ACK Tables. Default [{matchLabels: {cluster-role: master}}]. */
+  destinationSelectors?: DestinationSelector[];
+  /**
+   * Who applies the Promise. "kubevela" (default, the design's chain): the kratix-platform Application's
+   * dynamodb-promise component. "pulumi": Pulumi applies it directly, for clusters without KubeVela.
+   */
+  delivery?: "kubevela" | "pulumi";
+  /** Namespace of the kratix-platform Application (and of its example table). Default "default". */
+  applicationNamespace?: string;
+  /** The Application's example-dynamodb-table component; omit for none. */
+  exampleTable?: TableProperties;
+  /**
+   * Protect the object that owns the Promise (the Application, or the Promise) from deletion and
+   * replacement. Default true: deleting a Promise deletes every request under it.
+   */
+  protect?: boolean;
+  /** Wait for Kratix (and KubeVela) to report the Promise ready. Default true; off where no controllers run. */
+  waitForReady?: boolean;
+  /**
+   * Apply the DynamoDBRequest CRD directly as well. Only for clusters where Kratix does not run
+   * (it normally creates the CRD from the Promise): the local end-to-end environment.
+   */
+  applyApiCrdDirectly?: boolean;
+}
+
+/**
+ * The aws-dynamodb-kratix Promise: API DynamoDBRequest (dynamodb.kratix.io/v1alpha1),
+ * pipelines render-table and table-status on configure, report-delete on delete.
+ */
+export class DynamoDBPromise extends pulumi.ComponentResource {
+  /** The Promise's name. */
+  declare readonly promiseName: pulumi.Output<string>;
+  /** The CRD the Promise serves (dynamodbrequests.dynamodb.kratix.io). */
+  declare readonly crdName: pulumi.Output<string>;
+  /** The kratix-platform Application, when delivered through KubeVela. */
+  declare readonly applicationName: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: DynamoDBPromiseArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    super(`${TOKEN_PREFIX}:DynamoDBPromise`, name, {}, opts);
+    const defaultsErrors = validatePlatformDefaults(args.defaults ?? {}, "defaults");
+    if (defaultsErrors.length) throw new pulumi.RunError(`DynamoDBPromise "${name}" is invalid:\n${formatErrors(defaultsErrors)}`);
+    if (args.exampleTable) {
+      const errors = tableArgErrors(args.exampleTable, args.defaults);
+      if (errors.length) throw new pulumi.RunError(`DynamoDBPromise "${name}" exampleTable is invalid:\n${formatErrors(errors).replace(/^table/gm, "exampleTable")}`);
+    }
+    const promise = renderPromise({
+      pipelineImage: args.pipelineImage ?? IMAGES.pipeline,
+      ...(args.name ? { name: args.name } : {}),
+      ...(args.version ? { version: args.version } : {}),
+      ...(args.defaults ? { defaults: args.defaults } : {}),
+      ...(args.destinationSelectors ? { destinationSelectors: args.destinationSelectors } : {}),
+    });
+    const protect = args.protect ?? true;
+    const wait = args.waitForReady ?? true;
+    const children: pulumi.Resource[] = [];
+    if (args.applyApiCrdDirectly) {
+      children.push(new k8s.apiextensions.v1.CustomResourceDefinition(`${name}-api`, dynamoDBRequestCRD() as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs, { parent: this }));
+    }
+    if ((args.delivery ?? "kubevela") === "pulumi") {
+      new k8s.apiextensions.CustomResource(
+        `${name}-promise`,
+        {
+          apiVersion: promise.apiVersion,
+          kind: promise.kind,
+          metadata: { ...promise.metadata, annotations: wait ? { "pulumi.com/waitFor": "jsonpath={.status.status}=Available" } : { "pulumi.com/skipAwait": "true" } },
+          spec: promise.spec,
+        },
+        { parent: this, protect, dependsOn: children },
+      );
+      this.applicationName = pulumi.output(undefined);
+    } else {
+      const app = renderPlatformApplication({
+        promise,
+        ...(args.applicationNamespace ? { namespace: args.applicationNamespace } : {}),
+        ...(args.exampleTable ? { exampleTable: args.exampleTable } : {}),
+      });
+      const application = new k8s.apiextensions.CustomResource(
+        `${name}-application`,
+        {
+          apiVersion: app.apiVersion,
+          kind: app.kind,
+          metadata: {
+            ...app.metadata,
+            annotations: { ...app.metadata.annotations, ...(wait ? { "pulumi.com/waitFor": "jsonpath={.status.status}=running" } : { "pulumi.com/skipAwait": "true" }) },
+          },
+          spec: app.spec,
+        },
+        { parent: this, protect, dependsOn: children },
+      );
+      this.applicationName = application.metadata.name as pulumi.Output<string | undefined>;
+    }
+    this.promiseName = pulumi.output(promise.metadata.name);
+    this.crdName = pulumi.output(promise.spec.api.metadata.name);
+    this.registerOutputs({ promiseName: this.promiseName, crdName: this.crdName, applicationName: this.applicationName });
+  }
+}

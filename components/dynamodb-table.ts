@@ -1,0 +1,125 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { planTable } from "../core/api/plan.ts";
+import { API_GROUP, API_KIND, API_VERSION } from "../core/api/rules.ts";
+import type { DynamoDBRequestStatus, PlatformDefaults } from "../core/api/types.ts";
+import { formatErrors, validateSpec, type FieldError } from "../core/api/validate.ts";
+import { droppedAttributesNote } from "../core/kratix/steps.ts";
+import { renderDynamoDBRequest, specFromProperties, type TableProperties } from "../core/render/dynamodb-request.ts";
+import { TOKEN_PREFIX } from "./token.ts";
+
+export interface DynamoDBTableArgs {
+  /**
+   * The table, written as the aws-dynamodb-kratix component's properties
+   * (tableName, attributeDefinitions, keySchema, billingMode, provisioned,
+   * indexes, stream, pointInTimeRecovery, timeToLive, tableClass,
+   * deletionProtection, encryption, tags, deletionPolicy). Checked with the
+   * DynamoDBRequest validator when the component is built: a bad table fails
+   * `pulumi preview` with the field path, before anything is created.
+   */
+  table: pulumi.Input<TableProperties>;
+  /** Namespace of the DynamoDBRequest (its ACK Table goes to the same namespace). Default "default". */
+  namespace?: pulumi.Input<string>;
+  /** Name of the DynamoDBRequest object. Defaults to the component's name. */
+  requestName?: string;
+  /** The platform's settings as the Promise has them (default region, name prefix): used to validate and to compute the ARN. */
+  platformDefaults?: PlatformDefaults;
+  /** Wait until the Promise's status step reports the table's ARN. Default true. */
+  waitForArn?: boolean;
+  /** How long to wait for the ARN, in minutes. Default 20. */
+  waitTimeoutMinutes?: number;
+  /** AWS account id for the computed ARN when not waiting; looked up with aws.getCallerIdentity when omitted. */
+  accountId?: pulumi.Input<string>;
+  /** AWS partition for the computed ARN ("aws", "aws-us-gov", "aws-cn"). Looked up with aws.getPartition when accountId is omitted, else "aws". */
+  partition?: pulumi.Input<string>;
+}
+
+/** Validator paths name `spec.*`; a Pulumi user wrote `table.*` with tableName for name. */
+function asArgPaths(errors: FieldError[]): FieldError[] {
+  return errors.map((e) => ({ ...e, path: e.path.replace(/^spec\.name$/, "table.tableName").replace(/^spec/, "table") }));
+}
+
+/** Every problem with a table's properties, as field paths under `table`. Pure: used by the component and by config parsing. */
+export function tableArgErrors(table: TableProperties, defaults: PlatformDefaults = {}): FieldError[] {
+  const spec = specFromProperties(table);
+  const errors = validateSpec(spec);
+  if (errors.length > 0) return asArgPaths(errors);
+  return asArgPaths(planTable(spec, defaults).errors);
+}
+
+/**
+ * One DynamoDB table, asked of the aws-dynamodb-kratix Promise: a
+ * DynamoDBRequest, and the table's ARN once the Promise's status step has
+ * written it (or, when not waiting, computed from account, region and name).
+ */
+export class DynamoDBTable extends pulumi.ComponentResource {
+  /** The table's ARN: from the request's status when waited for, otherwise computed (see arnSource). */
+  declare readonly tableArn: pulumi.Output<string>;
+  /** Where tableArn came from: "status" (reported by ACK through the Promise) or "computed" (not yet confirmed by AWS). */
+  declare readonly arnSource: pulumi.Output<"status" | "computed">;
+  /** The DynamoDB table name, platform prefix included. */
+  declare readonly tableName: pulumi.Output<string>;
+  /** The region the table is in. */
+  declare readonly region: pulumi.Output<string>;
+  /** The request's status as the Promise pipeline wrote it (message, tableStatus, droppedAttributes, ...). */
+  declare readonly status: pulumi.Output<DynamoDBRequestStatus | undefined>;
+  /** The DynamoDBRequest object. */
+  declare readonly request: k8s.apiextensions.CustomResource;
+
+  constructor(name: string, args: DynamoDBTableArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(`${TOKEN_PREFIX}:DynamoDBTable`, name, {}, opts);
+    const defaults = args.platformDefaults ?? {};
+    const checked = pulumi.output(args.table).apply((table) => {
+      const errors = tableArgErrors(table, defaults);
+      if (errors.length > 0) throw new pulumi.RunError(`DynamoDBTable "${name}" is invalid:\n${formatErrors(errors)}`);
+      return table;
+    });
+    // Plain args are checked now, so a bad table stops the program before any resource is registered.
+    if (!pulumi.Output.isInstance(args.table)) {
+      const errors = tableArgErrors(args.table as TableProperties, defaults);
+      if (errors.length > 0) throw new pulumi.RunError(`DynamoDBTable "${name}" is invalid:\n${formatErrors(errors)}`);
+    }
+
+    const plan = checked.apply((t) => planTable(specFromProperties(t), defaults).plan!);
+    plan.apply((p) => {
+      const note = droppedAttributesNote(p.droppedAttributes);
+      if (note) pulumi.log.warn(`${p.tableName}: ${note}`, this);
+    });
+
+    const wait = args.waitForArn ?? true;
+    const requestName = args.requestName ?? name;
+    const namespace = args.namespace ?? "default";
+    const body = pulumi.all([checked, namespace]).apply(([t, ns]) => renderDynamoDBRequest({ name: requestName, namespace: ns }, t));
+    this.request = new k8s.apiextensions.CustomResource(
+      name,
+      {
+        apiVersion: `${API_GROUP}/${API_VERSION}`,
+        kind: API_KIND,
+        metadata: {
+          name: requestName,
+          namespace,
+          annotations: wait ? { "pulumi.com/waitFor": "jsonpath={.status.tableArn}" } : { "pulumi.com/skipAwait": "true" },
+        },
+        spec: body.spec,
+        // Declared so the live status (written by the pipeline) is read back as an output.
+        status: undefined,
+      },
+      { parent: this, customTimeouts: { create: `${args.waitTimeoutMinutes ?? 20}m`, update: `${args.waitTimeoutMinutes ?? 20}m` } },
+    );
+
+    this.status = (this.request as unknown as { status: pulumi.Output<DynamoDBRequestStatus | undefined> }).status;
+    this.tableName = plan.tableName;
+    this.region = plan.region;
+    if (wait) {
+      this.tableArn = this.status.apply((s) => s?.tableArn ?? "");
+      this.arnSource = pulumi.output("status" as const);
+    } else {
+      const account = args.accountId ?? aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+      const partition = args.partition ?? (args.accountId ? "aws" : aws.getPartitionOutput({}, { parent: this }).partition);
+      this.tableArn = pulumi.interpolate`arn:${partition}:dynamodb:${plan.region}:${account}:table/${plan.tableName}`;
+      this.arnSource = pulumi.output("computed" as const);
+    }
+    this.registerOutputs({ tableArn: this.tableArn, arnSource: this.arnSource, tableName: this.tableName, region: this.region, status: this.status });
+  }
+}

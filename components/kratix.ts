@@ -1,0 +1,144 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { stateStorePolicy } from "../core/aws/ack-policy.ts";
+import { certManagerValues, fluxValues, kratixValues } from "../core/install/helm-values.ts";
+import {
+  FLUX_S3_SECRET,
+  KRATIX_S3_SECRET,
+  bucketStateStore,
+  destination,
+  destinationFolder,
+  fluxBucket,
+  fluxKustomizations,
+  fluxS3SecretData,
+  kratixS3SecretData,
+} from "../core/install/kratix-objects.ts";
+import { NAMESPACES } from "../core/install/namespaces.ts";
+import { CHARTS, IMAGES, type ChartPin } from "../core/install/versions.ts";
+import { pinnedChart } from "./helm.ts";
+import { TOKEN_PREFIX } from "./token.ts";
+
+/** Where Kratix writes the ACK Tables for Flux to apply. */
+export type StateStoreArgs =
+  /** An S3 bucket made here, with one IAM user for Kratix (read-write) and one for Flux (read-only). */
+  | { mode: "s3"; region: pulumi.Input<string>; bucketName?: pulumi.Input<string>; path?: string }
+  /** A state store you already have; Flux and the Destination are then yours to wire as well. */
+  | { mode: "existing"; kind: "BucketStateStore" | "GitStateStore"; name: string }
+  /** No state store (no Destination, no Flux objects): clusters where Kratix's delivery is set up elsewhere. */
+  | { mode: "none" };
+
+export interface KratixArgs {
+  /** Install cert-manager (Kratix's webhooks need it). Default true. */
+  installCertManager?: boolean;
+  /** Install Kratix (chart syntasso/kratix, image pinned by digest). Default true. */
+  installKratix?: boolean;
+  /** Install Flux (source and kustomize controllers), which applies what Kratix writes. Default true. */
+  installFlux?: boolean;
+  /** The state store. Default none. */
+  stateStore?: StateStoreArgs;
+  /** Destination labels; the Promise selects cluster-role=master, as in the design. */
+  destinationLabels?: Record<string, string>;
+  /** Chart and image pins, each overridable. */
+  charts?: { certManager?: ChartPin; kratix?: ChartPin; flux?: ChartPin };
+  /** The Kratix controller image. */
+  kratixImage?: string;
+}
+
+/**
+ * Kratix on this cluster: cert-manager, Kratix, a state store, a Destination
+ * for this same cluster (label cluster-role: master), and Flux with a Bucket
+ * source and two Kustomizations to apply what Kratix schedules here.
+ */
+export class KratixInstallation extends pulumi.ComponentResource {
+  /** The Destination registered for this cluster, when a state store is wired. */
+  declare readonly destinationName: pulumi.Output<string | undefined>;
+  /** The state store bucket, in s3 mode. */
+  declare readonly bucketName: pulumi.Output<string | undefined>;
+  /** Namespace Kratix runs in. */
+  declare readonly namespace: pulumi.Output<string>;
+  /** Resources a Promise must wait for (the Kratix controller and its CRDs). */
+  readonly ready: pulumi.Resource[] = [];
+
+  constructor(name: string, args: KratixArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    super(`${TOKEN_PREFIX}:KratixInstallation`, name, {}, opts);
+    const p = { parent: this };
+    const charts = { certManager: CHARTS.certManager, kratix: CHARTS.kratix, flux: CHARTS.flux, ...args.charts };
+    let certManager: pulumi.Resource[] = [];
+    if (args.installCertManager ?? true) {
+      const ns = new k8s.core.v1.Namespace(`${name}-cert-manager-ns`, { metadata: { name: NAMESPACES.certManager } }, p);
+      certManager = [pinnedChart(`${name}-cert-manager`, charts.certManager, NAMESPACES.certManager, certManagerValues(), { ...p, dependsOn: [ns] })];
+    }
+    let kratix: pulumi.Resource[] = [];
+    if (args.installKratix ?? true) {
+      // The chart creates its own namespace (kratix-platform-system).
+      kratix = [pinnedChart(`${name}-kratix`, charts.kratix, NAMESPACES.kratix, kratixValues(args.kratixImage ?? IMAGES.kratix), { ...p, dependsOn: certManager })];
+    }
+    this.ready.push(...kratix);
+    let flux: pulumi.Resource[] = [];
+    if (args.installFlux ?? true) {
+      const ns = new k8s.core.v1.Namespace(`${name}-flux-ns`, { metadata: { name: NAMESPACES.flux } }, p);
+      flux = [pinnedChart(`${name}-flux`, charts.flux, NAMESPACES.flux, fluxValues(), { ...p, dependsOn: [ns] })];
+    }
+
+    const store = args.stateStore ?? { mode: "none" };
+    let destinationName: pulumi.Output<string | undefined> = pulumi.output(undefined);
+    let bucketName: pulumi.Output<string | undefined> = pulumi.output(undefined);
+    if (store.mode === "s3") {
+      const bucket = new aws.s3.Bucket(`${name}-state`, { ...(store.bucketName ? { bucket: store.bucketName } : {}), forceDestroy: false }, p);
+      new aws.s3.BucketPublicAccessBlock(`${name}-state`, { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, p);
+      const user = (who: string, access: "readWrite" | "read") => {
+        const u = new aws.iam.User(`${name}-${who}`, { path: "/kratix-dynamodb/" }, p);
+        new aws.iam.UserPolicy(`${name}-${who}`, { user: u.name, policy: bucket.arn.apply((arn) => JSON.stringify(stateStorePolicy(arn, access))) }, p);
+        return new aws.iam.AccessKey(`${name}-${who}`, { user: u.name }, p);
+      };
+      const kratixKey = user("kratix-writer", "readWrite");
+      const fluxKey = user("flux-reader", "read");
+      const bucketInfo = pulumi.all([bucket.bucket, store.region]).apply(([bucketName, region]) => ({ bucketName, region, ...(store.path ? { path: store.path } : {}) }));
+      const kratixSecret = new k8s.core.v1.Secret(
+        `${name}-kratix-s3`,
+        { metadata: { name: KRATIX_S3_SECRET, namespace: NAMESPACES.kratix }, stringData: pulumi.secret(pulumi.all([kratixKey.id, kratixKey.secret]).apply(([id, s]) => kratixS3SecretData(id, s))) },
+        { ...p, dependsOn: kratix },
+      );
+      const stateStore = bucketInfo.apply(bucketStateStore);
+      const storeCr = new k8s.apiextensions.CustomResource(
+        `${name}-state-store`,
+        { apiVersion: "platform.kratix.io/v1alpha1", kind: "BucketStateStore", metadata: stateStore.metadata, spec: stateStore.spec },
+        { ...p, dependsOn: [...kratix, kratixSecret] },
+      );
+      const dest = destination(args.destinationLabels ? { labels: args.destinationLabels } : {});
+      const destCr = new k8s.apiextensions.CustomResource(
+        `${name}-destination`,
+        { apiVersion: dest.apiVersion, kind: dest.kind, metadata: dest.metadata, spec: dest.spec },
+        { ...p, dependsOn: [storeCr] },
+      );
+      const fluxSecret = new k8s.core.v1.Secret(
+        `${name}-flux-s3`,
+        { metadata: { name: FLUX_S3_SECRET, namespace: NAMESPACES.flux }, stringData: pulumi.secret(pulumi.all([fluxKey.id, fluxKey.secret]).apply(([id, s]) => fluxS3SecretData(id, s))) },
+        { ...p, dependsOn: flux },
+      );
+      const source = bucketInfo.apply(fluxBucket);
+      const sourceCr = new k8s.apiextensions.CustomResource(
+        `${name}-flux-bucket`,
+        { apiVersion: "source.toolkit.fluxcd.io/v1", kind: "Bucket", metadata: source.metadata, spec: source.spec },
+        { ...p, dependsOn: [...flux, fluxSecret] },
+      );
+      const kustomizations = bucketInfo.apply((b) => fluxKustomizations(destinationFolder(b, dest)));
+      for (const i of [0, 1]) {
+        const k = kustomizations.apply((ks) => ks[i]!);
+        new k8s.apiextensions.CustomResource(
+          `${name}-flux-${i === 0 ? "dependencies" : "resources"}`,
+          { apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", metadata: k.metadata, spec: k.spec },
+          { ...p, dependsOn: [sourceCr] },
+        );
+      }
+      this.ready.push(destCr);
+      destinationName = destCr.metadata.name as pulumi.Output<string | undefined>;
+      bucketName = bucket.bucket as pulumi.Output<string | undefined>;
+    }
+    this.destinationName = destinationName;
+    this.bucketName = bucketName;
+    this.namespace = pulumi.output(NAMESPACES.kratix);
+    this.registerOutputs({ destinationName, bucketName, namespace: this.namespace });
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * The program's configuration: what `Pulumi.yaml` declares, checked and
+ * defaulted by one pure function, so a bad value fails `pulumi preview` with a
+ * message naming the config key (e.g. `kratix-dynamodb-platform:tables[1].table.keySchema[0].keyType`)
+ * before any resource is registered.
+ */
+import { validatePlatformDefaults } from "../api/plan.ts";
+import type { PlatformDefaults } from "../api/types.ts";
+import type { FieldError } from "../api/cross-field-rules.ts";
+import { DEFAULT_PROMISE_VERSION } from "../render/promise.ts";
+import type { TableProperties } from "../render/dynamodb-request.ts";
+import { IMAGES } from "../install/versions.ts";
+
+export const PROJECT = "kratix-dynamodb-platform";
+
+export interface TableConfig {
+  /** DynamoDBRequest name (and stack output key). */
+  name: string;
+  /** Namespace of the request. */
+  namespace: string;
+  table: TableProperties;
+}
+
+export type StateStoreConfig = { mode: "s3"; bucketName?: string; path?: string } | { mode: "existing"; kind: "BucketStateStore" | "GitStateStore"; name: string } | { mode: "none" };
+
+export type AckCredentialsConfig =
+  | { mode: "irsa"; oidcProviderArn: string }
+  | { mode: "podIdentity"; clusterName: string }
+  | { mode: "accessKey" }
+  | { mode: "existingSecret"; secretName: string; secretKey?: string; profile?: string };
+
+export interface PlatformConfig {
+  defaults: PlatformDefaults & { defaultRegion: string };
+  pipelineImage: string;
+  promiseVersion: string;
+  promiseDelivery: "kubevela" | "pulumi";
+  protectPromise: boolean;
+  waitForPromise: boolean;
+  applyApiCrdDirectly: boolean;
+  applicationNamespace: string;
+  applicationExampleTable?: TableProperties;
+  install: { velaCore: boolean; certManager: boolean; kratix: boolean; flux: boolean; ackController: boolean };
+  stateStore: StateStoreConfig;
+  ackCredentials: AckCredentialsConfig;
+  ackAllowedRegions?: string[];
+  tables: TableConfig[];
+  waitForTables: boolean;
+  waitTimeoutMinutes: number;
+  accountId?: string;
+}
+
+/** The design's example table for the Application's example-dynamodb-table component. */
+export const DEFAULT_APPLICATION_EXAMPLE: TableProperties = {
+  tableName: "kratix-platform-example",
+  billingMode: "PAY_PER_REQUEST",
+  attributeDefinitions: [{ name: "id", type: "S" }],
+  keySchema: [{ attributeName: "id", keyType: "HASH" }],
+};
+
+type Raw = Record<string, unknown>;
+const isObject = (v: unknown): v is Raw => v !== null && typeof v === "object" && !Array.isArray(v);
+
+class Reader {
+  readonly errors: FieldError[] = [];
+  private readonly raw: Raw;
+  constructor(raw: Raw) {
+    this.raw = raw;
+  }
+  private fail(key: string, message: string): undefined {
+    this.errors.push({ path: `${PROJECT}:${key}`, message });
+    return undefined;
+  }
+  string(key: string, fallback: string, allowed?: readonly string[]): string {
+    const v = this.raw[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== "string" || v === "") return this.fail(key, `must be a non-empty string (got ${JSON.stringify(v)})`) ?? fallback;
+    if (allowed && !allowed.includes(v)) return this.fail(key, `must be one of ${allowed.join(", ")} (got "${v}")`) ?? fallback;
+    return v;
+  }
+  optionalString(key: string): string | undefined {
+    const v = this.raw[key];
+    if (v === undefined) return undefined;
+    return typeof v === "string" ? v : this.fail(key, `must be a string (got ${JSON.stringify(v)})`);
+  }
+  boolean(key: string, fallback: boolean): boolean {
+    const v = this.raw[key];
+    if (v === undefined) return fallback;
+    return typeof v === "boolean" ? v : (this.fail(key, `must be true or false (got ${JSON.stringify(v)})`) ?? fallback);
+  }
+  integer(key: string, fallback: number, min: number): number {
+    const v = this.raw[key];
+    if (v === undefined) return fallback;
+    return Number.isInteger(v) && (v as number) >= min ? (v as number) : (this.fail(key, `must be a whole number >= ${min} (got ${JSON.stringify(v)})`) ?? fallback);
+  }
+  object(key: string): Raw | undefined {
+    const v = this.raw[key];
+    if (v === undefined) return undefined;
+    return isObject(v) ? v : this.fail(key, `must be an object (got ${JSON.stringify(v)})`);
+  }
+  array(key: string): unknown[] | undefined {
+    const v = this.raw[key];
+    if (v === undefined) return undefined;
+    return Array.isArray(v) ? v : this.fail(key, `must be a list (got ${JSON.stringify(v)})`);
+  }
+  add(key: string, errors: FieldError[]): void {
+    for (const e of errors) this.errors.push({ path: `${PROJECT}:${key}${e.path ? `.${e.path}` : ""}`, message: e.message });
+  }
+}
+
+const INSTALL_KEYS = ["velaCore", "certManager", "kratix", "flux", "ackController"] as const;
+
+/**
+ * Parses raw config values (key without the project prefix → JSON value).
+ * `tableErrors` checks one table's properties (the DynamoDBTable component's own check).
+ */
+export function parsePlatformConfig(
+  raw: Raw,
+  tableErrors: (t: TableProperties, d: PlatformDefaults) => FieldError[],
+): { config: PlatformConfig; errors: FieldError[] } {
+  const r = new Reader(raw);
+  const tableNamePrefix = r.optionalString("tableNamePrefix");
+  const defaults = { defaultRegion: r.string("defaultRegion", "us-east-1"), ...(tableNamePrefix ? { tableNamePrefix } : {}) };
+  r.add("", validatePlatformDefaults(defaults, "").map((e) => ({ ...e, path: e.path.replace(/^\./, "") })));
+
+  const installRaw = r.object("install") ?? {};
+  const install = { velaCore: false, certManager: true, kratix: true, flux: true, ackController: true };
+  for (const [k, v] of Object.entries(installRaw)) {
+    if (!(INSTALL_KEYS as readonly string[]).includes(k)) r.add("install", [{ path: k, message: `is not an install switch (one of ${INSTALL_KEYS.join(", ")})` }]);
+    else if (typeof v !== "boolean") r.add("install", [{ path: k, message: "must be true or false" }]);
+    else install[k as keyof typeof install] = v;
+  }
+
+  const storeRaw = r.object("stateStore") ?? { mode: "s3" };
+  let stateStore: StateStoreConfig = { mode: "none" };
+  if (storeRaw.mode === "s3") stateStore = { mode: "s3", ...(typeof storeRaw.bucketName === "string" ? { bucketName: storeRaw.bucketName } : {}), ...(typeof storeRaw.path === "string" ? { path: storeRaw.path } : {}) };
+  else if (storeRaw.mode === "existing") {
+    if (storeRaw.kind !== "BucketStateStore" && storeRaw.kind !== "GitStateStore") r.add("stateStore", [{ path: "kind", message: "must be BucketStateStore or GitStateStore" }]);
+    if (typeof storeRaw.name !== "string") r.add("stateStore", [{ path: "name", message: "is required with mode existing" }]);
+    stateStore = { mode: "existing", kind: storeRaw.kind as "BucketStateStore", name: String(storeRaw.name) };
+  } else if (storeRaw.mode !== "none") r.add("stateStore", [{ path: "mode", message: `must be s3, existing or none (got ${JSON.stringify(storeRaw.mode)})` }]);
+
+  const credRaw = r.object("ackCredentials") ?? { mode: "accessKey" };
+  let ackCredentials: AckCredentialsConfig = { mode: "accessKey" };
+  const need = (field: string) => {
+    if (typeof credRaw[field] !== "string" || credRaw[field] === "") r.add("ackCredentials", [{ path: field, message: `is required with mode ${String(credRaw.mode)}` }]);
+    return String(credRaw[field]);
+  };
+  switch (credRaw.mode) {
+    case "irsa":
+      ackCredentials = { mode: "irsa", oidcProviderArn: need("oidcProviderArn") };
+      break;
+    case "podIdentity":
+      ackCredentials = { mode: "podIdentity", clusterName: need("clusterName") };
+      break;
+    case "accessKey":
+      break;
+    case "existingSecret":
+      ackCredentials = {
+        mode: "existingSecret",
+        secretName: need("secretName"),
+        ...(typeof credRaw.secretKey === "string" ? { secretKey: credRaw.secretKey } : {}),
+        ...(typeof credRaw.profile === "string" ? { profile: credRaw.profile } : {}),
+      };
+      break;
+    default:
+      r.add("ackCredentials", [{ path: "mode", message: `must be irsa, podIdentity, accessKey or existingSecret (got ${JSON.stringify(credRaw.mode)})` }]);
+  }
+
+  const tablesNamespace = r.string("tablesNamespace", "default");
+  const tables: TableConfig[] = [];
+  const seen = new Set<string>();
+  (r.array("tables") ?? []).forEach((entry, i) => {
+    const key = `tables[${i}]`;
+    if (!isObject(entry)) return r.add(key, [{ path: "", message: "must be an object with name and table" }]);
+    if (typeof entry.name !== "string" || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(entry.name)) {
+      r.add(key, [{ path: "name", message: `must be a Kubernetes object name such as user-sessions (got ${JSON.stringify(entry.name)})` }]);
+    } else if (seen.has(`${String(entry.namespace ?? tablesNamespace)}/${entry.name}`)) {
+      r.add(key, [{ path: "name", message: `"${entry.name}" is used twice` }]);
+    }
+    seen.add(`${String(entry.namespace ?? tablesNamespace)}/${String(entry.name)}`);
+    if (!isObject(entry.table)) return r.add(key, [{ path: "table", message: "is required: the table's properties (tableName, attributeDefinitions, keySchema, ...)" }]);
+    r.add(key, tableErrors(entry.table as unknown as TableProperties, defaults));
+    tables.push({ name: String(entry.name), namespace: typeof entry.namespace === "string" ? entry.namespace : tablesNamespace, table: entry.table as unknown as TableProperties });
+  });
+
+  const exampleRaw = r.object("applicationExampleTable");
+  const includeExample = r.boolean("includeApplicationExample", true);
+  const applicationExampleTable = includeExample ? ((exampleRaw as unknown as TableProperties | undefined) ?? DEFAULT_APPLICATION_EXAMPLE) : undefined;
+  if (applicationExampleTable) r.add("applicationExampleTable", tableErrors(applicationExampleTable, defaults).map((e) => ({ ...e, path: e.path.replace(/^table\.?/, "") })));
+
+  const regions = r.array("ackAllowedRegions");
+  const accountId = r.optionalString("accountId");
+  if (accountId !== undefined && !/^\d{12}$/.test(accountId)) r.add("accountId", [{ path: "", message: "must be a 12-digit AWS account id" }]);
+  const config: PlatformConfig = {
+    defaults,
+    pipelineImage: r.string("pipelineImage", IMAGES.pipeline),
+    promiseVersion: r.string("promiseVersion", DEFAULT_PROMISE_VERSION),
+    promiseDelivery: r.string("promiseDelivery", "kubevela", ["kubevela", "pulumi"]) as "kubevela" | "pulumi",
+    protectPromise: r.boolean("protectPromise", true),
+    waitForPromise: r.boolean("waitForPromise", true),
+    applyApiCrdDirectly: r.boolean("applyApiCrdDirectly", false),
+    applicationNamespace: r.string("applicationNamespace", "default"),
+    ...(applicationExampleTable ? { applicationExampleTable } : {}),
+    install,
+    stateStore,
+    ackCredentials,
+    ...(regions ? { ackAllowedRegions: regions as string[] } : {}),
+    tables,
+    waitForTables: r.boolean("waitForTables", true),
+    waitTimeoutMinutes: r.integer("waitTimeoutMinutes", 20, 1),
+    ...(accountId ? { accountId } : {}),
+  };
+  return { config, errors: r.errors.map((e) => ({ ...e, path: e.path.replace(/:\./, ":").replace(/\.$/, "") })) };
+}

@@ -1,0 +1,60 @@
+/**
+ * Helm values for each chart the platform installs. Pulumi's helm.v4.Chart
+ * renders charts like `helm template` and runs no hooks, so values here avoid
+ * features that only work through hooks (see each function).
+ */
+import { IMAGES } from "./versions.ts";
+import { ACK_CREDENTIALS_SECRET, ACK_SERVICE_ACCOUNT, NAMESPACES } from "./namespaces.ts";
+
+/** vela-core: one cluster, webhook certificates from cert-manager (the chart's certgen Jobs are hooks). */
+export const velaCoreValues = () => ({
+  multicluster: { enabled: false },
+  admissionWebhooks: { enabled: true, certManager: { enabled: true } },
+  systemDefinitionNamespace: NAMESPACES.vela,
+});
+
+export const certManagerValues = () => ({ crds: { enabled: true, keep: true } });
+
+/** Kratix: image pinned by digest; no chart-made state stores (we make our own, with the right Secret keys). */
+export const kratixValues = (image: string = IMAGES.kratix) => ({ image, stateStores: [], destinations: [] });
+
+/** Flux: only the source and kustomize controllers. */
+export const fluxValues = () => ({
+  helmController: { create: false },
+  imageAutomationController: { create: false },
+  imageReflectionController: { create: false },
+  notificationController: { create: false },
+});
+
+export type AckCredentials =
+  | { mode: "irsa"; roleArn: string }
+  | { mode: "podIdentity" }
+  | { mode: "accessKey"; secretName?: string; profile?: string }
+  | { mode: "existingSecret"; secretName: string; secretKey?: string; profile?: string };
+
+/**
+ * ACK DynamoDB controller. `deletionPolicy: retain` by default: deleting a
+ * Table object never deletes the AWS table unless the Table itself says so
+ * (the pipeline writes services.k8s.aws/deletion-policy from the request).
+ */
+export function ackValues(o: { region: string; credentials: AckCredentials; deletionPolicy?: "retain" | "delete" }) {
+  const c = o.credentials;
+  const secret =
+    c.mode === "accessKey"
+      ? { secretName: c.secretName ?? ACK_CREDENTIALS_SECRET, secretKey: "credentials", profile: c.profile ?? "default" }
+      : c.mode === "existingSecret"
+        ? { secretName: c.secretName, secretKey: c.secretKey ?? "credentials", profile: c.profile ?? "default" }
+        : undefined;
+  return {
+    aws: { region: o.region, ...(secret ? { credentials: secret } : {}) },
+    serviceAccount: {
+      create: true,
+      name: ACK_SERVICE_ACCOUNT,
+      ...(c.mode === "irsa" ? { annotations: { "eks.amazonaws.com/role-arn": c.roleArn } } : {}),
+    },
+    deletionPolicy: o.deletionPolicy ?? "retain",
+    installScope: "cluster",
+    // Only Tables: Backup and GlobalTable would need more IAM actions than the policy grants.
+    reconcile: { resources: ["Table"] },
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * The Kubernetes objects that wire Kratix to this cluster (the design's single
+ * cluster is both platform and destination): a BucketStateStore Kratix writes
+ * to, a Destination labelled cluster-role=master, and the Flux Bucket source
+ * plus the two Kustomizations that apply what Kratix writes.
+ *
+ * Kratix's chart can create StateStores and Destinations only through a Helm
+ * hook Job, which Pulumi's Chart v4 never runs; so they are plain objects here.
+ */
+import { NAMESPACES } from "./namespaces.ts";
+
+export const STATE_STORE_NAME = "dynamodb-platform";
+export const DESTINATION_NAME = "platform-cluster";
+export const DESTINATION_LABELS = { "cluster-role": "master" } as const;
+export const KRATIX_S3_SECRET = "kratix-state-store-credentials";
+export const FLUX_S3_SECRET = "flux-state-store-credentials";
+
+export interface StateStoreBucket {
+  bucketName: string;
+  region: string;
+  /** Folder inside the bucket for this platform; "" for the bucket root. */
+  path?: string;
+}
+
+/** S3's regional endpoint: Kratix's S3 client sets no region and would otherwise ask GetBucketLocation. */
+export const s3Endpoint = (region: string) => `s3.${region}.amazonaws.com`;
+
+export function bucketStateStore(b: StateStoreBucket) {
+  return {
+    apiVersion: "platform.kratix.io/v1alpha1",
+    kind: "BucketStateStore",
+    metadata: { name: STATE_STORE_NAME },
+    spec: {
+      bucketName: b.bucketName,
+      endpoint: s3Endpoint(b.region),
+      ...(b.path ? { path: b.path } : {}),
+      authMethod: "accessKey",
+      secretRef: { name: KRATIX_S3_SECRET, namespace: NAMESPACES.kratix },
+    },
+  };
+}
+
+export interface DestinationOptions {
+  name?: string;
+  labels?: Record<string, string>;
+  /** Folder for this destination inside the state store. */
+  path?: string;
+  stateStore?: { kind: "BucketStateStore" | "GitStateStore"; name: string };
+}
+
+export function destination(o: DestinationOptions = {}) {
+  return {
+    apiVersion: "platform.kratix.io/v1alpha1",
+    kind: "Destination",
+    metadata: { name: o.name ?? DESTINATION_NAME, labels: o.labels ?? { ...DESTINATION_LABELS } },
+    spec: {
+      path: o.path ?? o.name ?? DESTINATION_NAME,
+      stateStoreRef: o.stateStore ?? { kind: "BucketStateStore", name: STATE_STORE_NAME },
+      // Keep what Flux applied (the ACK Tables) if the destination is ever removed: tables are data.
+      cleanup: "none",
+    },
+  };
+}
+
+/** Where Kratix writes a destination's files: <store path>/<destination path>/{dependencies,resources}. */
+export function destinationFolder(bucket: StateStoreBucket, dest: ReturnType<typeof destination>): string {
+  return [bucket.path, dest.spec.path].filter(Boolean).join("/");
+}
+
+export function fluxBucket(b: StateStoreBucket) {
+  return {
+    apiVersion: "source.toolkit.fluxcd.io/v1",
+    kind: "Bucket",
+    metadata: { name: STATE_STORE_NAME, namespace: NAMESPACES.flux },
+    spec: {
+      provider: "aws",
+      bucketName: b.bucketName,
+      endpoint: s3Endpoint(b.region),
+      region: b.region,
+      interval: "30s",
+      secretRef: { name: FLUX_S3_SECRET },
+    },
+  };
+}
+
+/** Two Kustomizations, resources after dependencies, both pruning (prune removes a deleted request's Table). */
+export function fluxKustomizations(folder: string) {
+  const k = (suffix: string, extra: Record<string, unknown> = {}) => ({
+    apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+    kind: "Kustomization",
+    metadata: { name: `kratix-${DESTINATION_NAME}-${suffix}`, namespace: NAMESPACES.flux },
+    spec: {
+      interval: "30s",
+      prune: true,
+      sourceRef: { kind: "Bucket", name: STATE_STORE_NAME },
+      path: `./${folder}/${suffix}`,
+      ...extra,
+    },
+  });
+  return [k("dependencies"), k("resources", { dependsOn: [{ name: `kratix-${DESTINATION_NAME}-dependencies` }] })];
+}
+
+/** Secret data keys each consumer expects (Kratix lib/writers/s3.go; Flux Bucket docs). */
+export const kratixS3SecretData = (accessKeyId: string, secretAccessKey: string) => ({ accessKeyID: accessKeyId, secretAccessKey });
+export const fluxS3SecretData = (accessKeyId: string, secretAccessKey: string) => ({ accesskey: accessKeyId, secretkey: secretAccessKey });

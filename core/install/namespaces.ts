@@ -1,0 +1,13 @@
+/** Namespaces the platform's parts live in (Kratix's is fixed by its chart). */
+export const NAMESPACES = {
+  vela: "vela-system",
+  certManager: "cert-manager",
+  kratix: "kratix-platform-system",
+  flux: "flux-system",
+  ack: "ack-system",
+} as const;
+
+/** The ACK controller's service account (the chart's default), which IRSA and Pod Identity trust. */
+export const ACK_SERVICE_ACCOUNT = "ack-dynamodb-controller";
+/** The design's credentials Secret name for the accessKey mode. */
+export const ACK_CREDENTIALS_SECRET = "ack-dynamodb-user-secrets";

@@ -1,0 +1,59 @@
+/**
+ * The full environment: the DynamoDB platform and the tables of this stack's
+ * config, with their ARNs as stack outputs. Configuration is declared in
+ * Pulumi.yaml; a bad value stops the program with the config key named.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { DynamoDBPlatform } from "./components/platform.ts";
+import { DynamoDBTable, tableArgErrors } from "./components/dynamodb-table.ts";
+import { PROJECT, parsePlatformConfig } from "./core/config/platform-config.ts";
+import { formatErrors } from "./core/api/validate.ts";
+import { readConfig } from "./components/config.ts";
+
+const { config, errors } = parsePlatformConfig(readConfig(PROJECT), tableArgErrors);
+if (errors.length > 0) throw new pulumi.RunError(`invalid configuration:\n${formatErrors(errors)}`);
+
+const region = config.defaults.defaultRegion;
+const platform = new DynamoDBPlatform("dynamodb-platform", {
+  defaults: config.defaults,
+  install: config.install,
+  stateStore: config.stateStore.mode === "s3" ? { ...config.stateStore, region } : config.stateStore,
+  ackCredentials: config.ackCredentials,
+  ...(config.ackAllowedRegions ? { ackAllowedRegions: config.ackAllowedRegions } : {}),
+  pipelineImage: config.pipelineImage,
+  promiseVersion: config.promiseVersion,
+  promiseDelivery: config.promiseDelivery,
+  applicationNamespace: config.applicationNamespace,
+  ...(config.applicationExampleTable ? { applicationExampleTable: config.applicationExampleTable } : {}),
+  protectPromise: config.protectPromise,
+  waitForPromise: config.waitForPromise,
+  applyApiCrdDirectly: config.applyApiCrdDirectly,
+});
+
+const tables = config.tables.map(
+  (t) =>
+    new DynamoDBTable(
+      t.name,
+      {
+        table: t.table,
+        namespace: t.namespace,
+        platformDefaults: config.defaults,
+        waitForArn: config.waitForTables,
+        waitTimeoutMinutes: config.waitTimeoutMinutes,
+        ...(config.accountId ? { accountId: config.accountId } : {}),
+      },
+      { dependsOn: [platform] },
+    ),
+);
+
+/** Request name → table ARN. */
+export const tableArns = pulumi.output(Object.fromEntries(tables.map((t, i) => [config.tables[i]!.name, t.tableArn])));
+/** Request name → "status" (ARN reported by AWS through ACK) or "computed" (not waited for). */
+export const tableArnSources = pulumi.output(Object.fromEntries(tables.map((t, i) => [config.tables[i]!.name, t.arnSource])));
+/** Request name → DynamoDB table name (platform prefix included). */
+export const tableNames = pulumi.output(Object.fromEntries(tables.map((t, i) => [config.tables[i]!.name, t.tableName])));
+export const promiseName = platform.promiseName;
+export const applicationName = platform.applicationName;
+export const namespaces = platform.namespaces;
+export const controllerRoleArn = platform.controllerRoleArn;
+export const stateStoreBucket = platform.stateStoreBucket;
