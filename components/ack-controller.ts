@@ -65,9 +65,21 @@ export class AckDynamoDBController extends pulumi.ComponentResource {
       const identity = aws.getCallerIdentityOutput({}, p);
       const partition = aws.getPartitionOutput({}, p);
       const doc = pulumi
-        .all([partition.partition, identity.accountId, args.allowedRegions ?? pulumi.output(args.region).apply((r) => [r]), args.tableNamePrefix ?? "", args.kmsKeyArns ?? []])
-        .apply(([partition, accountId, regions, tableNamePrefix, kmsKeyArns]) => JSON.stringify(ackDynamoDBPolicy({ partition, accountId, regions, tableNamePrefix, kmsKeyArns })));
-      policy = new aws.iam.Policy(`${name}-policy`, { description: "ACK DynamoDB controller: tables of this platform only", policy: doc }, p);
+        .all([
+          partition.partition,
+          identity.accountId,
+          args.allowedRegions ?? pulumi.output(args.region).apply((r) => [r]),
+          args.tableNamePrefix ?? "",
+          args.kmsKeyArns ?? [],
+        ])
+        .apply(([partition, accountId, regions, tableNamePrefix, kmsKeyArns]) =>
+          JSON.stringify(ackDynamoDBPolicy({ partition, accountId, regions, tableNamePrefix, kmsKeyArns })),
+        );
+      policy = new aws.iam.Policy(
+        `${name}-policy`,
+        { description: "ACK DynamoDB controller: tables of this platform only", policy: doc },
+        p,
+      );
     }
 
     let roleArn: pulumi.Output<string | undefined> = pulumi.output(undefined);
@@ -81,7 +93,13 @@ export class AckDynamoDBController extends pulumi.ComponentResource {
       const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: trust }, p);
       new aws.iam.RolePolicyAttachment(`${name}-policy`, { role: role.name, policyArn: policy!.arn }, p);
       if (c.mode === "podIdentity") {
-        after.push(new aws.eks.PodIdentityAssociation(`${name}-pod-identity`, { clusterName: c.clusterName, namespace, serviceAccount: ACK_SERVICE_ACCOUNT, roleArn: role.arn }, p));
+        after.push(
+          new aws.eks.PodIdentityAssociation(
+            `${name}-pod-identity`,
+            { clusterName: c.clusterName, namespace, serviceAccount: ACK_SERVICE_ACCOUNT, roleArn: role.arn },
+            p,
+          ),
+        );
         credentials = pulumi.output({ mode: "podIdentity" as const });
       } else {
         credentials = role.arn.apply((arn) => ({ mode: "irsa" as const, roleArn: arn }));
@@ -97,17 +115,28 @@ export class AckDynamoDBController extends pulumi.ComponentResource {
           {
             metadata: { name: ACK_CREDENTIALS_SECRET, namespace },
             // key.secret is a Pulumi secret; pulumi.secret keeps the whole INI file one too.
-            stringData: { credentials: pulumi.secret(pulumi.all([key.id, key.secret]).apply(([id, s]) => iniCredentials("default", id, s))) },
+            stringData: {
+              credentials: pulumi.secret(pulumi.all([key.id, key.secret]).apply(([id, s]) => iniCredentials("default", id, s))),
+            },
           },
           { ...p, dependsOn: [ns] },
         ),
       ];
       credentials = pulumi.output({ mode: "accessKey" as const, secretName: ACK_CREDENTIALS_SECRET });
     } else {
-      credentials = pulumi.output({ mode: "existingSecret" as const, secretName: c.secretName, ...(c.secretKey ? { secretKey: c.secretKey } : {}), ...(c.profile ? { profile: c.profile } : {}) });
+      credentials = pulumi.output({
+        mode: "existingSecret" as const,
+        secretName: c.secretName,
+        ...(c.secretKey ? { secretKey: c.secretKey } : {}),
+        ...(c.profile ? { profile: c.profile } : {}),
+      });
     }
 
-    const values = pulumi.all([args.region, credentials]).apply(([region, creds]) => ackValues({ region, credentials: creds, ...(args.deletionPolicy ? { deletionPolicy: args.deletionPolicy } : {}) }));
+    const values = pulumi
+      .all([args.region, credentials])
+      .apply(([region, creds]) =>
+        ackValues({ region, credentials: creds, ...(args.deletionPolicy ? { deletionPolicy: args.deletionPolicy } : {}) }),
+      );
     this.chart = pinnedChart(`${name}-chart`, args.chart ?? CHARTS.ackDynamoDB, namespace, values, { ...p, dependsOn: after });
     this.roleArn = roleArn;
     this.policyArn = policy ? (policy.arn as pulumi.Output<string | undefined>) : pulumi.output(undefined);

@@ -9,6 +9,7 @@ import type { TableProperties } from "../core/render/dynamodb-request.ts";
 import { renderPromise, type DestinationSelector } from "../core/render/promise.ts";
 import { IMAGES } from "../core/install/versions.ts";
 import { tableArgErrors } from "./dynamodb-table.ts";
+import { childOf } from "./helm.ts";
 import { TOKEN_PREFIX } from "./token.ts";
 
 export interface DynamoDBPromiseArgs {
@@ -63,7 +64,10 @@ export class DynamoDBPromise extends pulumi.ComponentResource {
     if (defaultsErrors.length) throw new pulumi.RunError(`DynamoDBPromise "${name}" is invalid:\n${formatErrors(defaultsErrors)}`);
     if (args.exampleTable) {
       const errors = tableArgErrors(args.exampleTable, args.defaults);
-      if (errors.length) throw new pulumi.RunError(`DynamoDBPromise "${name}" exampleTable is invalid:\n${formatErrors(errors).replace(/^table/gm, "exampleTable")}`);
+      if (errors.length)
+        throw new pulumi.RunError(
+          `DynamoDBPromise "${name}" exampleTable is invalid:\n${formatErrors(errors).replace(/^table/gm, "exampleTable")}`,
+        );
     }
     const promise = renderPromise({
       pipelineImage: args.pipelineImage ?? IMAGES.pipeline,
@@ -76,7 +80,13 @@ export class DynamoDBPromise extends pulumi.ComponentResource {
     const wait = args.waitForReady ?? true;
     const children: pulumi.Resource[] = [];
     if (args.applyApiCrdDirectly) {
-      children.push(new k8s.apiextensions.v1.CustomResourceDefinition(`${name}-api`, dynamoDBRequestCRD() as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs, { parent: this }));
+      children.push(
+        new k8s.apiextensions.v1.CustomResourceDefinition(
+          `${name}-api`,
+          dynamoDBRequestCRD() as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs,
+          childOf(this, opts),
+        ),
+      );
     }
     if ((args.delivery ?? "kubevela") === "pulumi") {
       new k8s.apiextensions.CustomResource(
@@ -84,10 +94,13 @@ export class DynamoDBPromise extends pulumi.ComponentResource {
         {
           apiVersion: promise.apiVersion,
           kind: promise.kind,
-          metadata: { ...promise.metadata, annotations: wait ? { "pulumi.com/waitFor": "jsonpath={.status.status}=Available" } : { "pulumi.com/skipAwait": "true" } },
+          metadata: {
+            ...promise.metadata,
+            annotations: wait ? { "pulumi.com/waitFor": "jsonpath={.status.status}=Available" } : { "pulumi.com/skipAwait": "true" },
+          },
           spec: promise.spec,
         },
-        { parent: this, protect, dependsOn: children },
+        { ...childOf(this, opts, children), protect },
       );
       this.applicationName = pulumi.output(undefined);
     } else {
@@ -103,11 +116,14 @@ export class DynamoDBPromise extends pulumi.ComponentResource {
           kind: app.kind,
           metadata: {
             ...app.metadata,
-            annotations: { ...app.metadata.annotations, ...(wait ? { "pulumi.com/waitFor": "jsonpath={.status.status}=running" } : { "pulumi.com/skipAwait": "true" }) },
+            annotations: {
+              ...app.metadata.annotations,
+              ...(wait ? { "pulumi.com/waitFor": "jsonpath={.status.status}=running" } : { "pulumi.com/skipAwait": "true" }),
+            },
           },
           spec: app.spec,
         },
-        { parent: this, protect, dependsOn: children },
+        { ...childOf(this, opts, children), protect },
       );
       this.applicationName = application.metadata.name as pulumi.Output<string | undefined>;
     }

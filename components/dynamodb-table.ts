@@ -7,6 +7,7 @@ import type { DynamoDBRequestStatus, PlatformDefaults } from "../core/api/types.
 import { formatErrors, validateSpec, type FieldError } from "../core/api/validate.ts";
 import { droppedAttributesNote } from "../core/kratix/steps.ts";
 import { renderDynamoDBRequest, specFromProperties, type TableProperties } from "../core/render/dynamodb-request.ts";
+import { childOf } from "./helm.ts";
 import { TOKEN_PREFIX } from "./token.ts";
 
 export interface DynamoDBTableArgs {
@@ -68,23 +69,26 @@ export class DynamoDBTable extends pulumi.ComponentResource {
   declare readonly request: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: DynamoDBTableArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(`${TOKEN_PREFIX}:DynamoDBTable`, name, {}, opts);
     const defaults = args.platformDefaults ?? {};
-    const checked = pulumi.output(args.table).apply((table) => {
-      const errors = tableArgErrors(table, defaults);
-      if (errors.length > 0) throw new pulumi.RunError(`DynamoDBTable "${name}" is invalid:\n${formatErrors(errors)}`);
-      return table;
-    });
-    // Plain args are checked now, so a bad table stops the program before any resource is registered.
+    const fail = (errors: FieldError[]) => new pulumi.RunError(`DynamoDBTable "${name}" is invalid:\n${formatErrors(errors)}`);
+    // Plain args are checked before anything is registered, so a bad table stops `pulumi preview` at once.
     if (!pulumi.Output.isInstance(args.table)) {
       const errors = tableArgErrors(args.table as TableProperties, defaults);
-      if (errors.length > 0) throw new pulumi.RunError(`DynamoDBTable "${name}" is invalid:\n${formatErrors(errors)}`);
+      if (errors.length > 0) throw fail(errors);
     }
+    super(`${TOKEN_PREFIX}:DynamoDBTable`, name, {}, opts);
+    // Args that are Outputs are checked when they resolve; the error fails the deployment the same way.
+    const checked = pulumi.output(args.table).apply((table) => {
+      const errors = tableArgErrors(table, defaults);
+      if (errors.length > 0) throw fail(errors);
+      return table;
+    });
 
     const plan = checked.apply((t) => planTable(specFromProperties(t), defaults).plan!);
     plan.apply((p) => {
       const note = droppedAttributesNote(p.droppedAttributes);
-      if (note) pulumi.log.warn(`${p.tableName}: ${note}`, this);
+      // log.warn returns a promise of the engine's acknowledgement; nothing waits on it.
+      if (note) void pulumi.log.warn(`${p.tableName}: ${note}`, this);
     });
 
     const wait = args.waitForArn ?? true;
@@ -105,7 +109,10 @@ export class DynamoDBTable extends pulumi.ComponentResource {
         // Declared so the live status (written by the pipeline) is read back as an output.
         status: undefined,
       },
-      { parent: this, customTimeouts: { create: `${args.waitTimeoutMinutes ?? 20}m`, update: `${args.waitTimeoutMinutes ?? 20}m` } },
+      {
+        ...childOf(this, opts),
+        customTimeouts: { create: `${args.waitTimeoutMinutes ?? 20}m`, update: `${args.waitTimeoutMinutes ?? 20}m` },
+      },
     );
 
     this.status = (this.request as unknown as { status: pulumi.Output<DynamoDBRequestStatus | undefined> }).status;
@@ -120,6 +127,12 @@ export class DynamoDBTable extends pulumi.ComponentResource {
       this.tableArn = pulumi.interpolate`arn:${partition}:dynamodb:${plan.region}:${account}:table/${plan.tableName}`;
       this.arnSource = pulumi.output("computed" as const);
     }
-    this.registerOutputs({ tableArn: this.tableArn, arnSource: this.arnSource, tableName: this.tableName, region: this.region, status: this.status });
+    this.registerOutputs({
+      tableArn: this.tableArn,
+      arnSource: this.arnSource,
+      tableName: this.tableName,
+      region: this.region,
+      status: this.status,
+    });
   }
 }

@@ -22,3 +22,18 @@ export function pinnedChart(
     opts,
   );
 }
+
+/**
+ * Options for a component's child that must also wait for what the component
+ * waits for: Pulumi does not pass a component's dependsOn on to its children.
+ */
+export function childOf(
+  parent: pulumi.ComponentResource,
+  componentOpts: pulumi.ComponentResourceOptions | undefined,
+  extra: pulumi.Resource[] = [],
+): pulumi.CustomResourceOptions {
+  const inherited = componentOpts?.dependsOn;
+  const list: pulumi.Input<pulumi.Resource>[] =
+    inherited === undefined ? [] : Array.isArray(inherited) ? [...inherited] : [inherited as pulumi.Input<pulumi.Resource>];
+  return { parent, dependsOn: [...list, ...extra] };
+}

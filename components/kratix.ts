@@ -67,12 +67,19 @@ export class KratixInstallation extends pulumi.ComponentResource {
     let certManager: pulumi.Resource[] = [];
     if (args.installCertManager ?? true) {
       const ns = new k8s.core.v1.Namespace(`${name}-cert-manager-ns`, { metadata: { name: NAMESPACES.certManager } }, p);
-      certManager = [pinnedChart(`${name}-cert-manager`, charts.certManager, NAMESPACES.certManager, certManagerValues(), { ...p, dependsOn: [ns] })];
+      certManager = [
+        pinnedChart(`${name}-cert-manager`, charts.certManager, NAMESPACES.certManager, certManagerValues(), { ...p, dependsOn: [ns] }),
+      ];
     }
     let kratix: pulumi.Resource[] = [];
     if (args.installKratix ?? true) {
       // The chart creates its own namespace (kratix-platform-system).
-      kratix = [pinnedChart(`${name}-kratix`, charts.kratix, NAMESPACES.kratix, kratixValues(args.kratixImage ?? IMAGES.kratix), { ...p, dependsOn: certManager })];
+      kratix = [
+        pinnedChart(`${name}-kratix`, charts.kratix, NAMESPACES.kratix, kratixValues(args.kratixImage ?? IMAGES.kratix), {
+          ...p,
+          dependsOn: certManager,
+        }),
+      ];
     }
     this.ready.push(...kratix);
     let flux: pulumi.Resource[] = [];
@@ -85,19 +92,36 @@ export class KratixInstallation extends pulumi.ComponentResource {
     let destinationName: pulumi.Output<string | undefined> = pulumi.output(undefined);
     let bucketName: pulumi.Output<string | undefined> = pulumi.output(undefined);
     if (store.mode === "s3") {
-      const bucket = new aws.s3.Bucket(`${name}-state`, { ...(store.bucketName ? { bucket: store.bucketName } : {}), forceDestroy: false }, p);
-      new aws.s3.BucketPublicAccessBlock(`${name}-state`, { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, p);
+      const bucket = new aws.s3.Bucket(
+        `${name}-state`,
+        { ...(store.bucketName ? { bucket: store.bucketName } : {}), forceDestroy: false },
+        p,
+      );
+      new aws.s3.BucketPublicAccessBlock(
+        `${name}-state`,
+        { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+        p,
+      );
       const user = (who: string, access: "readWrite" | "read") => {
         const u = new aws.iam.User(`${name}-${who}`, { path: "/kratix-dynamodb/" }, p);
-        new aws.iam.UserPolicy(`${name}-${who}`, { user: u.name, policy: bucket.arn.apply((arn) => JSON.stringify(stateStorePolicy(arn, access))) }, p);
+        new aws.iam.UserPolicy(
+          `${name}-${who}`,
+          { user: u.name, policy: bucket.arn.apply((arn) => JSON.stringify(stateStorePolicy(arn, access))) },
+          p,
+        );
         return new aws.iam.AccessKey(`${name}-${who}`, { user: u.name }, p);
       };
       const kratixKey = user("kratix-writer", "readWrite");
       const fluxKey = user("flux-reader", "read");
-      const bucketInfo = pulumi.all([bucket.bucket, store.region]).apply(([bucketName, region]) => ({ bucketName, region, ...(store.path ? { path: store.path } : {}) }));
+      const bucketInfo = pulumi
+        .all([bucket.bucket, store.region])
+        .apply(([bucketName, region]) => ({ bucketName, region, ...(store.path ? { path: store.path } : {}) }));
       const kratixSecret = new k8s.core.v1.Secret(
         `${name}-kratix-s3`,
-        { metadata: { name: KRATIX_S3_SECRET, namespace: NAMESPACES.kratix }, stringData: pulumi.secret(pulumi.all([kratixKey.id, kratixKey.secret]).apply(([id, s]) => kratixS3SecretData(id, s))) },
+        {
+          metadata: { name: KRATIX_S3_SECRET, namespace: NAMESPACES.kratix },
+          stringData: pulumi.secret(pulumi.all([kratixKey.id, kratixKey.secret]).apply(([id, s]) => kratixS3SecretData(id, s))),
+        },
         { ...p, dependsOn: kratix },
       );
       const stateStore = bucketInfo.apply(bucketStateStore);
@@ -114,7 +138,10 @@ export class KratixInstallation extends pulumi.ComponentResource {
       );
       const fluxSecret = new k8s.core.v1.Secret(
         `${name}-flux-s3`,
-        { metadata: { name: FLUX_S3_SECRET, namespace: NAMESPACES.flux }, stringData: pulumi.secret(pulumi.all([fluxKey.id, fluxKey.secret]).apply(([id, s]) => fluxS3SecretData(id, s))) },
+        {
+          metadata: { name: FLUX_S3_SECRET, namespace: NAMESPACES.flux },
+          stringData: pulumi.secret(pulumi.all([fluxKey.id, fluxKey.secret]).apply(([id, s]) => fluxS3SecretData(id, s))),
+        },
         { ...p, dependsOn: flux },
       );
       const source = bucketInfo.apply(fluxBucket);

@@ -35,7 +35,9 @@ export class KubeVelaDefinitions extends pulumi.ComponentResource {
     if (args.installVelaCore) {
       const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: namespace } }, { parent: this });
       const values = pulumi.output(args.velaCoreValues ?? {}).apply((extra) => ({ ...velaCoreValues(), ...extra }));
-      after = [pinnedChart(`${name}-vela-core`, args.velaCoreChart ?? CHARTS.velaCore, namespace, values, { parent: this, dependsOn: [ns] })];
+      after = [
+        pinnedChart(`${name}-vela-core`, args.velaCoreChart ?? CHARTS.velaCore, namespace, values, { parent: this, dependsOn: [ns] }),
+      ];
     }
     const defs = componentDefinitions(namespace).map(
       (def) =>

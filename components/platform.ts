@@ -65,7 +65,8 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
     const install = { velaCore: false, certManager: true, kratix: true, flux: true, ackController: true, ...args.install };
     const delivery = args.promiseDelivery ?? "kubevela";
 
-    const definitions = delivery === "kubevela" ? new KubeVelaDefinitions(`${name}-vela`, { installVelaCore: install.velaCore }, p) : undefined;
+    const definitions =
+      delivery === "kubevela" ? new KubeVelaDefinitions(`${name}-vela`, { installVelaCore: install.velaCore }, p) : undefined;
     const kratix = new KratixInstallation(
       `${name}-kratix`,
       {
@@ -110,7 +111,13 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
     this.applicationName = this.promise.applicationName;
     this.controllerRoleArn = ack ? ack.roleArn : pulumi.output(undefined);
     this.stateStoreBucket = kratix.bucketName;
-    this.namespaces = pulumi.output<Record<string, string>>({ kubevela: NAMESPACES.vela, kratix: NAMESPACES.kratix, flux: NAMESPACES.flux, ack: NAMESPACES.ack, application: args.applicationNamespace ?? "default" });
+    this.namespaces = pulumi.output<Record<string, string>>({
+      kubevela: NAMESPACES.vela,
+      kratix: NAMESPACES.kratix,
+      flux: NAMESPACES.flux,
+      ack: NAMESPACES.ack,
+      application: args.applicationNamespace ?? "default",
+    });
     this.registerOutputs({
       promiseName: this.promiseName,
       applicationName: this.applicationName,

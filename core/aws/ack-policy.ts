@@ -26,7 +26,14 @@ export const ACK_TABLE_ACTIONS = [
 ] as const;
 
 /** What DynamoDB does with a customer-managed key on the caller's behalf (AWS: "DynamoDB encryption at rest"). */
-export const KMS_ACTIONS = ["kms:DescribeKey", "kms:CreateGrant", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"] as const;
+export const KMS_ACTIONS = [
+  "kms:DescribeKey",
+  "kms:CreateGrant",
+  "kms:Decrypt",
+  "kms:Encrypt",
+  "kms:GenerateDataKey*",
+  "kms:ReEncrypt*",
+] as const;
 
 export interface AckPolicyScope {
   partition: string;
@@ -51,7 +58,9 @@ export function ackDynamoDBPolicy(s: AckPolicyScope): PolicyDocument {
     const table = `arn:${s.partition}:dynamodb:${r}:${s.accountId}:table/${prefix}*`;
     return [table, `${table}/index/*`];
   });
-  const statements: PolicyDocument["Statement"] = [{ Sid: "AckDynamoDBTables", Effect: "Allow", Action: [...ACK_TABLE_ACTIONS], Resource: tables }];
+  const statements: PolicyDocument["Statement"] = [
+    { Sid: "AckDynamoDBTables", Effect: "Allow", Action: [...ACK_TABLE_ACTIONS], Resource: tables },
+  ];
   if (s.kmsKeyArns?.length) {
     statements.push({
       Sid: "CustomerManagedKeysThroughDynamoDB",
@@ -74,7 +83,9 @@ export function irsaTrustPolicy(oidcProviderArn: string, namespace: string, serv
         Effect: "Allow",
         Principal: { Federated: oidcProviderArn },
         Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: { StringEquals: { [`${host}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`, [`${host}:aud`]: "sts.amazonaws.com" } },
+        Condition: {
+          StringEquals: { [`${host}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`, [`${host}:aud`]: "sts.amazonaws.com" },
+        },
       },
     ],
   };

@@ -21,7 +21,10 @@ export interface TableConfig {
   table: TableProperties;
 }
 
-export type StateStoreConfig = { mode: "s3"; bucketName?: string; path?: string } | { mode: "existing"; kind: "BucketStateStore" | "GitStateStore"; name: string } | { mode: "none" };
+export type StateStoreConfig =
+  | { mode: "s3"; bucketName?: string; path?: string }
+  | { mode: "existing"; kind: "BucketStateStore" | "GitStateStore"; name: string }
+  | { mode: "none" };
 
 export type AckCredentialsConfig =
   | { mode: "irsa"; oidcProviderArn: string }
@@ -90,7 +93,9 @@ class Reader {
   integer(key: string, fallback: number, min: number): number {
     const v = this.raw[key];
     if (v === undefined) return fallback;
-    return Number.isInteger(v) && (v as number) >= min ? (v as number) : (this.fail(key, `must be a whole number >= ${min} (got ${JSON.stringify(v)})`) ?? fallback);
+    return Number.isInteger(v) && (v as number) >= min
+      ? (v as number)
+      : (this.fail(key, `must be a whole number >= ${min} (got ${JSON.stringify(v)})`) ?? fallback);
   }
   object(key: string): Raw | undefined {
     const v = this.raw[key];
@@ -120,29 +125,41 @@ export function parsePlatformConfig(
   const r = new Reader(raw);
   const tableNamePrefix = r.optionalString("tableNamePrefix");
   const defaults = { defaultRegion: r.string("defaultRegion", "us-east-1"), ...(tableNamePrefix ? { tableNamePrefix } : {}) };
-  r.add("", validatePlatformDefaults(defaults, "").map((e) => ({ ...e, path: e.path.replace(/^\./, "") })));
+  r.add(
+    "",
+    validatePlatformDefaults(defaults, "").map((e) => ({ ...e, path: e.path.replace(/^\./, "") })),
+  );
 
   const installRaw = r.object("install") ?? {};
   const install = { velaCore: false, certManager: true, kratix: true, flux: true, ackController: true };
   for (const [k, v] of Object.entries(installRaw)) {
-    if (!(INSTALL_KEYS as readonly string[]).includes(k)) r.add("install", [{ path: k, message: `is not an install switch (one of ${INSTALL_KEYS.join(", ")})` }]);
+    if (!(INSTALL_KEYS as readonly string[]).includes(k))
+      r.add("install", [{ path: k, message: `is not an install switch (one of ${INSTALL_KEYS.join(", ")})` }]);
     else if (typeof v !== "boolean") r.add("install", [{ path: k, message: "must be true or false" }]);
     else install[k as keyof typeof install] = v;
   }
 
   const storeRaw = r.object("stateStore") ?? { mode: "s3" };
   let stateStore: StateStoreConfig = { mode: "none" };
-  if (storeRaw.mode === "s3") stateStore = { mode: "s3", ...(typeof storeRaw.bucketName === "string" ? { bucketName: storeRaw.bucketName } : {}), ...(typeof storeRaw.path === "string" ? { path: storeRaw.path } : {}) };
+  if (storeRaw.mode === "s3")
+    stateStore = {
+      mode: "s3",
+      ...(typeof storeRaw.bucketName === "string" ? { bucketName: storeRaw.bucketName } : {}),
+      ...(typeof storeRaw.path === "string" ? { path: storeRaw.path } : {}),
+    };
   else if (storeRaw.mode === "existing") {
-    if (storeRaw.kind !== "BucketStateStore" && storeRaw.kind !== "GitStateStore") r.add("stateStore", [{ path: "kind", message: "must be BucketStateStore or GitStateStore" }]);
+    if (storeRaw.kind !== "BucketStateStore" && storeRaw.kind !== "GitStateStore")
+      r.add("stateStore", [{ path: "kind", message: "must be BucketStateStore or GitStateStore" }]);
     if (typeof storeRaw.name !== "string") r.add("stateStore", [{ path: "name", message: "is required with mode existing" }]);
     stateStore = { mode: "existing", kind: storeRaw.kind as "BucketStateStore", name: String(storeRaw.name) };
-  } else if (storeRaw.mode !== "none") r.add("stateStore", [{ path: "mode", message: `must be s3, existing or none (got ${JSON.stringify(storeRaw.mode)})` }]);
+  } else if (storeRaw.mode !== "none")
+    r.add("stateStore", [{ path: "mode", message: `must be s3, existing or none (got ${JSON.stringify(storeRaw.mode)})` }]);
 
   const credRaw = r.object("ackCredentials") ?? { mode: "accessKey" };
   let ackCredentials: AckCredentialsConfig = { mode: "accessKey" };
   const need = (field: string) => {
-    if (typeof credRaw[field] !== "string" || credRaw[field] === "") r.add("ackCredentials", [{ path: field, message: `is required with mode ${String(credRaw.mode)}` }]);
+    if (typeof credRaw[field] !== "string" || credRaw[field] === "")
+      r.add("ackCredentials", [{ path: field, message: `is required with mode ${String(credRaw.mode)}` }]);
     return String(credRaw[field]);
   };
   switch (credRaw.mode) {
@@ -163,7 +180,9 @@ export function parsePlatformConfig(
       };
       break;
     default:
-      r.add("ackCredentials", [{ path: "mode", message: `must be irsa, podIdentity, accessKey or existingSecret (got ${JSON.stringify(credRaw.mode)})` }]);
+      r.add("ackCredentials", [
+        { path: "mode", message: `must be irsa, podIdentity, accessKey or existingSecret (got ${JSON.stringify(credRaw.mode)})` },
+      ]);
   }
 
   const tablesNamespace = r.string("tablesNamespace", "default");
@@ -178,19 +197,33 @@ export function parsePlatformConfig(
       r.add(key, [{ path: "name", message: `"${entry.name}" is used twice` }]);
     }
     seen.add(`${String(entry.namespace ?? tablesNamespace)}/${String(entry.name)}`);
-    if (!isObject(entry.table)) return r.add(key, [{ path: "table", message: "is required: the table's properties (tableName, attributeDefinitions, keySchema, ...)" }]);
+    if (!isObject(entry.table))
+      return r.add(key, [
+        { path: "table", message: "is required: the table's properties (tableName, attributeDefinitions, keySchema, ...)" },
+      ]);
     r.add(key, tableErrors(entry.table as unknown as TableProperties, defaults));
-    tables.push({ name: String(entry.name), namespace: typeof entry.namespace === "string" ? entry.namespace : tablesNamespace, table: entry.table as unknown as TableProperties });
+    tables.push({
+      name: String(entry.name),
+      namespace: typeof entry.namespace === "string" ? entry.namespace : tablesNamespace,
+      table: entry.table as unknown as TableProperties,
+    });
   });
 
   const exampleRaw = r.object("applicationExampleTable");
   const includeExample = r.boolean("includeApplicationExample", true);
-  const applicationExampleTable = includeExample ? ((exampleRaw as unknown as TableProperties | undefined) ?? DEFAULT_APPLICATION_EXAMPLE) : undefined;
-  if (applicationExampleTable) r.add("applicationExampleTable", tableErrors(applicationExampleTable, defaults).map((e) => ({ ...e, path: e.path.replace(/^table\.?/, "") })));
+  const applicationExampleTable = includeExample
+    ? ((exampleRaw as unknown as TableProperties | undefined) ?? DEFAULT_APPLICATION_EXAMPLE)
+    : undefined;
+  if (applicationExampleTable)
+    r.add(
+      "applicationExampleTable",
+      tableErrors(applicationExampleTable, defaults).map((e) => ({ ...e, path: e.path.replace(/^table\.?/, "") })),
+    );
 
   const regions = r.array("ackAllowedRegions");
   const accountId = r.optionalString("accountId");
-  if (accountId !== undefined && !/^\d{12}$/.test(accountId)) r.add("accountId", [{ path: "", message: "must be a 12-digit AWS account id" }]);
+  if (accountId !== undefined && !/^\d{12}$/.test(accountId))
+    r.add("accountId", [{ path: "", message: "must be a 12-digit AWS account id" }]);
   const config: PlatformConfig = {
     defaults,
     pipelineImage: r.string("pipelineImage", IMAGES.pipeline),

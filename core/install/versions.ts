@@ -29,7 +29,8 @@ export const CHARTS = {
 
 export const IMAGES = {
   /** Kratix platform controller, the digest of the chart published 2026-08-04 (syntasso/helm-charts b01ba1b). */
-  kratix: "syntasso-community.docker.reo.dev/syntasso/kratix-platform@sha256:0924f2c94380f89dfe7563715cb79fc5375233296701a0bb62e549a936b54793",
+  kratix:
+    "syntasso-community.docker.reo.dev/syntasso/kratix-platform@sha256:0924f2c94380f89dfe7563715cb79fc5375233296701a0bb62e549a936b54793",
   /**
    * The Promise pipeline (pipeline/Dockerfile). Build and push it to your
    * registry and set `pipelineImage`; this default is the local tag the

@@ -1,0 +1,175 @@
+/** Each component on its own, under Pulumi's mocks. */
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { ACCOUNT, SECRET_SIG, resolve, settle, setupMocks, type Registration } from "../helpers/pulumi-mocks.ts";
+import { DynamoDBTable } from "../../components/dynamodb-table.ts";
+import { AckDynamoDBController } from "../../components/ack-controller.ts";
+import { DynamoDBPromise } from "../../components/dynamodb-promise.ts";
+import { DESIGN_USER_SESSIONS, EVERYTHING } from "../fixtures/corpus.ts";
+import { propertiesFromSpec } from "../../core/render/dynamodb-request.ts";
+import { validateAgainstUpstream } from "../helpers/crd-validator.ts";
+
+let reg: Registration[];
+before(async () => {
+  reg = await setupMocks("components");
+});
+const named = (name: string) => reg.filter((r) => r.name === name || r.name.startsWith(`${name}-`));
+
+describe("DynamoDBTable", () => {
+  it("fails at construction, naming the field, before registering anything", () => {
+    const before = reg.length;
+    assert.throws(
+      () =>
+        new DynamoDBTable("bad", {
+          table: { ...propertiesFromSpec(DESIGN_USER_SESSIONS), keySchema: [{ attributeName: "orderId", keyType: "HASH" }] },
+        }),
+      (e: unknown) =>
+        e instanceof pulumi.RunError && /table\.keySchema\[0\]\.attributeName: "orderId" is not in attributeDefinitions/.test(e.message),
+    );
+    assert.equal(reg.length, before);
+  });
+  it("names tableName, not spec.name, in its errors", () => {
+    assert.throws(
+      () => new DynamoDBTable("bad-name", { table: { ...propertiesFromSpec(DESIGN_USER_SESSIONS), tableName: "x" } }),
+      /table\.tableName: must be at least 3 characters/,
+    );
+  });
+  it("checks platform settings too: no region anywhere", () => {
+    const { region: _r, ...noRegion } = propertiesFromSpec(DESIGN_USER_SESSIONS);
+    assert.throws(
+      () => new DynamoDBTable("no-region", { table: noRegion }),
+      /table\.region: is required: the platform has no default region/,
+    );
+  });
+  it("creates a DynamoDBRequest that waits for the ARN and reports it", async () => {
+    const t = new DynamoDBTable("sessions", { table: propertiesFromSpec(DESIGN_USER_SESSIONS), namespace: "team-a" });
+    assert.equal(await resolve(t.tableArn), `arn:aws:dynamodb:us-west-2:${ACCOUNT}:table/user-sessions`);
+    assert.equal(await resolve(t.arnSource), "status");
+    await settle();
+    const req = named("sessions").find((r) => r.type.endsWith(":DynamoDBRequest"))!;
+    assert.deepEqual((req.inputs.metadata as Record<string, unknown>).namespace, "team-a");
+    assert.ok(req.parent.includes("DynamoDBTable::sessions"));
+  });
+  it("computes the ARN from account, partition, region and prefixed name when not waiting, and says so", async () => {
+    const t = new DynamoDBTable("computed", {
+      table: propertiesFromSpec(EVERYTHING),
+      waitForArn: false,
+      platformDefaults: { tableNamePrefix: "dev-" },
+    });
+    assert.equal(await resolve(t.tableArn), `arn:aws:dynamodb:eu-central-1:${ACCOUNT}:table/dev-orders-full`);
+    assert.equal(await resolve(t.arnSource), "computed");
+    await settle();
+    const req = named("computed").find((r) => r.type.endsWith(":DynamoDBRequest"))!;
+    assert.equal((req.inputs.metadata as { annotations: Record<string, string> }).annotations["pulumi.com/skipAwait"], "true");
+  });
+  it("uses a given accountId and partition without calling AWS", async () => {
+    const t = new DynamoDBTable("gov", {
+      table: { ...propertiesFromSpec(DESIGN_USER_SESSIONS), region: "us-gov-west-1" },
+      waitForArn: false,
+      accountId: "999988887777",
+      partition: "aws-us-gov",
+    });
+    assert.equal(await resolve(t.tableArn), "arn:aws-us-gov:dynamodb:us-gov-west-1:999988887777:table/user-sessions");
+  });
+});
+
+describe("AckDynamoDBController", () => {
+  it("irsa: a role trusted only by the controller's service account through the OIDC provider", async () => {
+    const c = new AckDynamoDBController("irsa", {
+      region: "us-west-2",
+      credentials: { mode: "irsa", oidcProviderArn: `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC` },
+    });
+    await resolve(c.roleArn);
+    await settle();
+    const role = named("irsa").find((r) => r.type === "aws:iam/role:Role")!;
+    const trust = JSON.parse(String(role.inputs.assumeRolePolicy)) as {
+      Statement: { Condition: { StringEquals: Record<string, string> } }[];
+    };
+    assert.deepEqual(trust.Statement[0]!.Condition.StringEquals, {
+      "oidc.eks.us-west-2.amazonaws.com/id/ABC:sub": "system:serviceaccount:ack-system:ack-dynamodb-controller",
+      "oidc.eks.us-west-2.amazonaws.com/id/ABC:aud": "sts.amazonaws.com",
+    });
+    const chart = named("irsa").find((r) => r.type === "kubernetes:helm.sh/v4:Chart")!;
+    const sa = (chart.inputs.values as { serviceAccount: { annotations: Record<string, string> } }).serviceAccount;
+    assert.match(sa.annotations["eks.amazonaws.com/role-arn"]!, /^arn:aws:iam::/);
+    assert.equal(named("irsa").filter((r) => r.type === "kubernetes:core/v1:Secret").length, 0);
+  });
+  it("podIdentity: a role for pods.eks.amazonaws.com and an association for the controller", async () => {
+    const c = new AckDynamoDBController("podid", { region: "eu-west-1", credentials: { mode: "podIdentity", clusterName: "prod" } });
+    await resolve(c.roleArn);
+    await settle();
+    const assoc = named("podid").find((r) => r.type === "aws:eks/podIdentityAssociation:PodIdentityAssociation")!;
+    assert.deepEqual(
+      [assoc.inputs.clusterName, assoc.inputs.namespace, assoc.inputs.serviceAccount],
+      ["prod", "ack-system", "ack-dynamodb-controller"],
+    );
+  });
+  it("accessKey: the INI credentials Secret ack-dynamodb-user-secrets, secret on the wire", async () => {
+    const c = new AckDynamoDBController("keys", { region: "us-east-1", credentials: { mode: "accessKey" } });
+    await resolve(c.namespace);
+    await settle();
+    const secret = named("keys").find((r) => r.type === "kubernetes:core/v1:Secret")!;
+    assert.equal((secret.inputs.metadata as { name: string }).name, "ack-dynamodb-user-secrets");
+    assert.ok(secret.wire.includes(SECRET_SIG));
+    assert.ok(
+      !secret.wire.includes("mock-secret-access-key") || secret.wire.indexOf(SECRET_SIG) < secret.wire.indexOf("mock-secret-access-key"),
+    );
+  });
+  it("existingSecret: no IAM at all, the chart points at the user's Secret", async () => {
+    const c = new AckDynamoDBController("byo", {
+      region: "us-east-1",
+      credentials: { mode: "existingSecret", secretName: "my-aws", profile: "ddb" },
+    });
+    await resolve(c.namespace);
+    await settle();
+    assert.equal(named("byo").filter((r) => r.type.startsWith("aws:")).length, 0);
+    const chart = named("byo").find((r) => r.type === "kubernetes:helm.sh/v4:Chart")!;
+    assert.deepEqual((chart.inputs.values as { aws: unknown }).aws, {
+      region: "us-east-1",
+      credentials: { secretName: "my-aws", secretKey: "credentials", profile: "ddb" },
+    });
+  });
+  it("scopes KMS to the listed keys through DynamoDB only", async () => {
+    const c = new AckDynamoDBController("kms", {
+      region: "us-east-1",
+      credentials: { mode: "accessKey" },
+      kmsKeyArns: [`arn:aws:kms:us-east-1:${ACCOUNT}:key/abc`],
+    });
+    await resolve(c.policyArn);
+    await settle();
+    const doc = JSON.parse(String(named("kms").find((r) => r.type === "aws:iam/policy:Policy")!.inputs.policy)) as {
+      Statement: { Sid: string; Resource: string[]; Condition?: unknown }[];
+    };
+    const kms = doc.Statement.find((s) => s.Sid.includes("Keys"))!;
+    assert.deepEqual(kms.Resource, [`arn:aws:kms:us-east-1:${ACCOUNT}:key/abc`]);
+    assert.deepEqual(kms.Condition, { StringEquals: { "kms:ViaService": ["dynamodb.us-east-1.amazonaws.com"] } });
+  });
+});
+
+describe("DynamoDBPromise", () => {
+  it("pulumi delivery: a protected, cluster-scoped Promise valid against Kratix's CRD", async () => {
+    const p = new DynamoDBPromise("direct", { delivery: "pulumi", defaults: { defaultRegion: "us-east-1" } });
+    await resolve(p.promiseName);
+    await settle();
+    const promise = named("direct").find((r) => r.type === "kubernetes:platform.kratix.io/v1alpha1:Promise")!;
+    assert.equal(promise.protect, true);
+    const { metadata, ...rest } = promise.inputs as { metadata: Record<string, unknown> };
+    const { annotations: _a, ...meta } = metadata;
+    assert.deepEqual(validateAgainstUpstream({ ...rest, metadata: meta }), []);
+    assert.equal(meta.namespace, undefined);
+  });
+  it("rejects bad platform defaults by name", () => {
+    assert.throws(
+      () => new DynamoDBPromise("bad-defaults", { defaults: { defaultRegion: "Oregon" } }),
+      /defaults\.defaultRegion: "Oregon" is not an AWS region/,
+    );
+  });
+  it("rejects a bad example table", () => {
+    assert.throws(
+      () =>
+        new DynamoDBPromise("bad-example", { exampleTable: { ...propertiesFromSpec(DESIGN_USER_SESSIONS), billingMode: "PROVISIONED" } }),
+      /exampleTable\.provisioned: required when billingMode is PROVISIONED/,
+    );
+  });
+});

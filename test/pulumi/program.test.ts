@@ -1,0 +1,154 @@
+/** The full program (index.ts) with the dev stack's own config, under Pulumi's mocks. */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { ACCOUNT, SECRET_SIG, arnFor, resolve, settle, setupMocks, type Registration } from "../helpers/pulumi-mocks.ts";
+import { REPO_ROOT } from "../helpers/paths.ts";
+import { validateAgainstUpstream, CrdValidator, type Crd } from "../helpers/crd-validator.ts";
+import { dynamoDBRequestCRD } from "../../core/api/schema.ts";
+import { PROJECT } from "../../core/config/platform-config.ts";
+
+let reg: Registration[];
+let program: Record<string, pulumi.Output<unknown>>;
+const byType = (t: string) => reg.filter((r) => r.type === t);
+const one = (t: string, name?: string) => {
+  const found = byType(t).filter((r) => !name || r.name === name);
+  assert.equal(found.length, 1, `expected one ${t} ${name ?? ""}, got ${found.map((f) => f.name).join(", ")}`);
+  return found[0]!;
+};
+
+before(async () => {
+  reg = await setupMocks(PROJECT);
+  const stack = parse(readFileSync(join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+  for (const [k, v] of Object.entries(stack.config)) pulumi.runtime.setConfig(k, typeof v === "string" ? v : JSON.stringify(v));
+  program = (await import("../../index.ts")) as unknown as Record<string, pulumi.Output<unknown>>;
+  await resolve(program.tableArns!);
+  await settle();
+});
+
+describe("the program with Pulumi.dev.yaml", () => {
+  it("exports the ARN of every table, keyed by request name", async () => {
+    assert.deepEqual(await resolve(program.tableArns!), {
+      "user-sessions": arnFor("us-west-2", "dev-user-sessions").replace("dev-user-sessions", "user-sessions"),
+      orders: arnFor("us-west-2", "orders"),
+    });
+    assert.deepEqual(await resolve(program.tableArnSources!), { "user-sessions": "status", orders: "status" });
+    assert.deepEqual(await resolve(program.tableNames!), { "user-sessions": "dev-user-sessions", orders: "dev-orders" });
+  });
+  it("exports what an operator needs", async () => {
+    assert.equal(await resolve(program.promiseName!), "aws-dynamodb-kratix");
+    assert.equal(await resolve(program.applicationName!), "kratix-platform");
+    assert.deepEqual(await resolve(program.namespaces!), {
+      kubevela: "vela-system",
+      kratix: "kratix-platform-system",
+      flux: "flux-system",
+      ack: "ack-system",
+      application: "default",
+    });
+  });
+  it("installs both ComponentDefinitions in vela-system, valid against KubeVela's CRD", () => {
+    const defs = byType("kubernetes:core.oam.dev/v1beta1:ComponentDefinition");
+    assert.deepEqual(defs.map((d) => (d.inputs.metadata as { name: string }).name).sort(), [
+      "aws-dynamodb-kratix",
+      "kratix-promise-deployer",
+    ]);
+    for (const d of defs) assert.deepEqual(validateAgainstUpstream(d.inputs), []);
+  });
+  it("creates the kratix-platform Application, protected, after the definitions", () => {
+    const app = one("kubernetes:core.oam.dev/v1beta1:Application");
+    assert.deepEqual(validateAgainstUpstream(app.inputs), []);
+    assert.equal(app.protect, true);
+    const defs = byType("kubernetes:core.oam.dev/v1beta1:ComponentDefinition").map((d) => d.urn);
+    for (const urn of defs) assert.ok(app.dependencies.includes(urn!), `Application does not wait for ${urn}`);
+    const components = (app.inputs.spec as { components: { name: string; dependsOn?: string[] }[] }).components;
+    assert.deepEqual(
+      components.map((c) => c.name),
+      ["dynamodb-promise", "example-dynamodb-table"],
+    );
+    assert.deepEqual(components[1]!.dependsOn, ["dynamodb-promise"]);
+  });
+  it("waits for the controller and Kratix before the Promise, and for the Promise before requests", () => {
+    const app = one("kubernetes:core.oam.dev/v1beta1:Application");
+    const ackChart = reg.find((r) => r.type === "kubernetes:helm.sh/v4:Chart" && r.name.endsWith("-ack-chart"))!;
+    const kratixChart = reg.find((r) => r.type === "kubernetes:helm.sh/v4:Chart" && r.name.endsWith("-kratix"))!;
+    assert.ok(app.dependencies.includes(ackChart.urn!) && app.dependencies.includes(kratixChart.urn!));
+    for (const request of byType("kubernetes:dynamodb.kratix.io/v1alpha1:DynamoDBRequest")) {
+      assert.ok(request.dependencies.includes(app.urn!), `${request.name} does not wait for the Promise`);
+      assert.ok(request.dependencies.includes(ackChart.urn!), `${request.name} does not wait for the controller`);
+    }
+  });
+  it("creates one valid DynamoDBRequest per table, waiting for its ARN", () => {
+    const crd = new CrdValidator(dynamoDBRequestCRD() as unknown as Crd);
+    const requests = byType("kubernetes:dynamodb.kratix.io/v1alpha1:DynamoDBRequest");
+    assert.deepEqual(requests.map((r) => r.name).sort(), ["orders", "user-sessions"]);
+    for (const r of requests) {
+      const { status: _s, ...obj } = r.inputs;
+      assert.deepEqual(crd.validate(obj), []);
+      assert.equal(
+        (r.inputs.metadata as { annotations: Record<string, string> }).annotations["pulumi.com/waitFor"],
+        "jsonpath={.status.tableArn}",
+      );
+    }
+  });
+  it("installs every chart pinned, ACK with retain", () => {
+    const charts = byType("kubernetes:helm.sh/v4:Chart");
+    assert.deepEqual(charts.map((c) => c.inputs.chart).sort(), [
+      "cert-manager",
+      "flux2",
+      "kratix",
+      "oci://public.ecr.aws/aws-controllers-k8s/dynamodb-chart",
+      "vela-core",
+    ]);
+    for (const c of charts) assert.match(String(c.inputs.version), /^v?\d+\.\d+\.\d+$/);
+    const ack = charts.find((c) => String(c.inputs.chart).includes("dynamodb-chart"))!;
+    const values = ack.inputs.values as Record<string, Record<string, unknown>>;
+    assert.equal(values.deletionPolicy, "retain");
+    assert.deepEqual(values.aws, {
+      region: "us-west-2",
+      credentials: { secretName: "ack-dynamodb-user-secrets", secretKey: "credentials", profile: "default" },
+    });
+  });
+  it("keeps AWS credentials secret end to end", () => {
+    const secrets = byType("kubernetes:core/v1:Secret");
+    const ack = secrets.find((s) => (s.inputs.metadata as { name: string }).name === "ack-dynamodb-user-secrets")!;
+    assert.ok(ack.wire.includes(SECRET_SIG), "the ACK credentials Secret's data is not marked secret");
+    for (const s of secrets) assert.ok(s.wire.includes(SECRET_SIG), `${s.name} is not secret`);
+  });
+  it("grants least privilege: no dynamodb:* and no Resource *", () => {
+    for (const p of byType("aws:iam/policy:Policy")) {
+      const doc = JSON.parse(String(p.inputs.policy)) as { Statement: { Action: string[]; Resource: string[] }[] };
+      for (const s of doc.Statement) {
+        assert.ok(!s.Action.some((a) => a === "*" || a === "dynamodb:*"));
+        assert.ok(!s.Resource.includes("*"));
+        assert.ok(s.Resource.every((r) => r.startsWith(`arn:aws:dynamodb:us-west-2:${ACCOUNT}:table/dev-`)));
+      }
+    }
+  });
+  it("wires Kratix to this cluster: state store, Destination cluster-role=master, Flux source and Kustomizations", () => {
+    const dest = one("kubernetes:platform.kratix.io/v1alpha1:Destination");
+    assert.deepEqual((dest.inputs.metadata as { labels: unknown }).labels, { "cluster-role": "master" });
+    for (const t of ["kubernetes:platform.kratix.io/v1alpha1:BucketStateStore", "kubernetes:platform.kratix.io/v1alpha1:Destination"]) {
+      assert.deepEqual(validateAgainstUpstream(one(t).inputs), []);
+    }
+    one("kubernetes:source.toolkit.fluxcd.io/v1:Bucket");
+    assert.equal(byType("kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization").length, 2);
+  });
+  it("parents every resource under a component of this package or the stack", () => {
+    const components = new Set(reg.filter((r) => !r.custom).map((r) => r.urn));
+    for (const r of reg) {
+      if (r.type === "pulumi:pulumi:Stack") continue;
+      assert.ok(
+        r.parent === "" || components.has(r.parent) || r.parent.includes("pulumi:pulumi:Stack"),
+        `${r.type} ${r.name} has parent ${r.parent}`,
+      );
+      if (r.custom && r.type !== "pulumi:providers:kubernetes")
+        assert.ok(
+          !r.parent.includes("pulumi:pulumi:Stack::") || r.type.startsWith("kratix-dynamodb"),
+          `${r.name} is not inside a component`,
+        );
+    }
+  });
+});
