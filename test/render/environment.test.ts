@@ -15,7 +15,7 @@ import { tableArgErrors } from "../../components/dynamodb-table.ts";
 
 const requestCrd = new CrdValidator(dynamoDBRequestCRD() as unknown as Crd);
 let out: string;
-let objects: { file: string; obj: Record<string, unknown> }[] = [];
+const objects: { file: string; obj: Record<string, unknown> }[] = [];
 
 async function walk(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
