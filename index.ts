@@ -42,7 +42,7 @@ const tables = config.tables.map(
         waitTimeoutMinutes: config.waitTimeoutMinutes,
         ...(config.accountId ? { accountId: config.accountId } : {}),
       },
-      { dependsOn: [platform] },
+      { dependsOn: platform.tableDependencies },
     ),
 );
 

@@ -57,6 +57,8 @@ export class DynamoDBPromise extends pulumi.ComponentResource {
   declare readonly crdName: pulumi.Output<string>;
   /** The kratix-platform Application, when delivered through KubeVela. */
   declare readonly applicationName: pulumi.Output<string | undefined>;
+  /** The resource that owns the Promise (the Application, or the Promise itself): requests wait for it. */
+  declare readonly owner: pulumi.Resource;
 
   constructor(name: string, args: DynamoDBPromiseArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super(`${TOKEN_PREFIX}:DynamoDBPromise`, name, {}, opts);
@@ -89,7 +91,7 @@ export class DynamoDBPromise extends pulumi.ComponentResource {
       );
     }
     if ((args.delivery ?? "kubevela") === "pulumi") {
-      new k8s.apiextensions.CustomResource(
+      this.owner = new k8s.apiextensions.CustomResource(
         `${name}-promise`,
         {
           apiVersion: promise.apiVersion,
@@ -126,6 +128,7 @@ export class DynamoDBPromise extends pulumi.ComponentResource {
         { ...childOf(this, opts, children), protect },
       );
       this.applicationName = application.metadata.name as pulumi.Output<string | undefined>;
+      this.owner = application;
     }
     this.promiseName = pulumi.output(promise.metadata.name);
     this.crdName = pulumi.output(promise.spec.api.metadata.name);

@@ -1,12 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { planTable } from "../core/api/plan.ts";
+import { planTable, type TablePlan } from "../core/api/plan.ts";
 import { API_GROUP, API_KIND, API_VERSION } from "../core/api/rules.ts";
-import type { DynamoDBRequestStatus, PlatformDefaults } from "../core/api/types.ts";
+import type { DynamoDBRequestSpec, DynamoDBRequestStatus, PlatformDefaults } from "../core/api/types.ts";
 import { formatErrors, validateSpec, type FieldError } from "../core/api/validate.ts";
 import { droppedAttributesNote } from "../core/kratix/steps.ts";
-import { renderDynamoDBRequest, specFromProperties, type TableProperties } from "../core/render/dynamodb-request.ts";
+import { specFromProperties, type TableProperties } from "../core/render/dynamodb-request.ts";
 import { childOf } from "./helm.ts";
 import { TOKEN_PREFIX } from "./token.ts";
 
@@ -77,24 +77,35 @@ export class DynamoDBTable extends pulumi.ComponentResource {
       if (errors.length > 0) throw fail(errors);
     }
     super(`${TOKEN_PREFIX}:DynamoDBTable`, name, {}, opts);
-    // Args that are Outputs are checked when they resolve; the error fails the deployment the same way.
-    const checked = pulumi.output(args.table).apply((table) => {
-      const errors = tableArgErrors(table, defaults);
-      if (errors.length > 0) throw fail(errors);
-      return table;
-    });
-
-    const plan = checked.apply((t) => planTable(specFromProperties(t), defaults).plan!);
-    plan.apply((p) => {
+    const warnDropped = (p: TablePlan) => {
       const note = droppedAttributesNote(p.droppedAttributes);
       // log.warn returns a promise of the engine's acknowledgement; nothing waits on it.
       if (note) void pulumi.log.warn(`${p.tableName}: ${note}`, this);
-    });
+    };
+    // Plain args (the usual case) are planned right here; Outputs are checked and planned when they
+    // resolve, where an error fails the deployment the same way. The plain path creates no Output
+    // chains, which keeps a program with a thousand tables fast.
+    let spec: pulumi.Input<DynamoDBRequestSpec>;
+    let plan: pulumi.Output<TablePlan>;
+    if (pulumi.Output.isInstance(args.table)) {
+      const checked = args.table.apply((table) => {
+        const errors = tableArgErrors(table, defaults);
+        if (errors.length > 0) throw fail(errors);
+        return table;
+      });
+      spec = checked.apply(specFromProperties);
+      plan = checked.apply((t) => planTable(specFromProperties(t), defaults).plan!);
+      plan.apply(warnDropped);
+    } else {
+      spec = specFromProperties(args.table as TableProperties);
+      const planned = planTable(spec, defaults).plan!;
+      warnDropped(planned);
+      plan = pulumi.output(planned);
+    }
 
     const wait = args.waitForArn ?? true;
     const requestName = args.requestName ?? name;
     const namespace = args.namespace ?? "default";
-    const body = pulumi.all([checked, namespace]).apply(([t, ns]) => renderDynamoDBRequest({ name: requestName, namespace: ns }, t));
     this.request = new k8s.apiextensions.CustomResource(
       name,
       {
@@ -105,7 +116,7 @@ export class DynamoDBTable extends pulumi.ComponentResource {
           namespace,
           annotations: wait ? { "pulumi.com/waitFor": "jsonpath={.status.tableArn}" } : { "pulumi.com/skipAwait": "true" },
         },
-        spec: body.spec,
+        spec,
         // Declared so the live status (written by the pipeline) is read back as an output.
         status: undefined,
       },

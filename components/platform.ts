@@ -56,8 +56,14 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
   declare readonly stateStoreBucket: pulumi.Output<string | undefined>;
   /** Namespaces of the platform's parts. */
   declare readonly namespaces: pulumi.Output<Record<string, string>>;
-  /** The promise component: tables depend on it. */
+  /** The promise component. */
   declare readonly promise: DynamoDBPromise;
+  /**
+   * What a DynamoDBTable must wait for: the Promise's owner (which itself waits for Kratix, the
+   * definitions and the controller) and the controller. Depending on these few resources rather
+   * than on the whole component keeps each table's registration cheap.
+   */
+  declare readonly tableDependencies: pulumi.Resource[];
 
   constructor(name: string, args: DynamoDBPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super(`${TOKEN_PREFIX}:DynamoDBPlatform`, name, {}, opts);
@@ -107,6 +113,7 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
       },
       { ...p, dependsOn: [kratix, ...(definitions ? [definitions] : []), ...(ack ? [ack] : [])] },
     );
+    this.tableDependencies = [this.promise.owner, ...(ack ? [ack.chart] : [])];
     this.promiseName = this.promise.promiseName;
     this.applicationName = this.promise.applicationName;
     this.controllerRoleArn = ack ? ack.roleArn : pulumi.output(undefined);
