@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import type { Output } from "@pulumi/pulumi";
 
 const { values } = parseArgs({
   options: { sizes: { type: "string", default: "1,10,100,1000" }, runs: { type: "string", default: "3" }, child: { type: "string" } },
@@ -41,7 +42,7 @@ if (values.child) {
   pulumi.runtime.setConfig(`${PROJECT}:defaultRegion`, "us-east-1");
   pulumi.runtime.setConfig(`${PROJECT}:tables`, JSON.stringify(tables));
   const t0 = performance.now();
-  const program = (await import("../index.ts")) as unknown as { tableArns: import("@pulumi/pulumi").Output<Record<string, string>> };
+  const program = (await import("../index.ts")) as unknown as { tableArns: Output<Record<string, string>> };
   const arns = await resolve(program.tableArns);
   const ms = performance.now() - t0;
   if (Object.keys(arns).length !== n) throw new Error(`expected ${n} ARNs, got ${Object.keys(arns).length}`);
