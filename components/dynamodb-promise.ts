@@ -102,7 +102,8 @@ export class DynamoDBPromise extends pulumi.ComponentResource {
           },
           spec: promise.spec,
         },
-        { ...childOf(this, opts, children), protect },
+        // Available once Kratix has created the API and run the promise workflows.
+        { ...childOf(this, opts, children), protect, customTimeouts: { create: "30m", update: "30m" } },
       );
       this.applicationName = pulumi.output(undefined);
     } else {
@@ -125,7 +126,8 @@ export class DynamoDBPromise extends pulumi.ComponentResource {
           },
           spec: app.spec,
         },
-        { ...childOf(this, opts, children), protect },
+        // Running means every component is healthy, the example table ACTIVE included.
+        { ...childOf(this, opts, children), protect, customTimeouts: { create: "30m", update: "30m" } },
       );
       this.applicationName = application.metadata.name as pulumi.Output<string | undefined>;
       this.owner = application;
