@@ -15,11 +15,11 @@ export const ACK_TABLE_KIND = "Table";
 export const ACK_REGION_ANNOTATION = "services.k8s.aws/region";
 export const ACK_DELETION_POLICY_ANNOTATION = "services.k8s.aws/deletion-policy";
 
-/** Labels that lead from a Table back to the request that asked for it. */
+/** Labels that lead from a Table back to the request that asked for it (the same keys as the table's tags). */
 export const REQUEST_LABELS = {
-  name: "dynamodb.kratix.io/request-name",
-  namespace: "dynamodb.kratix.io/request-namespace",
-  promise: "kratix.io/promise-name",
+  name: PLATFORM_TAG_KEYS.requestName,
+  namespace: PLATFORM_TAG_KEYS.requestNamespace,
+  promise: PLATFORM_TAG_KEYS.promise,
   managedBy: "app.kubernetes.io/managed-by",
 } as const;
 
