@@ -112,6 +112,8 @@ class Reader {
   }
 }
 
+const notEmpty = <T extends object>(v: T | undefined): T | undefined => (v && Object.keys(v).length > 0 ? v : undefined);
+
 const INSTALL_KEYS = ["velaCore", "certManager", "kratix", "flux", "ackController"] as const;
 
 /**
@@ -209,7 +211,8 @@ export function parsePlatformConfig(
     });
   });
 
-  const exampleRaw = r.object("applicationExampleTable");
+  // Pulumi.yaml declares {} / [] / "" as the defaults of optional structured keys: they mean "not set".
+  const exampleRaw = notEmpty(r.object("applicationExampleTable"));
   const includeExample = r.boolean("includeApplicationExample", true);
   const applicationExampleTable = includeExample
     ? ((exampleRaw as unknown as TableProperties | undefined) ?? DEFAULT_APPLICATION_EXAMPLE)
@@ -220,8 +223,8 @@ export function parsePlatformConfig(
       tableErrors(applicationExampleTable, defaults).map((e) => ({ ...e, path: e.path.replace(/^table\.?/, "") })),
     );
 
-  const regions = r.array("ackAllowedRegions");
-  const accountId = r.optionalString("accountId");
+  const regions = notEmpty(r.array("ackAllowedRegions"));
+  const accountId = r.optionalString("accountId") || undefined;
   if (accountId !== undefined && !/^\d{12}$/.test(accountId))
     r.add("accountId", [{ path: "", message: "must be a 12-digit AWS account id" }]);
   const config: PlatformConfig = {
