@@ -73,7 +73,7 @@ async function down(): Promise<number> {
 }
 
 if (import.meta.main) {
-  const cmd = process.argv[2] ?? "up";
+  const cmd = process.argv.slice(2).find((a) => a !== "--") ?? "up";
   const main = cmd === "down" ? down : cmd === "up" ? up : undefined;
   if (!main) {
     console.error("usage: ./dev local [-- up|down]");

@@ -5,6 +5,7 @@
 #   tools/local-cluster.sh start DIR   # start, wait for /readyz, write DIR/kubeconfig
 #   tools/local-cluster.sh env DIR     # print: export KUBECONFIG=DIR/kubeconfig
 #   tools/local-cluster.sh stop DIR    # kill both processes and remove DIR
+#   tools/local-cluster.sh kill-apiserver DIR / restart-apiserver DIR   # fault injection
 #
 # Binaries come from PATH or are built by tools/build-tools.sh (cached outside the repo).
 # Auth: a generated bearer token (DIR/tokens.csv, user "admin" in system:masters),
@@ -114,6 +115,28 @@ fail() { # logname message
   die "$2 (logs kept in $DIR; run '$0 stop $DIR' to remove it)"
 }
 
+launch_apiserver() {
+  local cmd=()
+  mapfile -t cmd < "$DIR/kube-apiserver.cmd"
+  setsid "${cmd[@]}" >> "$DIR/kube-apiserver.log" 2>&1 < /dev/null &
+  echo $! > "$DIR/kube-apiserver.pid"
+}
+
+wait_apiserver() {
+  local token url out="" i
+  token="$(cut -d, -f1 "$DIR/tokens.csv")"
+  url="$(sed -n 's/^APISERVER_URL=//p' "$DIR/cluster.env")/readyz"
+  for i in $(seq 1 300); do
+    out="$(curl -sS --max-time 2 --cacert "$DIR/pki/ca.crt" -H "Authorization: Bearer $token" "$url" 2>/dev/null || true)"
+    [ "$out" = ok ] && return 0
+    if ! kill -0 "$(cat "$DIR/kube-apiserver.pid")" 2>/dev/null; then
+      fail kube-apiserver "kube-apiserver exited"
+    fi
+    sleep 0.5
+  done
+  fail kube-apiserver "kube-apiserver not ready after 150s: $out"
+}
+
 do_start() {
   if [ -f "$DIR/$MARK" ] && [ -f "$DIR/kube-apiserver.pid" ] && kill -0 "$(cat "$DIR/kube-apiserver.pid")" 2>/dev/null; then
     log "already running in $DIR"; return 0
@@ -163,31 +186,24 @@ EOF
   curl -fsS --max-time 2 "http://127.0.0.1:$etcd_port/health" 2>/dev/null | grep -q '"health":"true"' ||
     fail etcd "etcd not healthy after 20s"
 
-  setsid kube-apiserver \
-    --etcd-servers="http://127.0.0.1:$etcd_port" \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" \
-    --tls-cert-file="$DIR/pki/apiserver.crt" --tls-private-key-file="$DIR/pki/apiserver.key" \
-    --client-ca-file="$DIR/pki/ca.crt" \
-    --token-auth-file="$DIR/tokens.csv" \
-    --authorization-mode=RBAC --anonymous-auth=false \
-    --service-cluster-ip-range=10.0.0.0/24 \
-    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-    --service-account-key-file="$DIR/pki/sa.pub" --service-account-signing-key-file="$DIR/pki/sa.key" \
-    $( [ "$with_cm" = 1 ] || echo --disable-admission-plugins=ServiceAccount ) \
-    --allow-privileged=true \
-    > "$DIR/kube-apiserver.log" 2>&1 < /dev/null &
-  echo $! > "$DIR/kube-apiserver.pid"
-
-  local url="https://127.0.0.1:$api_port/readyz" out=""
-  for i in $(seq 1 300); do
-    out="$(curl -sS --max-time 2 --cacert "$DIR/pki/ca.crt" -H "Authorization: Bearer $token" "$url" 2>/dev/null || true)"
-    [ "$out" = ok ] && break
-    if ! kill -0 "$(cat "$DIR/kube-apiserver.pid")" 2>/dev/null; then
-      fail kube-apiserver "kube-apiserver exited"
-    fi
-    sleep 0.5
-  done
-  [ "$out" = ok ] || fail kube-apiserver "kube-apiserver not ready after 150s: $out"
+  # The command line is kept in DIR so the fault tests can kill and relaunch the same server.
+  {
+    command -v kube-apiserver
+    printf '%s\n' \
+      --etcd-servers="http://127.0.0.1:$etcd_port" \
+      --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" \
+      --tls-cert-file="$DIR/pki/apiserver.crt" --tls-private-key-file="$DIR/pki/apiserver.key" \
+      --client-ca-file="$DIR/pki/ca.crt" \
+      --token-auth-file="$DIR/tokens.csv" \
+      --authorization-mode=RBAC --anonymous-auth=false \
+      --service-cluster-ip-range=10.0.0.0/24 \
+      --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+      --service-account-key-file="$DIR/pki/sa.pub" --service-account-signing-key-file="$DIR/pki/sa.key" \
+      --allow-privileged=true
+    [ "$with_cm" = 1 ] || echo --disable-admission-plugins=ServiceAccount
+  } > "$DIR/kube-apiserver.cmd"
+  launch_apiserver
+  wait_apiserver
 
   if [ "$with_cm" = 1 ]; then
     setsid kube-controller-manager \
@@ -210,6 +226,9 @@ EOF
 case "$CMD" in
   start) do_start ;;
   stop) do_stop ;;
+  # Fault injection for tests: kill -9 the API server (etcd keeps running), and bring it back.
+  kill-apiserver) [ -f "$DIR/$MARK" ] || die "no cluster in $DIR"; kill -KILL "$(cat "$DIR/kube-apiserver.pid")" 2>/dev/null || true ;;
+  restart-apiserver) [ -f "$DIR/$MARK" ] || die "no cluster in $DIR"; launch_apiserver; wait_apiserver; log "kube-apiserver back" ;;
   env) [ -f "$DIR/kubeconfig" ] || die "no cluster in $DIR"; echo "export KUBECONFIG=$DIR/kubeconfig" ;;
   *) usage ;;
 esac
