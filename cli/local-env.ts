@@ -5,10 +5,11 @@
  * file backend. Used by `./dev local` and by the end-to-end tests.
  */
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import * as k8s from "@kubernetes/client-node";
+import { request as httpsRequest } from "node:https";
 
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 export const LOCAL_DIR = join(ROOT, ".local");
@@ -95,14 +96,36 @@ export function kubeClient(kubeconfig: string) {
   return {
     kc,
     objects: k8s.KubernetesObjectApi.makeApiClient(kc),
+    custom: kc.makeApiClient(k8s.CustomObjectsApi),
     crds: kc.makeApiClient(k8s.ApiextensionsV1Api),
     core: kc.makeApiClient(k8s.CoreV1Api),
   };
 }
 
+/**
+ * Sends one raw JSON request to the API server. Used for CRDs: the client's
+ * typed serializer drops the schema's x-kubernetes-* extensions.
+ */
+export async function rawRequest(kubeconfig: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const url = new URL(path, kc.getCurrentCluster()!.server);
+  const opts: import("node:https").RequestOptions = { method, hostname: url.hostname, port: url.port, path: url.pathname + url.search, headers: { "content-type": "application/json" } };
+  await kc.applyToHTTPSOptions(opts);
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(opts, (res) => {
+      let data = "";
+      res.on("data", (d: Buffer) => (data += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: data }));
+    });
+    req.on("error", reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
 /** Applies the upstream CRDs and namespaces, then waits until every CRD is Established. */
 export async function prepareCluster(kubeconfig: string): Promise<void> {
-  const { objects, crds, core } = kubeClient(kubeconfig);
+  const { crds, core } = kubeClient(kubeconfig);
   const dir = upstreamCrdsDir();
   for (const ns of LOCAL_NAMESPACES) {
     await core.createNamespace({ body: { metadata: { name: ns } } }).catch((e: { code?: number }) => {
@@ -115,9 +138,8 @@ export async function prepareCluster(kubeconfig: string): Promise<void> {
       const crd = doc.toJS() as k8s.KubernetesObject;
       if (!crd?.kind) continue;
       names.push(crd.metadata!.name!);
-      await objects.create(crd).catch((e: { code?: number }) => {
-        if (e.code !== 409) throw e;
-      });
+      const r = await rawRequest(kubeconfig, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
+      if (r.status !== 201 && r.status !== 409) throw new Error(`creating CRD ${crd.metadata!.name!}: ${r.status} ${r.body}`);
     }
   }
   const deadline = Date.now() + 60_000;
@@ -150,6 +172,22 @@ export function pulumiEnv(path: string, kubeconfig: string, stateDir: string): N
 
 export const pulumi = (args: string[], env: NodeJS.ProcessEnv, opts: { echo?: boolean; cwd?: string; timeoutMs?: number } = {}) =>
   run("pulumi", [...args, "--non-interactive"], { env, ...opts });
+
+/**
+ * A project folder for one stack: links to the repository's files, and the
+ * stack's config copied in as Pulumi.<stack>.yaml. Pulumi writes to the stack
+ * file (e.g. its encryption salt), so local and test stacks never touch the work tree.
+ */
+export function projectWorkdir(dir: string, stack: string, configFile: string): string {
+  mkdirSync(dir, { recursive: true });
+  for (const entry of readdirSync(ROOT)) {
+    if (/^Pulumi\..+\.yaml$/.test(entry) || entry === ".local" || entry === ".git") continue;
+    if (!existsSync(join(dir, entry))) symlinkSync(join(ROOT, entry), join(dir, entry));
+  }
+  const target = join(dir, `Pulumi.${stack}.yaml`);
+  if (!existsSync(target)) copyFileSync(configFile, target);
+  return dir;
+}
 
 /** Selects (creating if needed) a stack in the local backend. */
 export async function selectStack(stack: string, env: NodeJS.ProcessEnv, cwd = ROOT): Promise<void> {

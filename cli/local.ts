@@ -10,6 +10,8 @@ import { rmSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   LOCAL_DIR,
+  ROOT,
+  projectWorkdir,
   kubeClient,
   prepareCluster,
   pulumi,
@@ -51,11 +53,12 @@ async function up(): Promise<number> {
   say("applying the upstream CRDs (Kratix Promise, KubeVela Application and ComponentDefinition, ACK Table) and vela-system");
   await prepareCluster(kubeconfig);
   const penv = pulumiEnv(path, kubeconfig, STATE_DIR);
-  await selectStack("local", penv);
+  const cwd = projectWorkdir(join(LOCAL_DIR, "project"), "local", join(ROOT, "Pulumi.local.yaml"));
+  await selectStack("local", penv, cwd);
   say("pulumi up --stack local");
-  const r = await pulumi(["up", "--yes", "--skip-preview", "--stack", "local"], penv, { echo: true });
+  const r = await pulumi(["up", "--yes", "--skip-preview", "--stack", "local"], penv, { echo: true, cwd });
   if (r.code !== 0) return r.code;
-  const out = await pulumi(["stack", "output", "--json", "--stack", "local"], penv);
+  const out = await pulumi(["stack", "output", "--json", "--stack", "local"], penv, { cwd });
   console.log(out.stdout);
   say(`up in ${((performance.now() - t0) / 1000).toFixed(1)} s. KUBECONFIG=${kubeconfig}`);
   say("What a full environment adds (see docs/local.md): no kubelet runs here, so KubeVela, Kratix, Flux and the ACK");
