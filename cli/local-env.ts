@@ -58,8 +58,16 @@ export interface Cluster {
   kubeconfig: string;
 }
 
+/**
+ * Starts etcd, kube-apiserver and kube-controller-manager. The controller manager
+ * is what finishes deletions: the Kubernetes provider deletes with foreground
+ * propagation, whose finalizer only its garbage collector removes.
+ */
 export async function startCluster(dir: string, env: NodeJS.ProcessEnv, echo = false): Promise<Cluster> {
-  const r = await run("bash", [join(ROOT, "tools", "local-cluster.sh"), "start", dir], { env, echo });
+  const r = await run("bash", [join(ROOT, "tools", "local-cluster.sh"), "start", dir], {
+    env: { ...env, KDDB_CONTROLLER_MANAGER: "1" },
+    echo,
+  });
   if (r.code !== 0) throw new Error(`local-cluster.sh start failed:\n${r.stderr}`);
   return { dir, kubeconfig: join(dir, "kubeconfig") };
 }
@@ -106,11 +114,22 @@ export function kubeClient(kubeconfig: string) {
  * Sends one raw JSON request to the API server. Used for CRDs: the client's
  * typed serializer drops the schema's x-kubernetes-* extensions.
  */
-export async function rawRequest(kubeconfig: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
+export async function rawRequest(
+  kubeconfig: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: string }> {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfig);
   const url = new URL(path, kc.getCurrentCluster()!.server);
-  const opts: import("node:https").RequestOptions = { method, hostname: url.hostname, port: url.port, path: url.pathname + url.search, headers: { "content-type": "application/json" } };
+  const opts: import("node:https").RequestOptions = {
+    method,
+    hostname: url.hostname,
+    port: url.port,
+    path: url.pathname + url.search,
+    headers: { "content-type": "application/json" },
+  };
   await kc.applyToHTTPSOptions(opts);
   return new Promise((resolve, reject) => {
     const req = httpsRequest(opts, (res) => {

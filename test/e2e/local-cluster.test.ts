@@ -9,7 +9,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
-import { ROOT, kubeClient, prepareCluster, projectWorkdir, pulumi, pulumiEnv, run, selectStack, startCluster, stopCluster, toolsPath } from "../../cli/local-env.ts";
+import {
+  ROOT,
+  kubeClient,
+  prepareCluster,
+  projectWorkdir,
+  pulumi,
+  pulumiEnv,
+  run,
+  selectStack,
+  startCluster,
+  stopCluster,
+  toolsPath,
+} from "../../cli/local-env.ts";
 import { BAD, GOOD, requestObject } from "../fixtures/corpus.ts";
 import { validateSpec } from "../../core/api/validate.ts";
 import { renderEnvironment } from "../../core/render/environment.ts";
@@ -36,7 +48,9 @@ const preview = (name: string, extra: string[] = []) => p(["preview", "--stack",
 async function serverObjects() {
   const { objects } = kubeClient(kubeconfig);
   const count = async (apiVersion: string, kind: string, namespace?: string) =>
-    (await objects.list(apiVersion, kind, namespace).catch(() => ({ items: [] }))).items.map((o) => `${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`).sort();
+    (await objects.list(apiVersion, kind, namespace).catch(() => ({ items: [] }))).items
+      .map((o) => `${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`)
+      .sort();
   return {
     definitions: await count("core.oam.dev/v1beta1", "ComponentDefinition", "vela-system"),
     applications: await count("core.oam.dev/v1beta1", "Application"),
@@ -70,7 +84,10 @@ describe("the local stack on a real API server", () => {
       "kubernetes:dynamodb.kratix.io/v1alpha1:DynamoDBRequest::user-sessions",
       "kubernetes:dynamodb.kratix.io/v1alpha1:DynamoDBRequest::orders",
     ]) {
-      assert.ok(creates.some((c) => c.endsWith(expected)), `preview does not create ${expected}:\n${creates.join("\n")}`);
+      assert.ok(
+        creates.some((c) => c.endsWith(expected)),
+        `preview does not create ${expected}:\n${creates.join("\n")}`,
+      );
     }
     assert.deepEqual(await serverObjects(), { definitions: [], applications: [], requests: [] }, "preview changed the cluster");
   });
@@ -78,15 +95,24 @@ describe("the local stack on a real API server", () => {
   it("pulumi up succeeds and the API server holds every object", async () => {
     const r = await up("e2e");
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-    const state = JSON.parse((await p(["stack", "export", "--stack", "e2e"])).stdout) as { deployment: { resources: { type: string; protect?: boolean }[] } };
-    assert.equal(state.deployment.resources.find((x) => x.type.endsWith(":Application"))?.protect, true, "the Application is not protected");
+    const state = JSON.parse((await p(["stack", "export", "--stack", "e2e"])).stdout) as {
+      deployment: { resources: { type: string; protect?: boolean }[] };
+    };
+    assert.equal(
+      state.deployment.resources.find((x) => x.type.endsWith(":Application"))?.protect,
+      true,
+      "the Application is not protected",
+    );
     assert.deepEqual(await serverObjects(), {
       definitions: ["vela-system/aws-dynamodb-kratix", "vela-system/kratix-promise-deployer"],
       applications: ["default/kratix-platform"],
       requests: ["default/orders", "default/user-sessions"],
     });
     const outputs = JSON.parse((await p(["stack", "output", "--json", "--stack", "e2e"])).stdout) as Record<string, Record<string, string>>;
-    assert.deepEqual(outputs.tableArns, { orders: "arn:aws:dynamodb:us-west-2:000000000000:table/orders", "user-sessions": "arn:aws:dynamodb:us-west-2:000000000000:table/user-sessions" });
+    assert.deepEqual(outputs.tableArns, {
+      orders: "arn:aws:dynamodb:us-west-2:000000000000:table/orders",
+      "user-sessions": "arn:aws:dynamodb:us-west-2:000000000000:table/user-sessions",
+    });
     assert.deepEqual(outputs.tableArnSources, { orders: "computed", "user-sessions": "computed" });
   });
 
@@ -119,7 +145,15 @@ describe("the local stack on a real API server", () => {
   it("the server's CEL rules agree with the validator on the corpus (server-side dry runs)", async () => {
     const { custom } = kubeClient(kubeconfig);
     const dryRun = (body: object) =>
-      custom.createNamespacedCustomObject({ group: "dynamodb.kratix.io", version: "v1alpha1", namespace: "default", plural: "dynamodbrequests", body, dryRun: "All", fieldValidation: "Strict" });
+      custom.createNamespacedCustomObject({
+        group: "dynamodb.kratix.io",
+        version: "v1alpha1",
+        namespace: "default",
+        plural: "dynamodbrequests",
+        body,
+        dryRun: "All",
+        fieldValidation: "Strict",
+      });
     for (const c of GOOD) await dryRun(requestObject(c.spec, "good", "default"));
     for (const c of BAD) {
       const refused = await dryRun(requestObject(c.spec, "bad", "default")).then(
@@ -130,7 +164,10 @@ describe("the local stack on a real API server", () => {
       const ours = validateSpec(c.spec)[0]!.path;
       const status = JSON.parse(refused) as { message?: string; details?: { causes?: { field?: string }[] } };
       // Validation errors list their fields as causes; strict decoding names unknown fields in the message.
-      const fields = [...(status.details?.causes ?? []).map((x) => x.field ?? ""), ...[...String(status.message).matchAll(/unknown field "([^"]+)"/g)].map((m) => m[1]!)];
+      const fields = [
+        ...(status.details?.causes ?? []).map((x) => x.field ?? ""),
+        ...[...String(status.message).matchAll(/unknown field "([^"]+)"/g)].map((m) => m[1]!),
+      ];
       assert.ok(
         fields.some((f) => f === ours || ours.startsWith(`${f}.`) || ours.startsWith(`${f}[`) || f.startsWith(ours)),
         `${c.name}: validator names ${ours}, server names ${fields.join(", ")}:\n${refused}`,
@@ -141,13 +178,19 @@ describe("the local stack on a real API server", () => {
   it("a bad table in stack config fails preview naming the key, and nothing is created", async () => {
     const config = parse(readFileSync(localConfig, "utf8")) as { config: Record<string, unknown> };
     const tables = config.config["kratix-dynamodb-platform:tables"] as { table: Record<string, unknown> }[];
-    tables[1]!.table.keySchema = [{ attributeName: "customerId", keyType: "HASH" }, { attributeName: "sku", keyType: "RANGE" }];
+    tables[1]!.table.keySchema = [
+      { attributeName: "customerId", keyType: "HASH" },
+      { attributeName: "sku", keyType: "RANGE" },
+    ];
     const bad = join(work, "Pulumi.bad.yaml");
     writeFileSync(bad, stringify(config));
     await stack("bad", bad);
     const r = await preview("bad");
     assert.notEqual(r.code, 0);
-    assert.match(`${r.stdout}${r.stderr}`, /kratix-dynamodb-platform:tables\[1\]\.table\.keySchema\[1\]\.attributeName: "sku" is not in attributeDefinitions/);
+    assert.match(
+      `${r.stdout}${r.stderr}`,
+      /kratix-dynamodb-platform:tables\[1\]\.table\.keySchema\[1\]\.attributeName: "sku" is not in attributeDefinitions/,
+    );
     const state = await p(["stack", "export", "--stack", "bad"]);
     assert.ok(!state.stdout.includes("kubernetes:"), "the failed preview recorded resources");
   });
@@ -159,7 +202,10 @@ describe("the local stack on a real API server", () => {
     // Requests still carry deletionPolicy Retain when they go: ACK would keep the tables.
     const { objects } = kubeClient(kubeconfig);
     const live = await objects.list("dynamodb.kratix.io/v1alpha1", "DynamoDBRequest", "default");
-    assert.ok(live.items.length === 2 && live.items.every((i) => (i as unknown as { spec: { deletionPolicy: string } }).spec.deletionPolicy === "Retain"));
+    assert.ok(
+      live.items.length === 2 &&
+        live.items.every((i) => (i as unknown as { spec: { deletionPolicy: string } }).spec.deletionPolicy === "Retain"),
+    );
     const unprotect = await p(["state", "unprotect", "--all", "--yes", "--stack", "e2e"]);
     assert.equal(unprotect.code, 0, unprotect.stderr);
     const r = await p(["destroy", "--yes", "--stack", "e2e"]);
