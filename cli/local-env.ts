@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlink
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import * as k8s from "@kubernetes/client-node";
-import { request as httpsRequest } from "node:https";
+import { request as httpsRequest, type RequestOptions } from "node:https";
 
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 export const LOCAL_DIR = join(ROOT, ".local");
@@ -123,7 +123,7 @@ export async function rawRequest(
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfig);
   const url = new URL(path, kc.getCurrentCluster()!.server);
-  const opts: import("node:https").RequestOptions = {
+  const opts: RequestOptions = {
     method,
     hostname: url.hostname,
     port: url.port,

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { configValue } from "../core/config/platform-config.ts";
 
 /**
  * Reads every config value of the project as JSON where it parses (objects,
@@ -10,11 +11,7 @@ export function readConfig(project: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
     if (!key.startsWith(prefix)) continue;
-    try {
-      out[key.slice(prefix.length)] = JSON.parse(value);
-    } catch {
-      out[key.slice(prefix.length)] = value;
-    }
+    out[key.slice(prefix.length)] = configValue(value);
   }
   return out;
 }

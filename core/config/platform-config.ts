@@ -61,6 +61,19 @@ export const DEFAULT_APPLICATION_EXAMPLE: TableProperties = {
 };
 
 type Raw = Record<string, unknown>;
+
+/**
+ * A config value as Pulumi hands it over: always a string ("false", "20", a JSON
+ * object), which stack files may also hold quoted. JSON where it parses, else the string.
+ */
+export function configValue(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+}
 const isObject = (v: unknown): v is Raw => v !== null && typeof v === "object" && !Array.isArray(v);
 
 class Reader {
