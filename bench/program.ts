@@ -3,7 +3,8 @@
  * mocks with 1, 10, 100 and 1,000 tables, each size in a fresh process.
  * Reports wall time from import to all table ARNs resolved, and peak RSS.
  *
- * Usage: node bench/program.ts [--sizes 1,10,100,1000] [--runs 3]
+ * Usage: node bench/program.ts [--sizes 1,10,100,1000] [--runs 3] [--floor]
+ *   --floor measures a bare component with one child per table instead (the design's floor).
  * Targets (issue 3): under 2 ms per extra table, 1,000 tables under 5 s.
  */
 import { spawnSync } from "node:child_process";
@@ -13,8 +14,41 @@ import { parseArgs } from "node:util";
 import type { Output } from "@pulumi/pulumi";
 
 const { values } = parseArgs({
-  options: { sizes: { type: "string", default: "1,10,100,1000" }, runs: { type: "string", default: "3" }, child: { type: "string" } },
+  options: {
+    sizes: { type: "string", default: "1,10,100,1000" },
+    runs: { type: "string", default: "3" },
+    child: { type: "string" },
+    floor: { type: "boolean", default: false },
+  },
 });
+
+if (values.child && values.floor) {
+  // The floor of this design under the same mocks: per table, a bare ComponentResource
+  // with one CustomResource child and one registered output, and nothing else.
+  const n = Number(values.child);
+  const pulumi = await import("@pulumi/pulumi");
+  const k8s = await import("@pulumi/kubernetes");
+  const { setupMocks, resolve } = await import("../test/helpers/pulumi-mocks.ts");
+  await setupMocks("floor");
+  class Bare extends pulumi.ComponentResource {
+    readonly out: Output<string>;
+    constructor(name: string) {
+      super("floor:index:Bare", name, {}, {});
+      const r = new k8s.apiextensions.CustomResource(
+        name,
+        { apiVersion: "a.b/v1", kind: "K", metadata: { name, namespace: "d" }, spec: { name } },
+        { parent: this },
+      );
+      this.out = r.metadata.name as Output<string>;
+      this.registerOutputs({ out: this.out });
+    }
+  }
+  const t0 = performance.now();
+  const all = Array.from({ length: n }, (_, i) => new Bare(`t${i}`));
+  await resolve(pulumi.all(all.map((b) => b.out)));
+  console.log(JSON.stringify({ n, ms: performance.now() - t0, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  process.exit(0);
+}
 
 if (values.child) {
   // One measurement, in this fresh process.
@@ -56,7 +90,10 @@ const runs = Number(values.runs);
 const self = fileURLToPath(import.meta.url);
 const results = sizes.map((n) => {
   const samples = Array.from({ length: runs }, () => {
-    const r = spawnSync(process.execPath, [self, "--child", String(n)], { encoding: "utf8", maxBuffer: 64 << 20 });
+    const r = spawnSync(process.execPath, [self, "--child", String(n), ...(values.floor ? ["--floor"] : [])], {
+      encoding: "utf8",
+      maxBuffer: 64 << 20,
+    });
     const line = r.stdout
       .trim()
       .split("\n")

@@ -86,7 +86,8 @@ export class DynamoDBTable extends pulumi.ComponentResource {
     // resolve, where an error fails the deployment the same way. The plain path creates no Output
     // chains, which keeps a program with a thousand tables fast.
     let spec: pulumi.Input<DynamoDBRequestSpec>;
-    let plan: pulumi.Output<TablePlan>;
+    let tableName: pulumi.Output<string>;
+    let region: pulumi.Output<string>;
     if (pulumi.Output.isInstance(args.table)) {
       const checked = args.table.apply((table) => {
         const errors = tableArgErrors(table, defaults);
@@ -94,13 +95,16 @@ export class DynamoDBTable extends pulumi.ComponentResource {
         return table;
       });
       spec = checked.apply(specFromProperties);
-      plan = checked.apply((t) => planTable(specFromProperties(t), defaults).plan!);
+      const plan = checked.apply((t) => planTable(specFromProperties(t), defaults).plan!);
       plan.apply(warnDropped);
+      tableName = plan.tableName;
+      region = plan.region;
     } else {
       spec = specFromProperties(args.table as TableProperties);
       const planned = planTable(spec, defaults).plan!;
       warnDropped(planned);
-      plan = pulumi.output(planned);
+      tableName = pulumi.output(planned.tableName);
+      region = pulumi.output(planned.region);
     }
 
     const wait = args.waitForArn ?? true;
@@ -127,15 +131,15 @@ export class DynamoDBTable extends pulumi.ComponentResource {
     );
 
     this.status = (this.request as unknown as { status: pulumi.Output<DynamoDBRequestStatus | undefined> }).status;
-    this.tableName = plan.tableName;
-    this.region = plan.region;
+    this.tableName = tableName;
+    this.region = region;
     if (wait) {
       this.tableArn = this.status.apply((s) => s?.tableArn ?? "");
       this.arnSource = pulumi.output("status" as const);
     } else {
       const account = args.accountId ?? aws.getCallerIdentityOutput({}, { parent: this }).accountId;
       const partition = args.partition ?? (args.accountId ? "aws" : aws.getPartitionOutput({}, { parent: this }).partition);
-      this.tableArn = pulumi.interpolate`arn:${partition}:dynamodb:${plan.region}:${account}:table/${plan.tableName}`;
+      this.tableArn = pulumi.interpolate`arn:${partition}:dynamodb:${region}:${account}:table/${tableName}`;
       this.arnSource = pulumi.output("computed" as const);
     }
     this.registerOutputs({
