@@ -116,14 +116,24 @@ export class KratixInstallation extends pulumi.ComponentResource {
       const bucketInfo = pulumi
         .all([bucket.bucket, store.region])
         .apply(([bucketName, region]) => ({ bucketName, region, ...(store.path ? { path: store.path } : {}) }));
-      const kratixSecret = new k8s.core.v1.Secret(
-        `${name}-kratix-s3`,
-        {
-          metadata: { name: KRATIX_S3_SECRET, namespace: NAMESPACES.kratix },
-          stringData: pulumi.secret(pulumi.all([kratixKey.id, kratixKey.secret]).apply(([id, s]) => kratixS3SecretData(id, s))),
-        },
-        { ...p, dependsOn: kratix },
-      );
+      /** A Secret holding an access key in the key names its reader expects, secret end to end. */
+      const keySecret = (
+        id: string,
+        secretName: string,
+        namespace: string,
+        key: aws.iam.AccessKey,
+        data: (id: string, secret: string) => Record<string, string>,
+        after: pulumi.Resource[],
+      ) =>
+        new k8s.core.v1.Secret(
+          `${name}-${id}`,
+          {
+            metadata: { name: secretName, namespace },
+            stringData: pulumi.secret(pulumi.all([key.id, key.secret]).apply(([i, s]) => data(i, s))),
+          },
+          { ...p, dependsOn: after },
+        );
+      const kratixSecret = keySecret("kratix-s3", KRATIX_S3_SECRET, NAMESPACES.kratix, kratixKey, kratixS3SecretData, kratix);
       const stateStore = bucketInfo.apply(bucketStateStore);
       const storeCr = new k8s.apiextensions.CustomResource(
         `${name}-state-store`,
@@ -136,14 +146,7 @@ export class KratixInstallation extends pulumi.ComponentResource {
         { apiVersion: dest.apiVersion, kind: dest.kind, metadata: dest.metadata, spec: dest.spec },
         { ...p, dependsOn: [storeCr] },
       );
-      const fluxSecret = new k8s.core.v1.Secret(
-        `${name}-flux-s3`,
-        {
-          metadata: { name: FLUX_S3_SECRET, namespace: NAMESPACES.flux },
-          stringData: pulumi.secret(pulumi.all([fluxKey.id, fluxKey.secret]).apply(([id, s]) => fluxS3SecretData(id, s))),
-        },
-        { ...p, dependsOn: flux },
-      );
+      const fluxSecret = keySecret("flux-s3", FLUX_S3_SECRET, NAMESPACES.flux, fluxKey, fluxS3SecretData, flux);
       const source = bucketInfo.apply(fluxBucket);
       const sourceCr = new k8s.apiextensions.CustomResource(
         `${name}-flux-bucket`,
