@@ -269,7 +269,7 @@ export function dynamoDBRequestSchema(): SchemaNode {
 }
 
 /** A printer column for `kubectl get dynamodbrequests`. */
-interface PrinterColumn {
+export interface PrinterColumn {
   name: string;
   type: string;
   jsonPath: string;
