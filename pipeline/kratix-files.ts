@@ -6,7 +6,10 @@
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parse, stringify } from "yaml";
+// js-yaml rather than the `yaml` package used elsewhere: the pipeline is a short-lived
+// process per request, and js-yaml loads and parses several times faster from cold
+// (docs/benchmarks.md). Both read and write plain YAML 1.2 for Kubernetes objects.
+import { dump, load } from "js-yaml";
 
 export interface KratixDirs {
   input: string;
@@ -30,12 +33,12 @@ export async function readObject(dirs: KratixDirs): Promise<unknown> {
   } catch (e) {
     throw new Error(`cannot read ${file}: ${(e as Error).message}`, { cause: e });
   }
-  return parse(text);
+  return load(text);
 }
 
 const write = async (dir: string, name: string, value: unknown): Promise<void> => {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, name), stringify(value, { lineWidth: 0 }));
+  await writeFile(join(dir, name), dump(value, { lineWidth: -1, noRefs: true }));
 };
 
 export const writeOutput = (dirs: KratixDirs, name: string, value: unknown) => write(dirs.output, name, value);

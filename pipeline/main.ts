@@ -14,7 +14,6 @@ import { configureRequest, deleteRequestMessage, droppedAttributesNote, tableSta
 import type { DynamoDBRequest } from "../core/api/types.ts";
 import { kratixDirs, readObject, writeOutput, writeRetry, writeStatus, type KratixDirs } from "./kratix-files.ts";
 import { platformDefaultsFromEnv } from "./platform-env.ts";
-import { readAckTable } from "./read-table.ts";
 
 export const TABLE_OUTPUT_FILE = "dynamodb-table.yaml";
 const STEPS = ["configure", "status", "delete"] as const;
@@ -45,6 +44,8 @@ async function status(dirs: KratixDirs): Promise<number> {
     return 1;
   }
   const { name, namespace } = configured.table.metadata;
+  // Loaded here, not at the top: only this step needs the Kubernetes client (4 MB of code).
+  const { readAckTable } = await import("./read-table.ts");
   const table = await readAckTable(namespace, name);
   const result = tableStatusToRequestStatus(table, { namespace, name }, new Date());
   const note = droppedAttributesNote(configured.plan.droppedAttributes);

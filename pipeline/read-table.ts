@@ -1,12 +1,12 @@
 /**
  * Reads one ACK Table from the cluster: in-cluster service account config in a
- * Kratix Job, KUBECONFIG (or ~/.kube/config) on a laptop. Loaded only by the
+ * Kratix Job, KUBECONFIG (or ~/.kube/config) on a laptop. Imported only by the
  * status step, so configure and delete start without the Kubernetes client.
  */
+import * as k8s from "@kubernetes/client-node";
 import type { ObservedTable } from "../core/kratix/steps.ts";
 
 export async function readAckTable(namespace: string, name: string): Promise<ObservedTable | undefined> {
-  const k8s = await import("@kubernetes/client-node");
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
   const api = kc.makeApiClient(k8s.CustomObjectsApi);

@@ -36,26 +36,45 @@ const precompiledValidator: Plugin = {
   },
 };
 
-await rm(outdir, { recursive: true, force: true });
-const result = await build({
-  entryPoints: { main: join(root, "pipeline", "main.ts") },
-  outdir,
+/** The status step's module stays a separate file, loaded only by that step. */
+const readTableApart: Plugin = {
+  name: "read-table-apart",
+  setup(b) {
+    b.onResolve({ filter: /[\\/]read-table\.ts$|^\.\/read-table\.ts$/ }, () => ({ path: "./read-table.mjs", external: true }));
+  },
+};
+
+const common = {
   bundle: true,
-  splitting: true,
   format: "esm",
   platform: "node",
   target: "node24",
-  outExtension: { ".js": ".mjs" },
-  // CommonJS dependencies (the Kubernetes client) call require() for Node built-ins.
-  banner: {
-    js: 'import { createRequire as __kratixCreateRequire } from "node:module"; const require = __kratixCreateRequire(import.meta.url);',
-  },
   minify: true,
   sourcemap: "linked",
   legalComments: "linked",
   metafile: true,
-  plugins: [precompiledValidator],
   logLevel: "warning",
-});
-const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-console.log(`pipeline bundle: ${outdir} (${(bytes / 1024).toFixed(0)} KiB in ${Object.keys(result.metafile.outputs).length} files)`);
+} as const;
+
+await rm(outdir, { recursive: true, force: true });
+const results = [
+  // The steps: no CommonJS inside, so no require() shim to load at start.
+  await build({
+    ...common,
+    entryPoints: [join(root, "pipeline", "main.ts")],
+    outfile: join(outdir, "main.mjs"),
+    plugins: [precompiledValidator, readTableApart],
+  }),
+  // The Kubernetes client for the status step. It is CommonJS and calls require() for Node built-ins.
+  await build({
+    ...common,
+    entryPoints: [join(root, "pipeline", "read-table.ts")],
+    outfile: join(outdir, "read-table.mjs"),
+    banner: {
+      js: 'import { createRequire as __kratixCreateRequire } from "node:module"; const require = __kratixCreateRequire(import.meta.url);',
+    },
+  }),
+];
+const outputs = results.flatMap((r) => Object.values(r.metafile.outputs));
+const bytes = outputs.reduce((n, o) => n + o.bytes, 0);
+console.log(`pipeline bundle: ${outdir} (${(bytes / 1024).toFixed(0)} KiB in ${outputs.length} files)`);

@@ -20,7 +20,13 @@ const readDir = async (dir: string): Promise<Record<string, unknown>> => {
   return Object.fromEntries(await Promise.all(files.map(async (f) => [f, parse(await readFile(join(dir, f), "utf8"))])));
 };
 
-export async function runPipeline(step: string, object: unknown, env: Record<string, string> = {}): Promise<PipelineRun> {
+/** Runs `main` (default: the TypeScript source; pass a bundle's main.mjs to test the image's build). */
+export async function runPipeline(
+  step: string,
+  object: unknown,
+  env: Record<string, string> = {},
+  main = join(REPO_ROOT, "pipeline", "main.ts"),
+): Promise<PipelineRun> {
   const root = await mkdtemp(join(tmpdir(), "kratix-"));
   const dirs = { input: join(root, "input"), output: join(root, "output"), metadata: join(root, "metadata") };
   await Promise.all(Object.values(dirs).map((d) => mkdir(d, { recursive: true })));
@@ -28,7 +34,7 @@ export async function runPipeline(step: string, object: unknown, env: Record<str
   const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
-      [join(REPO_ROOT, "pipeline", "main.ts"), step],
+      [main, step],
       {
         env: {
           PATH: process.env.PATH ?? "",

@@ -1,0 +1,54 @@
+/** The bundle the image runs (scripts/build-pipeline.ts), not only the source: every step, as a process. */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { REPO_ROOT } from "../helpers/paths.ts";
+import { runPipeline } from "../helpers/pipeline-process.ts";
+import { startFakeApiServer, type FakeApiServer } from "../helpers/fake-apiserver.ts";
+import { validateAgainstUpstream } from "../helpers/crd-validator.ts";
+import { BAD, DESIGN_USER_DATA, EVERYTHING, requestObject } from "../fixtures/corpus.ts";
+import { TABLE_OUTPUT_FILE } from "../../pipeline/main.ts";
+
+const out = mkdtempSync(join(tmpdir(), "bundle-"));
+const main = join(out, "main.mjs");
+let api: FakeApiServer;
+
+before(async () => {
+  await new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, [join(REPO_ROOT, "scripts", "build-pipeline.ts"), out], (err, _o, se) =>
+      err ? reject(new Error(se)) : resolve(),
+    ),
+  );
+  api = await startFakeApiServer();
+});
+after(async () => api.close());
+
+describe("the bundled pipeline", () => {
+  it("configure writes a valid ACK Table (validator compiled ahead of time)", async () => {
+    const run = await runPipeline("configure", requestObject(EVERYTHING as never, "orders", "team-a"), {}, main);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(validateAgainstUpstream(run.output[TABLE_OUTPUT_FILE] as Record<string, unknown>), []);
+  });
+  it("configure refuses a bad request with the field path", async () => {
+    const bad = BAD.find((c) => c.name === "key attribute not defined")!;
+    const run = await runPipeline("configure", requestObject(bad.spec), {}, main);
+    assert.equal(run.code, 1);
+    assert.ok(run.stderr.includes(`${bad.path}: `), run.stderr);
+  });
+  it("status loads the Kubernetes client chunk and reads the Table", async () => {
+    api.tables.set("default/t", {
+      status: { tableStatus: "ACTIVE", ackResourceMetadata: { arn: "arn:aws:dynamodb:us-west-2:1:table/user-data" } },
+    });
+    const run = await runPipeline("status", requestObject(DESIGN_USER_DATA as never, "t"), { KUBECONFIG: api.kubeconfig }, main);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((run.metadata["status.yaml"] as Record<string, unknown>).tableArn, "arn:aws:dynamodb:us-west-2:1:table/user-data");
+  });
+  it("delete reports what happens to the table", async () => {
+    const run = await runPipeline("delete", requestObject(DESIGN_USER_DATA as never, "t"), {}, main);
+    assert.equal(run.code, 0);
+    assert.match(run.stderr, /deletionPolicy Retain/);
+  });
+});
