@@ -6,11 +6,10 @@
  * validator and the API server cannot disagree on them; cross-field rules come
  * from cross-field-rules.ts, whose CEL twins the API server runs.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { openApiToJsonSchema } from "../k8s/openapi-to-json-schema.ts";
+import type { ErrorObject, ValidateFunction } from "ajv";
 import { CROSS_FIELD_RULES, type FieldError, type SchemaLocation } from "./cross-field-rules.ts";
 import { API_GROUP, API_KIND, API_VERSION, NAME_PATTERN, REGION_PATTERN } from "./rules.ts";
-import { dynamoDBRequestSpecSchema } from "./schema.ts";
+import { compileSpecValidator } from "./compile-validator.ts";
 import { precompiledSpecValidator } from "./precompiled-validator.ts";
 import type { DynamoDBRequestSpec } from "./types.ts";
 
@@ -22,15 +21,9 @@ const PATTERN_HINTS: Record<string, string> = {
   [REGION_PATTERN]: "is not an AWS region name such as us-east-1 or eu-central-2",
 };
 
-/** Ajv settings shared by the runtime compiler and the ahead-of-time one (scripts/build-pipeline.ts). */
-export const AJV_OPTIONS = { allErrors: true, strict: true, verbose: true } as const;
-
-/** The JSON Schema the validator compiles: the CRD's spec schema with unknown fields as errors. */
-export const specJsonSchema = () => openApiToJsonSchema(dynamoDBRequestSpecSchema());
-
 let compiled: ValidateFunction | undefined;
 function specShapeValidator(): ValidateFunction {
-  compiled ??= precompiledSpecValidator ?? new Ajv(AJV_OPTIONS).compile(specJsonSchema());
+  compiled ??= precompiledSpecValidator ?? compileSpecValidator();
   return compiled;
 }
 
