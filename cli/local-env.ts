@@ -4,7 +4,7 @@
  * the upstream CRDs the stack's objects need, and the Pulumi CLI with a local
  * file backend. Used by `./dev local` and by the end-to-end tests.
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
@@ -213,12 +213,3 @@ export async function selectStack(stack: string, env: NodeJS.ProcessEnv, cwd = R
   const sel = await pulumi(["stack", "select", stack, "--create"], env, { cwd });
   if (sel.code !== 0) throw new Error(`pulumi stack select ${stack} failed:\n${sel.stderr}${sel.stdout}`);
 }
-
-/** Lists files of a folder, for tests and tools. */
-export const listDir = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
-
-/** Used by the e2e test to wait for a process. */
-export const execFileP = (cmd: string, args: string[], env?: NodeJS.ProcessEnv) =>
-  new Promise<{ code: number; out: string }>((resolve) =>
-    execFile(cmd, args, { env }, (err, so, se) => resolve({ code: err ? 1 : 0, out: `${so}${se}` })),
-  );

@@ -11,7 +11,6 @@ import { CROSS_FIELD_RULES, type FieldError, type SchemaLocation } from "./cross
 import { API_GROUP, API_KIND, API_VERSION, NAME_PATTERN, REGION_PATTERN } from "./rules.ts";
 import { compileSpecValidator } from "./compile-validator.ts";
 import { precompiledSpecValidator } from "./precompiled-validator.ts";
-import type { DynamoDBRequestSpec } from "./types.ts";
 
 export type { FieldError } from "./cross-field-rules.ts";
 
@@ -125,11 +124,6 @@ export function validateRequestObject(obj: unknown): FieldError[] {
   if (typeof name !== "string" || name === "") errors.push({ path: "metadata.name", message: "is required" });
   if (o.spec === undefined) return [...errors, { path: "spec", message: "is required" }];
   return [...errors, ...validateSpec(o.spec)];
-}
-
-/** Type guard form, for callers that only need yes or no. */
-export function isValidSpec(spec: unknown): spec is DynamoDBRequestSpec {
-  return validateSpec(spec).length === 0;
 }
 
 /** One line per error, ready for a log, an exception or a status message. */
