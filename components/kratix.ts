@@ -59,6 +59,8 @@ export class KratixInstallation extends pulumi.ComponentResource {
   declare readonly namespace: pulumi.Output<string>;
   /** Resources a Promise must wait for (the Kratix controller and its CRDs). */
   readonly ready: pulumi.Resource[] = [];
+  /** The cert-manager chart, when installed: other charts' certificates wait for it. */
+  readonly certManager?: pulumi.Resource;
 
   constructor(name: string, args: KratixArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super(`${TOKEN_PREFIX}:KratixInstallation`, name, {}, opts);
@@ -67,9 +69,11 @@ export class KratixInstallation extends pulumi.ComponentResource {
     let certManager: pulumi.Resource[] = [];
     if (args.installCertManager ?? true) {
       const ns = new k8s.core.v1.Namespace(`${name}-cert-manager-ns`, { metadata: { name: NAMESPACES.certManager } }, p);
-      certManager = [
-        pinnedChart(`${name}-cert-manager`, charts.certManager, NAMESPACES.certManager, certManagerValues(), { ...p, dependsOn: [ns] }),
-      ];
+      this.certManager = pinnedChart(`${name}-cert-manager`, charts.certManager, NAMESPACES.certManager, certManagerValues(), {
+        ...p,
+        dependsOn: [ns],
+      });
+      certManager = [this.certManager];
     }
     let kratix: pulumi.Resource[] = [];
     if (args.installKratix ?? true) {

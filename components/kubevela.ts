@@ -4,7 +4,7 @@ import { componentDefinitions } from "../core/kubevela/definitions.ts";
 import { velaCoreValues } from "../core/install/helm-values.ts";
 import { NAMESPACES } from "../core/install/namespaces.ts";
 import { CHARTS, type ChartPin } from "../core/install/versions.ts";
-import { pinnedChart } from "./helm.ts";
+import { childOf, pinnedChart } from "./helm.ts";
 import { TOKEN_PREFIX } from "./token.ts";
 
 export interface KubeVelaDefinitionsArgs {
@@ -33,11 +33,9 @@ export class KubeVelaDefinitions extends pulumi.ComponentResource {
     const namespace = args.namespace ?? NAMESPACES.vela;
     let after: pulumi.Resource[] = [];
     if (args.installVelaCore) {
-      const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: namespace } }, { parent: this });
+      const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: namespace } }, childOf(this, opts));
       const values = pulumi.output(args.velaCoreValues ?? {}).apply((extra) => ({ ...velaCoreValues(), ...extra }));
-      after = [
-        pinnedChart(`${name}-vela-core`, args.velaCoreChart ?? CHARTS.velaCore, namespace, values, { parent: this, dependsOn: [ns] }),
-      ];
+      after = [pinnedChart(`${name}-vela-core`, args.velaCoreChart ?? CHARTS.velaCore, namespace, values, childOf(this, opts, [ns]))];
     }
     const defs = componentDefinitions(namespace).map(
       (def) =>

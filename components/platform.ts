@@ -71,8 +71,6 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
     const install = { velaCore: false, certManager: true, kratix: true, flux: true, ackController: true, ...args.install };
     const delivery = args.promiseDelivery ?? "kubevela";
 
-    const definitions =
-      delivery === "kubevela" ? new KubeVelaDefinitions(`${name}-vela`, { installVelaCore: install.velaCore }, p) : undefined;
     const kratix = new KratixInstallation(
       `${name}-kratix`,
       {
@@ -83,6 +81,15 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
       },
       p,
     );
+    // vela-core's webhook certificates come from cert-manager, so vela-core waits for it.
+    const definitions =
+      delivery === "kubevela"
+        ? new KubeVelaDefinitions(
+            `${name}-vela`,
+            { installVelaCore: install.velaCore },
+            { ...p, dependsOn: install.velaCore && kratix.certManager ? [kratix.certManager] : [] },
+          )
+        : undefined;
     const ack = install.ackController
       ? new AckDynamoDBController(
           `${name}-ack`,

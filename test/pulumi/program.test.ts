@@ -93,6 +93,11 @@ describe("the program with Pulumi.dev.yaml", () => {
       );
     }
   });
+  it("installs vela-core after cert-manager (its webhook certificates come from it)", () => {
+    const chart = (c: string) => byType("kubernetes:helm.sh/v4:Chart").find((r) => r.inputs.chart === c)!;
+    assert.ok(chart("vela-core").dependencies.includes(chart("cert-manager").urn!));
+    assert.ok(chart("kratix").dependencies.includes(chart("cert-manager").urn!));
+  });
   it("installs every chart pinned, ACK with retain", () => {
     const charts = byType("kubernetes:helm.sh/v4:Chart");
     assert.deepEqual(charts.map((c) => c.inputs.chart).sort(), [
