@@ -41,12 +41,22 @@ function asArgPaths(errors: FieldError[]): FieldError[] {
   return errors.map((e) => ({ ...e, path: e.path.replace(/^spec\.name$/, "table.tableName").replace(/^spec/, "table") }));
 }
 
-/** Every problem with a table's properties, as field paths under `table`. Pure: used by the component and by config parsing. */
-export function tableArgErrors(table: TableProperties, defaults: PlatformDefaults = {}): FieldError[] {
+/** A table's properties checked and planned once: the request spec and table plan, or the problems (paths under `table`). */
+function checkTable(
+  table: TableProperties,
+  defaults: PlatformDefaults,
+): { spec: DynamoDBRequestSpec; plan: TablePlan } | { errors: FieldError[] } {
   const spec = specFromProperties(table);
   const errors = validateSpec(spec);
-  if (errors.length > 0) return asArgPaths(errors);
-  return asArgPaths(planTable(spec, defaults).errors);
+  if (errors.length > 0) return { errors: asArgPaths(errors) };
+  const planned = planTable(spec, defaults);
+  return planned.plan ? { spec, plan: planned.plan } : { errors: asArgPaths(planned.errors) };
+}
+
+/** Every problem with a table's properties, as field paths under `table`. Pure: used by the component and by config parsing. */
+export function tableArgErrors(table: TableProperties, defaults: PlatformDefaults = {}): FieldError[] {
+  const checked = checkTable(table, defaults);
+  return "errors" in checked ? checked.errors : [];
 }
 
 /**
@@ -71,40 +81,37 @@ export class DynamoDBTable extends pulumi.ComponentResource {
   constructor(name: string, args: DynamoDBTableArgs, opts?: pulumi.ComponentResourceOptions) {
     const defaults = args.platformDefaults ?? {};
     const fail = (errors: FieldError[]) => new pulumi.RunError(`DynamoDBTable "${name}" is invalid:\n${formatErrors(errors)}`);
-    // Plain args are checked before anything is registered, so a bad table stops `pulumi preview` at once.
-    if (!pulumi.Output.isInstance(args.table)) {
-      const errors = tableArgErrors(args.table as TableProperties, defaults);
-      if (errors.length > 0) throw fail(errors);
-    }
+    const check = (table: TableProperties) => {
+      const checked = checkTable(table, defaults);
+      if ("errors" in checked) throw fail(checked.errors);
+      return checked;
+    };
+    // Plain args (the usual case) are checked and planned before anything is registered, so a bad
+    // table stops `pulumi preview` at once, and no Output chains are made, which keeps a program
+    // with a thousand tables fast. Outputs are checked when they resolve, where an error fails the
+    // deployment the same way.
+    const plainTable = pulumi.Output.isInstance(args.table) ? undefined : check(args.table as TableProperties);
     super(`${TOKEN_PREFIX}:DynamoDBTable`, name, {}, opts);
     const warnDropped = (p: TablePlan) => {
       const note = droppedAttributesNote(p.droppedAttributes);
       // log.warn returns a promise of the engine's acknowledgement; nothing waits on it.
       if (note) void pulumi.log.warn(`${p.tableName}: ${note}`, this);
     };
-    // Plain args (the usual case) are planned right here; Outputs are checked and planned when they
-    // resolve, where an error fails the deployment the same way. The plain path creates no Output
-    // chains, which keeps a program with a thousand tables fast.
     let spec: pulumi.Input<DynamoDBRequestSpec>;
     let tableName: pulumi.Output<string>;
     let region: pulumi.Output<string>;
-    if (pulumi.Output.isInstance(args.table)) {
-      const checked = args.table.apply((table) => {
-        const errors = tableArgErrors(table, defaults);
-        if (errors.length > 0) throw fail(errors);
-        return table;
-      });
-      spec = checked.apply(specFromProperties);
-      const plan = checked.apply((t) => planTable(specFromProperties(t), defaults).plan!);
+    if (plainTable) {
+      spec = plainTable.spec;
+      warnDropped(plainTable.plan);
+      tableName = pulumi.output(plainTable.plan.tableName);
+      region = pulumi.output(plainTable.plan.region);
+    } else {
+      const checked = pulumi.output(args.table).apply(check);
+      spec = checked.spec;
+      const plan = checked.plan;
       plan.apply(warnDropped);
       tableName = plan.tableName;
       region = plan.region;
-    } else {
-      spec = specFromProperties(args.table as TableProperties);
-      const planned = planTable(spec, defaults).plan!;
-      warnDropped(planned);
-      tableName = pulumi.output(planned.tableName);
-      region = pulumi.output(planned.region);
     }
 
     const wait = args.waitForArn ?? true;
