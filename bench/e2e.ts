@@ -11,6 +11,7 @@ import { tmpdir, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
+  LOCAL_TOOLS,
   ROOT,
   prepareCluster,
   projectWorkdir,
@@ -26,9 +27,7 @@ import {
 const { values } = parseArgs({ options: { runs: { type: "string", default: "3" } } });
 const runs = Number(values.runs);
 const work = mkdtempSync(join(tmpdir(), "kddb-bench-"));
-const path = await toolsPath();
-const kubectlPath = (await run("bash", [join(ROOT, "tools", "build-tools.sh"), "kubectl"])).stdout;
-const pathWithKubectl = `${/export PATH="?([^"\n]+?)(:\$PATH)?"?$/m.exec(kubectlPath)?.[1] ?? ""}:${path}`;
+const pathWithKubectl = await toolsPath(false, [...LOCAL_TOOLS, "kubectl"]);
 const cluster = await startCluster(join(work, "cluster"), { ...process.env, PATH: pathWithKubectl });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 try {

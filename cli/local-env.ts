@@ -42,9 +42,12 @@ export function run(
   });
 }
 
+/** The tools the local environment runs (tools/build-tools.sh's default set). */
+export const LOCAL_TOOLS = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "kube-apiserver", "etcd"];
+
 /** Builds (or finds) the tools and returns the PATH that has them, with Node >= 22 first. */
-export async function toolsPath(echo = false): Promise<string> {
-  const r = await run("bash", [join(ROOT, "tools", "build-tools.sh")], { echo: false });
+export async function toolsPath(echo = false, tools: string[] = LOCAL_TOOLS): Promise<string> {
+  const r = await run("bash", [join(ROOT, "tools", "build-tools.sh"), ...tools], { echo: false });
   if (echo) process.stderr.write(r.stderr);
   if (r.code !== 0) throw new Error(`tools/build-tools.sh failed:\n${r.stderr}`);
   const m = /export PATH="?([^"\n]+)"?/.exec(r.stdout);
