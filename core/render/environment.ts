@@ -5,7 +5,7 @@
  * reference plus values; Secrets carry placeholders, never credentials.
  */
 import type { PlatformConfig } from "../config/platform-config.ts";
-import { ackDynamoDBPolicy } from "../aws/ack-policy.ts";
+import { ackDynamoDBPolicy, iniCredentials } from "../aws/ack-policy.ts";
 import { ackValues, certManagerValues, fluxValues, kratixValues, velaCoreValues, type AckCredentials } from "../install/helm-values.ts";
 import {
   FLUX_S3_SECRET,
@@ -22,7 +22,6 @@ import {
 import { ACK_CREDENTIALS_SECRET, NAMESPACES } from "../install/namespaces.ts";
 import { CHARTS, IMAGES } from "../install/versions.ts";
 import { componentDefinitions } from "../kubevela/definitions.ts";
-import { iniCredentials } from "../aws/ack-policy.ts";
 import { renderPlatformApplication } from "./application.ts";
 import { renderDynamoDBRequest } from "./dynamodb-request.ts";
 import { renderPromise } from "./promise.ts";
