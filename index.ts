@@ -27,7 +27,6 @@ const platform = new DynamoDBPlatform("dynamodb-platform", {
   ...(config.applicationExampleTable ? { applicationExampleTable: config.applicationExampleTable } : {}),
   protectPromise: config.protectPromise,
   waitForPromise: config.waitForPromise,
-  applyApiCrdDirectly: config.applyApiCrdDirectly,
 });
 
 const tables = config.tables.map(

@@ -1,10 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { dynamoDBRequestCRD } from "../core/api/schema.ts";
 import type { PlatformDefaults } from "../core/api/types.ts";
 import { validatePlatformDefaults } from "../core/api/plan.ts";
 import { formatErrors } from "../core/api/validate.ts";
-import { renderPlatformApplication } from "../core/render/application.ts";
+import { PROMISE_COMPONENT, renderPlatformApplication } from "../core/render/application.ts";
 import type { TableProperties } from "../core/render/dynamodb-request.ts";
 import { renderPromise, type DestinationSelector } from "../core/render/promise.ts";
 import { IMAGES } from "../core/install/versions.ts";
@@ -39,12 +38,10 @@ export interface DynamoDBPromiseArgs {
   protect?: boolean;
   /** Wait for Kratix (and KubeVela) to report the Promise ready. Default true; off where no controllers run. */
   waitForReady?: boolean;
-  /**
-   * Apply the DynamoDBRequest CRD directly as well. Only for clusters where Kratix does not run
-   * (it normally creates the CRD from the Promise): the local end-to-end environment.
-   */
-  applyApiCrdDirectly?: boolean;
 }
+
+/** Pulumi's readiness check on the kratix-platform Application: its Promise component is healthy. */
+export const PROMISE_COMPONENT_HEALTHY = `jsonpath={.status.services[?(@.name=="${PROMISE_COMPONENT}")].healthy}=true`;
 
 /**
  * The aws-dynamodb-kratix Promise: API DynamoDBRequest (dynamodb.kratix.io/v1alpha1),
@@ -80,16 +77,6 @@ export class DynamoDBPromise extends pulumi.ComponentResource {
     });
     const protect = args.protect ?? true;
     const wait = args.waitForReady ?? true;
-    const children: pulumi.Resource[] = [];
-    if (args.applyApiCrdDirectly) {
-      children.push(
-        new k8s.apiextensions.v1.CustomResourceDefinition(
-          `${name}-api`,
-          dynamoDBRequestCRD() as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs,
-          childOf(this, opts),
-        ),
-      );
-    }
     if ((args.delivery ?? "kubevela") === "pulumi") {
       this.owner = new k8s.apiextensions.CustomResource(
         `${name}-promise`,
@@ -103,7 +90,7 @@ export class DynamoDBPromise extends pulumi.ComponentResource {
           spec: promise.spec,
         },
         // Available once Kratix has created the API and run the promise workflows.
-        { ...childOf(this, opts, children), protect, customTimeouts: { create: "30m", update: "30m" } },
+        { ...childOf(this, opts), protect, customTimeouts: { create: "30m", update: "30m" } },
       );
       this.applicationName = pulumi.output(undefined);
     } else {
@@ -121,13 +108,14 @@ export class DynamoDBPromise extends pulumi.ComponentResource {
             ...app.metadata,
             annotations: {
               ...app.metadata.annotations,
-              ...(wait ? { "pulumi.com/waitFor": "jsonpath={.status.status}=running" } : { "pulumi.com/skipAwait": "true" }),
+              ...(wait ? { "pulumi.com/waitFor": PROMISE_COMPONENT_HEALTHY } : { "pulumi.com/skipAwait": "true" }),
             },
           },
           spec: app.spec,
         },
-        // Running means every component is healthy, the example table ACTIVE included.
-        { ...childOf(this, opts, children), protect, customTimeouts: { create: "30m", update: "30m" } },
+        // Ready when the Promise component is healthy (Kratix reports the Promise Available), which is
+        // what requests need; the example table's own health shows in the Application's status.
+        { ...childOf(this, opts), protect, customTimeouts: { create: "30m", update: "30m" } },
       );
       this.applicationName = application.metadata.name as pulumi.Output<string | undefined>;
       this.owner = application;

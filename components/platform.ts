@@ -35,8 +35,6 @@ export interface DynamoDBPlatformArgs {
   protectPromise?: boolean;
   /** Wait for the Promise (and Application) to be ready. Default true. */
   waitForPromise?: boolean;
-  /** Apply the DynamoDBRequest CRD directly (only where Kratix does not run). Default false. */
-  applyApiCrdDirectly?: boolean;
 }
 
 /**
@@ -116,7 +114,6 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
         ...(args.applicationExampleTable ? { exampleTable: args.applicationExampleTable } : {}),
         protect: args.protectPromise ?? true,
         waitForReady: args.waitForPromise ?? true,
-        applyApiCrdDirectly: args.applyApiCrdDirectly ?? false,
       },
       { ...p, dependsOn: [kratix, ...(definitions ? [definitions] : []), ...(ack ? [ack] : [])] },
     );

@@ -7,8 +7,14 @@
 #   tools/build-tools.sh --list               # show tools, versions and where they come from
 #
 # Tools: pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes, kube-apiserver,
-#        kube-controller-manager, kubectl, etcd.  Default set: all but
-#        kube-controller-manager and kubectl (name them to get them).
+#        kube-controller-manager, kubectl, etcd, vela-core, kratix, vela-cue.
+#        Default set: pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes,
+#        kube-apiserver, etcd (name the others to get them).
+#   tools/build-tools.sh --crds-dir          # KubeVela's and Kratix's CRDs, from their module sources
+# vela-core (KubeVela's controller) and kratix (Kratix's platform controller) are the
+# upstream commands; vela-cue is our own small CLI over KubeVela's CUE engine (the
+# tests' authority on the definitions). All three come from one wrapper module, so
+# the packages they share are compiled once.
 # Each one is taken from PATH when a binary of that name is already there (a normal
 # install), unless KDDB_TOOLS_IGNORE_PATH=1. Otherwise it is built once into
 #   ${KDDB_CACHE_DIR:-$HOME/.cache/kratix-dynamodb}/tools/<group>-<version>/bin
@@ -30,6 +36,11 @@ K8S_PROVIDER_MODVERSION=v4.0.0-20260115033456-f47bc2d6f199
 K8S_PROVIDER_VERSION=4.25.0-alpha.20260115033456
 KUBERNETES_VERSION=v1.36.3
 ETCD_VERSION=v3.6.16
+# The only exact versions the proxy serves (their version lists are refused). Kratix's
+# chart runs a newer image than v0.125.0: docs/decisions.md says what that skew means.
+KUBEVELA_VERSION=v1.10.9
+KRATIX_VERSION=v0.125.0
+CONTROLLERS_VERSION="kv${KUBEVELA_VERSION#v}-kx${KRATIX_VERSION#v}"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 WRAPPERS="$ROOT/go"
@@ -45,6 +56,7 @@ group_of() {
     pulumi-resource-kubernetes) echo pulumi-resource-kubernetes ;;
     kube-apiserver|kube-controller-manager|kubectl) echo kubernetes ;;
     etcd) echo etcd ;;
+    vela-core|kratix|vela-cue) echo controllers ;;
     *) die "unknown tool: $1" ;;
   esac
 }
@@ -54,16 +66,18 @@ version_of() {
     pulumi-resource-kubernetes) echo "v$K8S_PROVIDER_VERSION" ;;
     kubernetes) echo "$KUBERNETES_VERSION" ;;
     etcd) echo "$ETCD_VERSION" ;;
+    controllers) echo "$CONTROLLERS_VERSION" ;;
   esac
 }
 bindir_of() { local g; g="$(group_of "$1")"; echo "$CACHE/$g-$(version_of "$g")/bin"; }
 
 # ---- arguments ------------------------------------------------------------------
-FORCE=0 LIST=0 TOOLS=()
+FORCE=0 LIST=0 CRDS=0 TOOLS=()
 for a in "$@"; do
   case "$a" in
     --force) FORCE=1 ;;
     --list) LIST=1 ;;
+    --crds-dir) CRDS=1 ;;
     -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option $a" ;;
     *) group_of "$a" >/dev/null; TOOLS+=("$a") ;;
@@ -139,6 +153,7 @@ build_group() { # group tool...   (builds the listed tools of one group)
   local ver; ver="$(version_of "$g")"
   local prefix="$CACHE/$g-$ver"
   local settings=("$ver" "$(uname -m)" "$K8S_PROVIDER_VERSION" "$K8S_PROVIDER_MODVERSION")
+  [ "$g" = controllers ] && settings+=("$KUBEVELA_VERSION" "$KRATIX_VERSION")
   local stamp; stamp="$(stamp_of "$g" "${settings[@]}")"
   local todo=() t
   for t in "$@"; do
@@ -193,9 +208,40 @@ build_group() { # group tool...   (builds the listed tools of one group)
       go_build "$src" "$prefix/bin/etcd" go.etcd.io/etcd/server/v3 \
         -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=module-$ver"
       log "  etcd: $((SECONDS - start))s, $(du -h "$prefix/bin/etcd" | cut -f1)" ;;
+    controllers)
+      for t in "$@"; do
+        start=$SECONDS
+        case "$t" in
+          vela-core) go_build "$src" "$prefix/bin/vela-core" github.com/oam-dev/kubevela/cmd/core -ldflags \
+                       "-s -w -X github.com/oam-dev/kubevela/version.VelaVersion=$KUBEVELA_VERSION -X github.com/oam-dev/kubevela/version.GitRevision=module-$KUBEVELA_VERSION" ;;
+          kratix) go_build "$src" "$prefix/bin/kratix" github.com/syntasso/kratix -ldflags "-s -w" ;;
+          vela-cue) go_build "$src" "$prefix/bin/vela-cue" ./cmd/vela-cue -ldflags "-s -w" ;;
+        esac
+        log "  $t: $((SECONDS - start))s, $(du -h "$prefix/bin/$t" | cut -f1)"
+      done ;;
   esac
   for t in "$@"; do echo "$stamp" > "$prefix/.stamp-$t"; done
 }
+
+# KubeVela's and Kratix's CRDs, copied from their module sources (the versions the
+# controllers are built from) into the cache; prints the folder (kubevela/, kratix/).
+crds_dir() {
+  local dir="$CACHE/crds-$CONTROLLERS_VERSION"
+  if [ ! -f "$dir/.done" ]; then
+    setup_go
+    local kv kx
+    kv="$("$GO" mod download -json "github.com/oam-dev/kubevela@$KUBEVELA_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+    kx="$("$GO" mod download -json "github.com/syntasso/kratix@$KRATIX_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+    [ -d "$kv/charts/vela-core/crds" ] && [ -d "$kx/config/crd/bases" ] || die "module sources of KubeVela or Kratix not found"
+    rm -rf "$dir"; mkdir -p "$dir/kubevela" "$dir/kratix"
+    cp "$kv"/charts/vela-core/crds/*.yaml "$dir/kubevela/"
+    cp "$kx"/config/crd/bases/*.yaml "$dir/kratix/"
+    chmod -R u+w "$dir"
+    touch "$dir/.done"
+  fi
+  echo "$dir"
+}
+if [ "$CRDS" = 1 ]; then crds_dir; exit 0; fi
 
 # ---- main -------------------------------------------------------------------------------
 declare -A WANT=()
@@ -209,7 +255,7 @@ for t in "${TOOLS[@]}"; do
   g="$(group_of "$t")"
   WANT[$g]="${WANT[$g]:-} $t"
 done
-for g in pulumi pulumi-resource-kubernetes kubernetes etcd; do
+for g in pulumi pulumi-resource-kubernetes kubernetes etcd controllers; do
   [ -n "${WANT[$g]:-}" ] || continue
   # shellcheck disable=SC2086
   build_group "$g" ${WANT[$g]}

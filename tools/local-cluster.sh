@@ -5,7 +5,9 @@
 #   tools/local-cluster.sh start DIR   # start, wait for /readyz, write DIR/kubeconfig
 #   tools/local-cluster.sh env DIR     # print: export KUBECONFIG=DIR/kubeconfig
 #   tools/local-cluster.sh stop DIR    # kill both processes and remove DIR
-#   tools/local-cluster.sh kill-apiserver DIR / restart-apiserver DIR   # fault injection
+#   tools/local-cluster.sh start-controllers DIR   # vela-core and kratix against it (CRDs applied first)
+#   tools/local-cluster.sh kill NAME DIR / restart NAME DIR   # fault injection: kube-apiserver,
+#                                      # vela-core or kratix, killed with SIGKILL, relaunched as before
 #
 # Binaries come from PATH or are built by tools/build-tools.sh (cached outside the repo).
 # Auth: a generated bearer token (DIR/tokens.csv, user "admin" in system:masters),
@@ -19,6 +21,13 @@
 # (so `pulumi destroy` of a Namespace hangs), no default ServiceAccount appears
 # (the ServiceAccount admission plugin is then disabled). Pods never run either way
 # (no scheduler, no kubelet).
+#
+# start-controllers runs KubeVela's vela-core and Kratix's platform controller as
+# processes with the kubeconfig above, after their CRDs are applied (the caller does
+# that: cli/local-env.ts). Webhooks: vela-core's are off (its --use-webhook default);
+# Kratix always serves its webhook on :9443, so it gets a self-signed pair in
+# DIR/kratix-tmp, and no webhook configuration points at it. WC_IMG names Kratix's
+# pipeline-adapter image (KDDB_KRATIX_WC_IMG overrides). Logs: DIR/<name>.log.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,10 +35,13 @@ MARK=.kddb-local-cluster
 
 log() { printf '[local-cluster] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-[ $# -eq 2 ] || usage
-CMD="$1"
+CMD="${1:-}" NAME=""
+case "$CMD" in
+  kill|restart) [ $# -eq 3 ] || usage; NAME="$2"; shift ;;
+  *) [ $# -eq 2 ] || usage ;;
+esac
 mkdir -p "$(dirname "$2")"
 DIR="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"
 
@@ -60,6 +72,8 @@ stop_pid() { # name
 do_stop() {
   [ -e "$DIR" ] || return 0
   [ -f "$DIR/$MARK" ] || die "$DIR was not made by local-cluster.sh; not touching it"
+  stop_pid kratix
+  stop_pid vela-core
   stop_pid kube-controller-manager
   stop_pid kube-apiserver
   stop_pid etcd
@@ -74,7 +88,7 @@ gen_pki() {
     -keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null
   openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" \
     -keyout "$pki/apiserver.key" -out "$pki/apiserver.csr" 2>/dev/null
-  printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:10.0.0.1" \
+  printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:198.19.0.1" \
     "extendedKeyUsage=serverAuth" "keyUsage=digitalSignature,keyEncipherment" > "$pki/apiserver.ext"
   openssl x509 -req -in "$pki/apiserver.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
     -days 30 -extfile "$pki/apiserver.ext" -out "$pki/apiserver.crt" 2>/dev/null
@@ -111,16 +125,19 @@ EOF
 # Start failed: show the log, stop whatever was started, keep DIR for inspection.
 fail() { # logname message
   [ -f "$DIR/$1.log" ] && tail -30 "$DIR/$1.log" >&2
-  stop_pid kube-controller-manager; stop_pid kube-apiserver; stop_pid etcd
+  stop_pid kratix; stop_pid vela-core; stop_pid kube-controller-manager; stop_pid kube-apiserver; stop_pid etcd
   die "$2 (logs kept in $DIR; run '$0 stop $DIR' to remove it)"
 }
 
-launch_apiserver() {
+# Each long-running process has its command line in DIR/<name>.cmd (one argument a
+# line), so the fault tests can kill it and relaunch exactly the same process.
+launch() { # name
   local cmd=()
-  mapfile -t cmd < "$DIR/kube-apiserver.cmd"
-  setsid "${cmd[@]}" >> "$DIR/kube-apiserver.log" 2>&1 < /dev/null &
-  echo $! > "$DIR/kube-apiserver.pid"
+  mapfile -t cmd < "$DIR/$1.cmd"
+  setsid "${cmd[@]}" >> "$DIR/$1.log" 2>&1 < /dev/null &
+  echo $! > "$DIR/$1.pid"
 }
+launch_apiserver() { launch kube-apiserver; }
 
 wait_apiserver() {
   local token url out="" i
@@ -196,7 +213,7 @@ EOF
       --client-ca-file="$DIR/pki/ca.crt" \
       --token-auth-file="$DIR/tokens.csv" \
       --authorization-mode=RBAC --anonymous-auth=false \
-      --service-cluster-ip-range=10.0.0.0/24 \
+      --service-cluster-ip-range=198.19.0.0/24 \
       --service-account-issuer=https://kubernetes.default.svc.cluster.local \
       --service-account-key-file="$DIR/pki/sa.pub" --service-account-signing-key-file="$DIR/pki/sa.key" \
       --allow-privileged=true
@@ -223,12 +240,80 @@ EOF
   log "export KUBECONFIG=$DIR/kubeconfig"
 }
 
+# Waits for a controller's health endpoint; on failure shows its log.
+wait_healthy() { # name url
+  local i
+  for i in $(seq 1 240); do
+    curl -fsS --max-time 2 "$2" >/dev/null 2>&1 && return 0
+    kill -0 "$(cat "$DIR/$1.pid")" 2>/dev/null || { tail -30 "$DIR/$1.log" >&2; die "$1 exited (log: $DIR/$1.log)"; }
+    sleep 0.5
+  done
+  tail -30 "$DIR/$1.log" >&2
+  die "$1 not healthy after 120s (log: $DIR/$1.log)"
+}
+
+do_start_controllers() {
+  [ -f "$DIR/$MARK" ] && [ -f "$DIR/kubeconfig" ] || die "no cluster in $DIR: start it first"
+  local pathline t
+  pathline="$("$ROOT/build-tools.sh" vela-core kratix)" || die "building vela-core and kratix failed"
+  eval "$pathline"
+  for t in vela-core kratix; do command -v "$t" >/dev/null || die "$t not found"; done
+
+  # vela-core: the chart's controller flags that apply to one cluster without webhooks.
+  if [ ! -f "$DIR/vela-core.pid" ] || ! kill -0 "$(cat "$DIR/vela-core.pid")" 2>/dev/null; then
+    local vm vh
+    vm="$(free_port)" vh="$(free_port)"
+    {
+      # vela-core has no --kubeconfig flag: controller-runtime reads KUBECONFIG.
+      printf '%s\n' env "KUBECONFIG=$DIR/kubeconfig"
+      command -v vela-core
+      printf '%s\n' --metrics-addr="127.0.0.1:$vm" --health-addr="127.0.0.1:$vh" \
+        --use-webhook=false --enable-leader-election=false \
+        --disable-remote-cluster-client \
+        --optimize-mark-with-prob=0.1 --optimize-disable-component-revision \
+        --application-re-sync-period=30s
+    } > "$DIR/vela-core.cmd"
+    echo "http://127.0.0.1:$vh/healthz" > "$DIR/vela-core.health"
+    launch vela-core
+  fi
+
+  # kratix: no flag turns its webhook server off; it needs a key pair to start.
+  if [ ! -f "$DIR/kratix.pid" ] || ! kill -0 "$(cat "$DIR/kratix.pid")" 2>/dev/null; then
+    local km kh kp certs="$DIR/kratix-tmp/k8s-webhook-server/serving-certs"
+    km="$(free_port)" kh="$(free_port)" kp="$(free_port)"
+    mkdir -p "$certs"
+    [ -f "$certs/tls.crt" ] || openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=kratix-webhook-local" \
+      -keyout "$certs/tls.key" -out "$certs/tls.crt" 2>/dev/null
+    {
+      echo env
+      echo "KUBECONFIG=$DIR/kubeconfig"
+      echo "TMPDIR=$DIR/kratix-tmp"
+      echo "WC_IMG=${KDDB_KRATIX_WC_IMG:-localhost/kratix-platform-pipeline-adapter:v0.125.0}"
+      command -v kratix
+      printf '%s\n' --metrics-bind-address="127.0.0.1:$km" \
+        --health-probe-bind-address="127.0.0.1:$kh" --pprof-bind-address="127.0.0.1:$kp"
+    } > "$DIR/kratix.cmd"
+    echo "http://127.0.0.1:$kh/readyz" > "$DIR/kratix.health"
+    launch kratix
+  fi
+  wait_healthy vela-core "$(cat "$DIR/vela-core.health")"
+  wait_healthy kratix "$(cat "$DIR/kratix.health")"
+  log "vela-core and kratix running (logs: $DIR/vela-core.log, $DIR/kratix.log)"
+}
+
+# Processes the fault tests may kill and relaunch.
+faultable() { case "$1" in kube-apiserver|vela-core|kratix) return 0 ;; *) die "cannot kill or restart $1" ;; esac; }
+
 case "$CMD" in
   start) do_start ;;
   stop) do_stop ;;
-  # Fault injection for tests: kill -9 the API server (etcd keeps running), and bring it back.
-  kill-apiserver) [ -f "$DIR/$MARK" ] || die "no cluster in $DIR"; kill -KILL "$(cat "$DIR/kube-apiserver.pid")" 2>/dev/null || true ;;
-  restart-apiserver) [ -f "$DIR/$MARK" ] || die "no cluster in $DIR"; launch_apiserver; wait_apiserver; log "kube-apiserver back" ;;
+  start-controllers) do_start_controllers ;;
+  kill) [ -f "$DIR/$MARK" ] || die "no cluster in $DIR"; faultable "$NAME"; kill -KILL "$(cat "$DIR/$NAME.pid")" 2>/dev/null || true ;;
+  restart)
+    [ -f "$DIR/$MARK" ] || die "no cluster in $DIR"; faultable "$NAME"
+    launch "$NAME"
+    if [ "$NAME" = kube-apiserver ]; then wait_apiserver; else wait_healthy "$NAME" "$(cat "$DIR/$NAME.health")"; fi
+    log "$NAME back" ;;
   env) [ -f "$DIR/kubeconfig" ] || die "no cluster in $DIR"; echo "export KUBECONFIG=$DIR/kubeconfig" ;;
   *) usage ;;
 esac

@@ -33,6 +33,11 @@ export interface CrossFieldRule<T = unknown> {
   cel: string;
   /** The message the API server shows when the CEL rule fails. */
   message: string;
+  /**
+   * The field the API server names when the rule fails (a path relative to `at`,
+   * such as `.keySchema`); without it, the location itself (often just `spec`).
+   */
+  fieldPath?: string;
   /** The TypeScript twin: the problems in `self` (at field path `path`), none when the rule holds. */
   check(self: T, path: string): FieldError[];
 }
@@ -89,12 +94,14 @@ const reservedTagPrefixes = [RESERVED_TAG_PREFIX, "kratix.io/", "dynamodb.kratix
 export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   specRule({
     id: "table-keys-declared",
+    fieldPath: ".keySchema",
     cel: "self.keySchema.all(k, self.attributeDefinitions.exists(a, a.name == k.attributeName))",
     message: "every keySchema attributeName must be declared in attributeDefinitions",
     check: (s, p) => undeclaredKeys(s.keySchema, s.attributeDefinitions, `${p}.keySchema`),
   }),
   specRule({
     id: "gsi-keys-declared",
+    fieldPath: ".globalSecondaryIndexes",
     cel:
       "!has(self.globalSecondaryIndexes) || self.globalSecondaryIndexes.all(i, " +
       "i.keySchema.all(k, self.attributeDefinitions.exists(a, a.name == k.attributeName)))",
@@ -106,6 +113,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   }),
   specRule({
     id: "lsi-keys-declared",
+    fieldPath: ".localSecondaryIndexes",
     cel:
       "!has(self.localSecondaryIndexes) || self.localSecondaryIndexes.all(i, " +
       "i.keySchema.all(k, self.attributeDefinitions.exists(a, a.name == k.attributeName)))",
@@ -117,6 +125,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   }),
   specRule({
     id: "provisioned-needs-capacity",
+    fieldPath: ".provisioned",
     cel: `!${CEL_IS_PROVISIONED} || has(self.provisioned)`,
     message: "provisioned (readCapacity, writeCapacity) is required when billingMode is PROVISIONED",
     check: (s, p) =>
@@ -124,6 +133,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   }),
   specRule({
     id: "on-demand-forbids-capacity",
+    fieldPath: ".provisioned",
     cel: `${CEL_IS_PROVISIONED} || !has(self.provisioned)`,
     message: "provisioned is only allowed when billingMode is PROVISIONED",
     check: (s, p) =>
@@ -131,6 +141,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   }),
   specRule({
     id: "gsi-capacity-when-provisioned",
+    fieldPath: ".globalSecondaryIndexes",
     cel: `!has(self.globalSecondaryIndexes) || !${CEL_IS_PROVISIONED} || self.globalSecondaryIndexes.all(i, has(i.provisioned))`,
     message: "every global secondary index needs provisioned capacity when billingMode is PROVISIONED",
     check: (s, p) =>
@@ -149,6 +160,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   }),
   specRule({
     id: "gsi-no-capacity-when-on-demand",
+    fieldPath: ".globalSecondaryIndexes",
     cel: `!has(self.globalSecondaryIndexes) || ${CEL_IS_PROVISIONED} || self.globalSecondaryIndexes.all(i, !has(i.provisioned))`,
     message: "global secondary indexes take provisioned capacity only when billingMode is PROVISIONED",
     check: (s, p) =>
@@ -167,6 +179,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   }),
   specRule({
     id: "lsi-needs-table-sort-key",
+    fieldPath: ".localSecondaryIndexes",
     cel: "!has(self.localSecondaryIndexes) || size(self.localSecondaryIndexes) == 0 || self.keySchema.exists(k, k.keyType == 'RANGE')",
     message: "local secondary indexes need a table with a RANGE (sort) key",
     check: (s, p) =>
@@ -176,6 +189,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   }),
   specRule({
     id: "lsi-shares-table-hash-key",
+    fieldPath: ".localSecondaryIndexes",
     cel:
       "!has(self.localSecondaryIndexes) || self.localSecondaryIndexes.all(l, l.keySchema.all(k, " +
       "k.keyType != 'HASH' || self.keySchema.exists(t, t.keyType == 'HASH' && t.attributeName == k.attributeName)))",
@@ -198,6 +212,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   }),
   specRule({
     id: "index-names-unique-across-kinds",
+    fieldPath: ".localSecondaryIndexes",
     cel:
       "!has(self.globalSecondaryIndexes) || !has(self.localSecondaryIndexes) || " +
       "self.globalSecondaryIndexes.all(g, !self.localSecondaryIndexes.exists(l, l.name == g.name))",
@@ -258,6 +273,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   }),
   rule({
     id: "include-needs-non-key-attributes",
+    fieldPath: ".nonKeyAttributes",
     at: PROJECTIONS,
     cel: "self.type != 'INCLUDE' || (has(self.nonKeyAttributes) && size(self.nonKeyAttributes) > 0)",
     message: "projection type INCLUDE needs nonKeyAttributes",
@@ -268,6 +284,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   }),
   rule({
     id: "non-key-attributes-only-with-include",
+    fieldPath: ".nonKeyAttributes",
     at: PROJECTIONS,
     cel: "self.type == 'INCLUDE' || !has(self.nonKeyAttributes)",
     message: "nonKeyAttributes is only allowed with projection type INCLUDE",
@@ -278,6 +295,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   }),
   rule({
     id: "stream-needs-view-type",
+    fieldPath: ".viewType",
     at: [["stream"]],
     cel: "!self.enabled || has(self.viewType)",
     message: "stream.viewType is required when the stream is enabled",
@@ -286,6 +304,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   }),
   rule({
     id: "customer-managed-needs-key",
+    fieldPath: ".kmsKeyId",
     at: [["encryption"]],
     cel: "self.type != 'CUSTOMER_MANAGED' || has(self.kmsKeyId)",
     message: "encryption.kmsKeyId is required with CUSTOMER_MANAGED",
@@ -294,6 +313,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   }),
   rule({
     id: "key-only-with-customer-managed",
+    fieldPath: ".kmsKeyId",
     at: [["encryption"]],
     cel: "self.type == 'CUSTOMER_MANAGED' || !has(self.kmsKeyId)",
     message: "encryption.kmsKeyId is only allowed with CUSTOMER_MANAGED",

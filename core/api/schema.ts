@@ -243,11 +243,11 @@ function nodeAt(root: SchemaNode, at: SchemaLocation): SchemaNode {
 /** The `spec` schema with every cross-field and transition rule attached where it belongs. */
 export function dynamoDBRequestSpecSchema(): SchemaNode {
   const spec = specSchema();
-  const attach = (at: SchemaLocation, rule: string, message: string): void => {
+  const attach = (at: SchemaLocation, rule: string, message: string, fieldPath?: string): void => {
     const node = nodeAt(spec, at);
-    (node["x-kubernetes-validations"] ??= []).push({ rule, message });
+    (node["x-kubernetes-validations"] ??= []).push({ rule, message, ...(fieldPath ? { fieldPath } : {}) });
   };
-  for (const r of CROSS_FIELD_RULES) for (const at of r.at) attach(at, r.cel, r.message);
+  for (const r of CROSS_FIELD_RULES) for (const at of r.at) attach(at, r.cel, r.message, r.fieldPath);
   for (const r of TRANSITION_RULES) attach(r.at, r.cel, r.message);
   return spec;
 }

@@ -39,7 +39,6 @@ export interface PlatformConfig {
   promiseDelivery: "kubevela" | "pulumi";
   protectPromise: boolean;
   waitForPromise: boolean;
-  applyApiCrdDirectly: boolean;
   applicationNamespace: string;
   applicationExampleTable?: TableProperties;
   install: { velaCore: boolean; certManager: boolean; kratix: boolean; flux: boolean; ackController: boolean };
@@ -247,7 +246,6 @@ export function parsePlatformConfig(
     promiseDelivery: r.string("promiseDelivery", "kubevela", ["kubevela", "pulumi"]) as "kubevela" | "pulumi",
     protectPromise: r.boolean("protectPromise", true),
     waitForPromise: r.boolean("waitForPromise", true),
-    applyApiCrdDirectly: r.boolean("applyApiCrdDirectly", false),
     applicationNamespace: r.string("applicationNamespace", "default"),
     ...(applicationExampleTable ? { applicationExampleTable } : {}),
     install,

@@ -32,7 +32,7 @@ export function componentDefinitions(namespace = VELA_SYSTEM_NAMESPACE) {
 }
 
 /**
- * A short digest of the definitions' templates. Set as the Application's
+ * A short digest of the definitions' templates, part of the Application's
  * app.oam.dev/publishVersion, so that changing a definition re-renders the
  * Application (KubeVela does not do so on its own: kubevela#6584).
  */

@@ -8,6 +8,7 @@
  * tables; a garbage-collect policy therefore keeps the Promise when the
  * Application is deleted or the component is dropped.
  */
+import { createHash } from "node:crypto";
 import { DYNAMODB_DEFINITION, PROMISE_DEPLOYER_DEFINITION, definitionsDigest } from "../kubevela/definitions.ts";
 import type { KratixPromise } from "./promise.ts";
 import { PROMISE_PLATFORM_LABEL, PROMISE_SERVICE_LABEL, PROMISE_VERSION_LABEL } from "./promise.ts";
@@ -39,33 +40,48 @@ export interface PlatformApplicationOptions {
   exampleTable?: TableProperties;
 }
 
+/**
+ * The Application's app.oam.dev/publishVersion: a digest of everything it carries,
+ * its spec (the Promise with its pipeline image and version, the example table)
+ * and the definitions' templates. With a publishVersion set, KubeVela re-renders
+ * only when the value changes, so any change Pulumi makes must change it.
+ */
+export function publishVersion(spec: unknown): string {
+  return `r-${createHash("sha256").update(definitionsDigest()).update(JSON.stringify(spec)).digest("hex").slice(0, 12)}`;
+}
+
 export function renderPlatformApplication(o: PlatformApplicationOptions) {
+  const spec = applicationSpec(o);
   return {
     apiVersion: "core.oam.dev/v1beta1",
     kind: "Application",
     metadata: {
       name: o.name ?? PLATFORM_APPLICATION,
       namespace: o.namespace ?? "default",
-      annotations: { "app.oam.dev/publishVersion": `defs-${definitionsDigest()}` },
+      annotations: { "app.oam.dev/publishVersion": publishVersion(spec) },
     },
-    spec: {
-      components: [
-        {
-          name: PROMISE_COMPONENT,
-          type: PROMISE_DEPLOYER_DEFINITION,
-          properties: promiseDeployerProperties(o.promise),
-        },
-        ...(o.exampleTable
-          ? [{ name: EXAMPLE_TABLE_COMPONENT, type: DYNAMODB_DEFINITION, dependsOn: [PROMISE_COMPONENT], properties: o.exampleTable }]
-          : []),
-      ],
-      policies: [
-        {
-          name: "keep-promise",
-          type: "garbage-collect",
-          properties: { rules: [{ selector: { componentNames: [PROMISE_COMPONENT] }, strategy: "never" }] },
-        },
-      ],
-    },
+    spec,
+  };
+}
+
+function applicationSpec(o: PlatformApplicationOptions) {
+  return {
+    components: [
+      {
+        name: PROMISE_COMPONENT,
+        type: PROMISE_DEPLOYER_DEFINITION,
+        properties: promiseDeployerProperties(o.promise),
+      },
+      ...(o.exampleTable
+        ? [{ name: EXAMPLE_TABLE_COMPONENT, type: DYNAMODB_DEFINITION, dependsOn: [PROMISE_COMPONENT], properties: o.exampleTable }]
+        : []),
+    ],
+    policies: [
+      {
+        name: "keep-promise",
+        type: "garbage-collect",
+        properties: { rules: [{ selector: { componentNames: [PROMISE_COMPONENT] }, strategy: "never" }] },
+      },
+    ],
   };
 }

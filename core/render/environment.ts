@@ -25,7 +25,6 @@ import { componentDefinitions } from "../kubevela/definitions.ts";
 import { renderPlatformApplication } from "./application.ts";
 import { renderDynamoDBRequest } from "./dynamodb-request.ts";
 import { renderPromise } from "./promise.ts";
-import { dynamoDBRequestCRD } from "../api/schema.ts";
 
 export interface RenderedFile {
   /** Relative path: .yaml files hold one or more objects, other files their text. */
@@ -76,9 +75,6 @@ export function renderEnvironment(config: PlatformConfig, aws: { accountId?: str
   } else {
     files.push({ path: "kratix/promise.yaml", objects: [promise] });
   }
-
-  // Where Kratix does not run, the stack applies the Promise's API itself (the local environment).
-  if (config.applyApiCrdDirectly) files.push({ path: "kratix/dynamodbrequests-crd.yaml", objects: [dynamoDBRequestCRD()] });
 
   // Kratix, its state store and destination, Flux
   if (config.install.certManager) chart("cert-manager", CHARTS.certManager, NAMESPACES.certManager, certManagerValues());

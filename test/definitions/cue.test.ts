@@ -1,11 +1,14 @@
 /**
- * The CUE in definitions/ tested for real: evaluated with a CUE evaluator on
- * the design's properties and on the shared corpus, and compared with what the
- * TypeScript core renders.
+ * The CUE in definitions/ judged by KubeVela's own engine (vela-cue: KubeVela
+ * v1.10.9 and CUE v0.9.2, what vela-core runs): each file read as `vela def apply`
+ * reads it, each template rendered on the design's properties and on the shared
+ * corpus and compared with the TypeScript core, the parameter schema KubeVela
+ * stores for `vela show` and VelaUX generated and compared with the API, and the
+ * status policies evaluated as vela-core evaluates them.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import {
   DYNAMODB_DEFINITION,
   PROMISE_DEPLOYER_DEFINITION,
@@ -13,15 +16,26 @@ import {
   definitionFile,
   loadDefinition,
 } from "../../core/kubevela/definitions.ts";
+import { renderComponentDefinition } from "../../core/kubevela/vela-def.ts";
 import { propertiesFromSpec, renderDynamoDBRequest } from "../../core/render/dynamodb-request.ts";
 import { renderPromise } from "../../core/render/promise.ts";
 import { promiseDeployerProperties } from "../../core/render/application.ts";
-import { dynamoDBRequestCRD } from "../../core/api/schema.ts";
+import { dynamoDBRequestCRD, dynamoDBRequestSpecSchema, type SchemaNode } from "../../core/api/schema.ts";
 import { shapeErrors } from "../../core/api/validate.ts";
 import { CrdValidator, validateAgainstUpstream, type Crd } from "../helpers/crd-validator.ts";
-import { CueError, evalCue, evalStatusPolicy, renderTemplate } from "../helpers/cue.ts";
+import {
+  CueError,
+  closeVelaCue,
+  definitionObject,
+  evalStatus,
+  parameterSchema,
+  renderTemplate,
+  type JsonSchema,
+} from "../helpers/vela-cue.ts";
 import { BAD, GOOD } from "../fixtures/corpus.ts";
 import type { DynamoDBRequestSpec } from "../../core/api/types.ts";
+
+after(closeVelaCue);
 
 const context = { name: "example-dynamodb-table", namespace: "team-a", appName: "kratix-platform" };
 const table = loadDefinition(DYNAMODB_DEFINITION);
@@ -31,22 +45,30 @@ const requestCrd = new CrdValidator(dynamoDBRequestCRD() as unknown as Crd);
 /** The properties a KubeVela user writes for a spec of the corpus. */
 const props = (spec: Record<string, unknown>) => propertiesFromSpec(spec as unknown as DynamoDBRequestSpec);
 
-describe("definition files", () => {
+const designExample = {
+  tableName: "user-sessions",
+  region: "us-west-2",
+  billingMode: "PAY_PER_REQUEST",
+  attributeDefinitions: [{ name: "sessionId", type: "S" }],
+  keySchema: [{ attributeName: "sessionId", keyType: "HASH" }],
+} as const;
+
+describe("definition files, as `vela def apply` reads them", () => {
   for (const name of [DYNAMODB_DEFINITION, PROMISE_DEPLOYER_DEFINITION]) {
-    it(`${name}: the TypeScript reading of the header matches CUE's evaluation of it`, async () => {
-      const source = readFileSync(definitionFile(name), "utf8");
-      const header = source.slice(0, source.search(/^template:/m)).replace(/^import\s+(\([\s\S]*?\)|"[^"]+")/m, "");
-      const evaluated = (await evalCue(header))[name] as {
-        description: string;
-        type: string;
-        attributes: { workload: { type: string }; status: Record<string, string> };
-      };
-      const parsed = loadDefinition(name);
-      assert.equal(parsed.description, evaluated.description);
-      assert.equal(parsed.type, evaluated.type);
-      assert.equal(parsed.workloadType, evaluated.attributes.workload.type);
-      assert.equal(parsed.healthPolicy, evaluated.attributes.status.healthPolicy);
-      assert.equal(parsed.customStatus, evaluated.attributes.status.customStatus);
+    it(`${name}: KubeVela's reading matches the ComponentDefinition the project applies`, async () => {
+      const theirs = (await definitionObject(readFileSync(definitionFile(name), "utf8"))) as ReturnType<typeof renderComponentDefinition>;
+      const ours = renderComponentDefinition(loadDefinition(name));
+      assert.equal(theirs.kind, ours.kind);
+      assert.equal(theirs.metadata.name, ours.metadata.name);
+      assert.deepEqual(theirs.metadata.annotations, ours.metadata.annotations);
+      assert.deepEqual(theirs.spec.workload, ours.spec.workload);
+      assert.deepEqual(theirs.spec.status, ours.spec.status);
+      // KubeVela re-prints the template; both must render the same object.
+      const properties = name === DYNAMODB_DEFINITION ? designExample : promiseDeployerProperties(renderPromise({ pipelineImage: "i:1" }));
+      assert.deepEqual(
+        await renderTemplate(theirs.spec.schematic.cue.template, context, properties),
+        await renderTemplate(ours.spec.schematic.cue.template, context, properties),
+      );
     });
   }
   it("renders ComponentDefinitions valid against the upstream KubeVela CRD, in vela-system, autodetected", () => {
@@ -60,15 +82,8 @@ describe("definition files", () => {
 
 describe("aws-dynamodb-kratix template", () => {
   it("renders the design's user-sessions example as the TypeScript core does", async () => {
-    const properties = {
-      tableName: "user-sessions",
-      region: "us-west-2",
-      billingMode: "PAY_PER_REQUEST",
-      attributeDefinitions: [{ name: "sessionId", type: "S" }],
-      keySchema: [{ attributeName: "sessionId", keyType: "HASH" }],
-    } as const;
-    const out = await renderTemplate(table.template, context, properties);
-    assert.deepEqual(out, renderDynamoDBRequest({ name: context.name, namespace: context.namespace }, properties as never));
+    const out = await renderTemplate(table.template, context, designExample);
+    assert.deepEqual(out, renderDynamoDBRequest({ name: context.name, namespace: context.namespace }, designExample as never));
   });
   for (const c of GOOD) {
     it(`agrees with renderDynamoDBRequest and the CRD: ${c.name}`, async () => {
@@ -94,21 +109,82 @@ describe("aws-dynamodb-kratix template", () => {
   it("rejects an unknown property, as the API does", async () => {
     await assert.rejects(renderTemplate(table.template, context, { ...props(GOOD[0]!.spec), billingmode: "PROVISIONED" }), CueError);
   });
+  for (const field of ["attributeDefinitions", "keySchema"] as const) {
+    it(`a missing ${field} fails in CUE, naming it, rather than rendering []`, async () => {
+      const { [field]: _dropped, ...rest } = designExample;
+      await assert.rejects(renderTemplate(table.template, context, rest), (e: Error) => e instanceof CueError && e.message.includes(field));
+    });
+  }
   it("health: healthy only when the request reports an ACTIVE table", async () => {
-    const policy = table.healthPolicy!;
     assert.equal(
-      (await evalStatusPolicy(policy, { status: { tableStatus: "ACTIVE", tableArn: "arn:aws:dynamodb:us-west-2:1:table/x" } })).isHealth,
+      (await evalStatus(table, { status: { tableStatus: "ACTIVE", tableArn: "arn:aws:dynamodb:us-west-2:1:table/x" } })).healthy,
       true,
     );
-    assert.equal((await evalStatusPolicy(policy, { status: { tableStatus: "CREATING" } })).isHealth, false);
-    assert.equal((await evalStatusPolicy(policy, { metadata: { name: "x" } })).isHealth, false);
+    assert.equal((await evalStatus(table, { status: { tableStatus: "CREATING" } })).healthy, false);
+    assert.equal((await evalStatus(table, { metadata: { name: "x" } })).healthy, false);
   });
   it("status message: the pipeline's message, or a wait note before there is one", async () => {
-    assert.equal(
-      (await evalStatusPolicy(table.customStatus!, { status: { message: "table is ACTIVE: arn" } })).message,
-      "table is ACTIVE: arn",
-    );
-    assert.equal((await evalStatusPolicy(table.customStatus!, { metadata: {} })).message, "waiting for the aws-dynamodb-kratix pipeline");
+    assert.equal((await evalStatus(table, { status: { message: "table is ACTIVE: arn" } })).message, "table is ACTIVE: arn");
+    assert.equal((await evalStatus(table, { metadata: {} })).message, "waiting for the aws-dynamodb-kratix pipeline");
+  });
+});
+
+/**
+ * Compares KubeVela's parameter schema with the API's spec schema, node by node:
+ * the same fields, types, enums, patterns and bounds. (CUE's OpenAPI encoder does
+ * not emit minItems/maxItems/maxProperties; CUE still enforces them when rendering,
+ * which the corpus tests above check.)
+ */
+function schemaDifferences(vela: JsonSchema, api: SchemaNode, path: string): string[] {
+  const diffs: string[] = [];
+  const note = (what: string, a: unknown, b: unknown) =>
+    diffs.push(`${path}: ${what} ${JSON.stringify(a)} (KubeVela) vs ${JSON.stringify(b)} (API)`);
+  if (vela.type !== api.type) note("type", vela.type, api.type);
+  for (const k of ["pattern", "minLength", "maxLength", "minimum", "maximum", "default"] as const)
+    if (vela[k] !== api[k]) note(k, vela[k], api[k]);
+  if (JSON.stringify([...(vela.enum ?? [])].sort()) !== JSON.stringify([...(api.enum ?? [])].sort())) note("enum", vela.enum, api.enum);
+  if (api.type === "object" && api.properties) {
+    const names = (o: object | undefined) => Object.keys(o ?? {}).sort();
+    if (names(vela.properties).join() !== names(api.properties).join()) note("fields", names(vela.properties), names(api.properties));
+    // A field with a default is optional in the API and defaulted (so required) in CUE.
+    const required = (api.required ?? []).filter((r) => api.properties![r]?.default === undefined).sort();
+    const velaRequired = (vela.required ?? []).filter((r) => vela.properties?.[r]?.default === undefined).sort();
+    if (velaRequired.join() !== required.join()) note("required", velaRequired, required);
+    for (const [k, sub] of Object.entries(api.properties))
+      if (vela.properties?.[k]) diffs.push(...schemaDifferences(vela.properties[k], sub, `${path}.${k}`));
+  }
+  if (api.type === "object" && api.additionalProperties && typeof api.additionalProperties === "object") {
+    const sub = vela.additionalProperties as JsonSchema | undefined;
+    if (!sub) note("additionalProperties", undefined, api.additionalProperties);
+    else diffs.push(...schemaDifferences(sub, api.additionalProperties, `${path}{*}`));
+  }
+  if (api.type === "array" && api.items) {
+    if (!vela.items) note("items", undefined, api.items);
+    else diffs.push(...schemaDifferences(vela.items, api.items, `${path}[]`));
+  }
+  return diffs;
+}
+
+describe("the parameter schema KubeVela stores (vela show, VelaUX, component-schema-<name>)", () => {
+  it("aws-dynamodb-kratix: generated, every parameter described by its +usage text, and the same as the API", async () => {
+    const schema = await parameterSchema(table.template);
+    const usage = [...readFileSync(definitionFile(DYNAMODB_DEFINITION), "utf8").matchAll(/\/\/ \+usage=(.*)\n\s*(\w+)\??:/g)];
+    assert.ok(usage.length > 10);
+    for (const [, text, field] of usage) assert.equal(schema.properties?.[field!]?.description, text, `description of ${field}`);
+    // The API's spec, with the design's tableName for spec.name.
+    const { name, ...rest } = dynamoDBRequestSpecSchema().properties!;
+    const api: SchemaNode = {
+      ...dynamoDBRequestSpecSchema(),
+      properties: { tableName: name!, ...rest },
+      required: (dynamoDBRequestSpecSchema().required ?? []).map((r) => (r === "name" ? "tableName" : r)),
+    };
+    assert.deepEqual(schemaDifferences(schema, api, "parameter"), []);
+  });
+  it("kratix-promise-deployer: generated, every parameter described by its +usage text", async () => {
+    const schema = await parameterSchema(deployer.template);
+    const usage = [...readFileSync(definitionFile(PROMISE_DEPLOYER_DEFINITION), "utf8").matchAll(/\/\/ \+usage=(.*)\n\s*(\w+)\??:/g)];
+    assert.ok(usage.length >= 8);
+    for (const [, text, field] of usage) assert.equal(schema.properties?.[field!]?.description, text, `description of ${field}`);
   });
 });
 
@@ -117,43 +193,26 @@ describe("kratix-promise-deployer template", () => {
     pipelineImage: "registry.example/kratix-dynamodb-pipeline:0.1.0",
     defaults: { defaultRegion: "us-west-2" },
   });
+  const ctx = { name: "dynamodb-promise", namespace: "default" };
   it("renders exactly the Promise the TypeScript core renders", async () => {
-    const out = await renderTemplate(
-      deployer.template,
-      { name: "dynamodb-promise", namespace: "default" },
-      promiseDeployerProperties(promise),
-    );
-    assert.deepEqual(out, promise);
+    assert.deepEqual(await renderTemplate(deployer.template, ctx, promiseDeployerProperties(promise)), promise);
   });
   it("renders a valid, cluster-scoped Promise (no namespace)", async () => {
-    const out = await renderTemplate(
-      deployer.template,
-      { name: "dynamodb-promise", namespace: "default" },
-      promiseDeployerProperties(promise),
-    );
+    const out = await renderTemplate(deployer.template, ctx, promiseDeployerProperties(promise));
     assert.deepEqual(validateAgainstUpstream(out), []);
     assert.equal((out.metadata as Record<string, unknown>).namespace, undefined);
   });
   it("defaults the promise name to the component name", async () => {
     const { name: _n, ...rest } = promiseDeployerProperties(promise);
-    const out = await renderTemplate(deployer.template, { name: "dynamodb-promise", namespace: "default" }, rest);
+    const out = await renderTemplate(deployer.template, ctx, rest);
     assert.equal((out.metadata as Record<string, unknown>).name, "dynamodb-promise");
   });
   it("rejects a version that is not semver", async () => {
-    await assert.rejects(
-      renderTemplate(deployer.template, { name: "p", namespace: "d" }, { ...promiseDeployerProperties(promise), version: "latest" }),
-      CueError,
-    );
+    await assert.rejects(renderTemplate(deployer.template, ctx, { ...promiseDeployerProperties(promise), version: "latest" }), CueError);
   });
   it("health: healthy only when Kratix reports the Promise Available", async () => {
-    assert.equal(
-      (await evalStatusPolicy(deployer.healthPolicy!, { metadata: { name: "p" }, status: { status: "Available" } })).isHealth,
-      true,
-    );
-    assert.equal(
-      (await evalStatusPolicy(deployer.healthPolicy!, { metadata: { name: "p" }, status: { status: "Unavailable" } })).isHealth,
-      false,
-    );
-    assert.equal((await evalStatusPolicy(deployer.healthPolicy!, { metadata: { name: "p" } })).isHealth, false);
+    assert.equal((await evalStatus(deployer, { metadata: { name: "p" }, status: { status: "Available" } })).healthy, true);
+    assert.equal((await evalStatus(deployer, { metadata: { name: "p" }, status: { status: "Unavailable" } })).healthy, false);
+    assert.equal((await evalStatus(deployer, { metadata: { name: "p" } })).healthy, false);
   });
 });

@@ -1,0 +1,88 @@
+/**
+ * The local cluster: etcd, kube-apiserver and kube-controller-manager on
+ * 127.0.0.1 (tools/local-cluster.sh), the upstream CRDs, and KubeVela's and
+ * Kratix's controllers as processes against it.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT } from "./paths.ts";
+import { run } from "./process.ts";
+import { applyCrds, ensureNamespace, kubeClient, readManifests } from "./kube.ts";
+import { controllerCrdsDir } from "./tools.ts";
+
+const script = join(ROOT, "tools", "local-cluster.sh");
+
+async function clusterScript(args: string[], env: NodeJS.ProcessEnv, echo = false): Promise<void> {
+  const r = await run("bash", [script, ...args], { env, echo });
+  if (r.code !== 0) throw new Error(`local-cluster.sh ${args.join(" ")} failed:\n${r.stderr}`);
+}
+
+/**
+ * Starts etcd, kube-apiserver and kube-controller-manager. The controller manager
+ * is what finishes deletions (the Kubernetes provider deletes with foreground
+ * propagation, whose finalizer only its garbage collector removes) and makes
+ * service accounts' tokens.
+ */
+export async function startCluster(dir: string, env: NodeJS.ProcessEnv, echo = false): Promise<string> {
+  await clusterScript(["start", dir], { ...env, KDDB_CONTROLLER_MANAGER: "1" }, echo);
+  return join(dir, "kubeconfig");
+}
+
+export async function stopCluster(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (existsSync(dir)) await run("bash", [script, "stop", dir], { env });
+}
+
+/** Starts vela-core and the Kratix controller (if not running) and waits for their health checks. */
+export const startControllers = (dir: string, env: NodeJS.ProcessEnv, echo = false) => clusterScript(["start-controllers", dir], env, echo);
+
+/** The processes a fault test may kill (SIGKILL) and restart with the same command line. */
+export type Faultable = "kube-apiserver" | "vela-core" | "kratix";
+export const killProcess = (dir: string, name: Faultable, env: NodeJS.ProcessEnv) => clusterScript(["kill", name, dir], env);
+export const restartProcess = (dir: string, name: Faultable, env: NodeJS.ProcessEnv) => clusterScript(["restart", name, dir], env);
+
+/** The last lines of one process's log in the cluster folder. */
+export function logTail(dir: string, name: string, lines = 40): string {
+  const file = join(dir, `${name}.log`);
+  if (!existsSync(file)) return `(no ${name}.log)`;
+  return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+}
+
+/**
+ * Where ACK's Table CRD comes from: UPSTREAM_CRDS_DIR, else ../shared/upstream-crds
+ * beside the clone. (ACK's controller module is not served by the Go module proxy,
+ * so its CRD cannot come from a module source as KubeVela's and Kratix's do.)
+ */
+export function ackCrdFile(): string {
+  const dir = process.env.UPSTREAM_CRDS_DIR ?? join(ROOT, "..", "shared", "upstream-crds");
+  const file = join(dir, "ack-dynamodb", "dynamodb.services.k8s.aws_tables.yaml");
+  if (!existsSync(file)) throw new Error(`no ACK Table CRD at ${file}: set UPSTREAM_CRDS_DIR to a folder with ack-dynamodb/`);
+  return file;
+}
+
+/** Namespaces the controllers expect before they start. */
+export const SYSTEM_NAMESPACES = ["vela-system", "kratix-platform-system"];
+
+/**
+ * Applies what the controllers' charts would: every KubeVela and Kratix CRD of the
+ * versions built (from their module sources), ACK's Table CRD, and the system namespaces.
+ */
+export async function applyUpstreamCrds(kubeconfig: string): Promise<void> {
+  const dir = await controllerCrdsDir();
+  const files = ["kubevela", "kratix"].flatMap((sub) =>
+    readdirSync(join(dir, sub))
+      .filter((f) => f.endsWith(".yaml"))
+      .map((f) => join(dir, sub, f)),
+  );
+  for (const ns of SYSTEM_NAMESPACES) await ensureNamespace(kubeconfig, ns);
+  await applyCrds(kubeconfig, readManifests([...files, ackCrdFile()]));
+}
+
+export async function reachable(kubeconfig: string): Promise<boolean> {
+  if (!existsSync(kubeconfig)) return false;
+  try {
+    await kubeClient(kubeconfig).core.listNamespace();
+    return true;
+  } catch {
+    return false;
+  }
+}

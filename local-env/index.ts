@@ -1,0 +1,73 @@
+/**
+ * The local environment, started the same way by `./dev local`, the end-to-end
+ * tests and the benchmarks: the tools, a control plane on 127.0.0.1, the
+ * upstream CRDs, and vela-core and the Kratix controller reconciling for real.
+ */
+import { join } from "node:path";
+import {
+  applyUpstreamCrds,
+  logTail,
+  killProcess,
+  reachable,
+  restartProcess,
+  startCluster,
+  startControllers,
+  stopCluster,
+  type Faultable,
+} from "./cluster.ts";
+import { LOCAL_TOOLS, toolsPath } from "./tools.ts";
+
+export * from "./cluster.ts";
+export * from "./kube.ts";
+export * from "./paths.ts";
+export * from "./process.ts";
+export * from "./pulumi.ts";
+export * from "./tools.ts";
+
+export interface LocalEnvironment {
+  /** The cluster folder: kubeconfig, pids, and every process's log (<name>.log). */
+  dir: string;
+  kubeconfig: string;
+  /** PATH with the tools (and this Node.js) first. */
+  path: string;
+  /** This process's environment with that PATH. */
+  env: NodeJS.ProcessEnv;
+  kill(name: Faultable): Promise<void>;
+  restart(name: Faultable): Promise<void>;
+  /** The tails of the controllers' logs, for a failing test's message. */
+  controllerLogs(lines?: number): string;
+  stop(): Promise<void>;
+}
+
+export interface LocalEnvironmentOptions {
+  /** Stream progress to the terminal. */
+  echo?: boolean;
+  /** Reuse a control plane already running in `dir` (./dev local run twice). */
+  reuse?: boolean;
+  /** Extra tools on PATH (e.g. kubectl for the benchmarks). */
+  extraTools?: string[];
+}
+
+export const CONTROLLER_LOGS = ["vela-core", "kratix", "kube-controller-manager"];
+
+export async function startLocalEnvironment(dir: string, o: LocalEnvironmentOptions = {}): Promise<LocalEnvironment> {
+  const path = await toolsPath([...LOCAL_TOOLS, ...(o.extraTools ?? [])], o.echo);
+  const env = { ...process.env, PATH: path };
+  const kubeconfig = join(dir, "kubeconfig");
+  if (!(o.reuse && (await reachable(kubeconfig)))) {
+    await stopCluster(dir, env);
+    await startCluster(dir, env, o.echo);
+  }
+  await applyUpstreamCrds(kubeconfig);
+  await startControllers(dir, env, o.echo);
+  return {
+    dir,
+    kubeconfig,
+    path,
+    env,
+    kill: (name) => killProcess(dir, name, env),
+    restart: (name) => restartProcess(dir, name, env),
+    controllerLogs: (lines = 30) => CONTROLLER_LOGS.map((n) => `--- ${n}.log (last ${lines} lines)\n${logTail(dir, n, lines)}`).join("\n"),
+    stop: () => stopCluster(dir, env),
+  };
+}
