@@ -6,7 +6,8 @@
  *
  * Deleting a Promise deletes every request under it and, through them, their
  * tables; a garbage-collect policy therefore keeps the Promise when the
- * Application is deleted or the component is dropped.
+ * Application is deleted or the component is dropped, and a take-over policy
+ * lets a new kratix-platform Application manage the kept Promise again.
  */
 import { createHash } from "node:crypto";
 import { DYNAMODB_DEFINITION, PROMISE_DEPLOYER_DEFINITION, definitionsDigest } from "../kubevela/definitions.ts";
@@ -81,6 +82,13 @@ function applicationSpec(o: PlatformApplicationOptions) {
         name: "keep-promise",
         type: "garbage-collect",
         properties: { rules: [{ selector: { componentNames: [PROMISE_COMPONENT] }, strategy: "never" }] },
+      },
+      // ...and takes that Promise back when the Application is made again (a reinstall, a new stack):
+      // without it vela-core refuses "Promise exists but not managed by any application now".
+      {
+        name: "adopt-kept-promise",
+        type: "take-over",
+        properties: { rules: [{ selector: { componentNames: [PROMISE_COMPONENT] } }] },
       },
     ],
   };

@@ -183,19 +183,19 @@ async function assertStateMatchesServer(name: string): Promise<void> {
   }
 }
 
-before(async () => {
-  if (SKIP) return;
-  rmSync(work, { recursive: true, force: true });
-  local = await startLocalEnvironment(clusterDir);
-  env = pulumiEnv(local.path, local.kubeconfig, join(work, "state"));
-  await stack("e2e");
-});
-after(async () => {
-  await closeVelaCue();
-  if (!SKIP) await local?.stop();
-});
-
 describe("the local stack with vela-core and Kratix reconciling", { skip: SKIP ? "KDDB_SKIP_E2E=1" : false }, () => {
+  // Inside the suite, so a failed start is reported against it (a top-level hook's failure is not shown).
+  before(async () => {
+    rmSync(work, { recursive: true, force: true });
+    local = await startLocalEnvironment(clusterDir);
+    env = pulumiEnv(local.path, local.kubeconfig, join(work, "state"));
+    await stack("e2e");
+  });
+  after(async () => {
+    await closeVelaCue();
+    await local?.stop();
+  });
+
   chainIt("preview on an empty cluster lists the expected creates and changes nothing", async () => {
     const r = await preview("e2e", ["--json"]);
     assert.equal(r.code, 0, r.stderr);
