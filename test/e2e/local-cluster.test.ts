@@ -30,7 +30,7 @@ import { BAD, GOOD, requestObject } from "../fixtures/corpus.ts";
 import { validateSpec } from "../../core/api/validate.ts";
 import { IMAGES } from "../../core/install/versions.ts";
 import { PIPELINES } from "../../core/render/promise.ts";
-import { PROMISE_COMPONENT } from "../../core/render/application.ts";
+import { PLATFORM_APPLICATION, PROMISE_COMPONENT } from "../../core/render/application.ts";
 import { DYNAMODB_DEFINITION, PROMISE_DEPLOYER_DEFINITION, loadDefinition } from "../../core/kubevela/definitions.ts";
 import { renderDynamoDBRequest, type TableProperties } from "../../core/render/dynamodb-request.ts";
 import { closeVelaCue, parameterSchema } from "../helpers/vela-cue.ts";
@@ -110,6 +110,14 @@ async function serverObjects(namespace = "default") {
     requests: await list("dynamodb.kratix.io/v1alpha1", "DynamoDBRequest", namespace),
   };
 }
+const getApplication = async (name: string, namespace = "default") =>
+  (await kube().custom.getNamespacedCustomObject({
+    group: "core.oam.dev",
+    version: "v1beta1",
+    namespace,
+    plural: "applications",
+    name,
+  })) as Live;
 const getPromise = async () =>
   (await kube().custom.getClusterCustomObject({
     group: "platform.kratix.io",
@@ -360,13 +368,7 @@ describe("the local stack with vela-core and Kratix reconciling", { skip: SKIP ?
       const message = await waitUntil(
         "the invalid Application's error",
         async () => {
-          const a = (await kube().custom.getNamespacedCustomObject({
-            group: "core.oam.dev",
-            version: "v1beta1",
-            namespace,
-            plural: "applications",
-            name: invalid!.metadata.name,
-          })) as Live;
+          const a = await getApplication(invalid!.metadata.name, namespace);
           const steps = ((a.status?.workflow as { steps?: { message?: string }[] } | undefined)?.steps ?? []).filter((s) => s.message);
           return steps.length ? steps.map((s) => s.message).join("\n") : undefined;
         },
@@ -404,13 +406,7 @@ describe("the local stack with vela-core and Kratix reconciling", { skip: SKIP ?
     async () => {
       const image = "kratix-dynamodb-pipeline:0.1.1-e2e";
       const before = await getPromise();
-      const beforeApp = (await kube().custom.getNamespacedCustomObject({
-        group: "core.oam.dev",
-        version: "v1beta1",
-        namespace: "default",
-        plural: "applications",
-        name: "kratix-platform",
-      })) as Live;
+      const beforeApp = await getApplication(PLATFORM_APPLICATION);
       assert.ok(promiseImages(before).every((i) => i === IMAGES.pipeline));
       // Both controllers die before the engine changes the Application, and come back while it runs.
       await local.kill("vela-core");
@@ -418,13 +414,7 @@ describe("the local stack with vela-core and Kratix reconciling", { skip: SKIP ?
       assert.equal((await p(["config", "set", "pipelineImage", image, "--stack", "e2e"])).code, 0);
       const first = up("e2e");
       const app = await waitUntil("the new publishVersion on the server", async () => {
-        const a = (await kube().custom.getNamespacedCustomObject({
-          group: "core.oam.dev",
-          version: "v1beta1",
-          namespace: "default",
-          plural: "applications",
-          name: "kratix-platform",
-        })) as Live;
+        const a = await getApplication(PLATFORM_APPLICATION);
         const v = a.metadata.annotations?.["app.oam.dev/publishVersion"];
         return v !== beforeApp.metadata.annotations?.["app.oam.dev/publishVersion"] ? a : undefined;
       });
