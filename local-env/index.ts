@@ -44,14 +44,12 @@ export interface LocalEnvironmentOptions {
   echo?: boolean;
   /** Reuse a control plane already running in `dir` (./dev local run twice). */
   reuse?: boolean;
-  /** Extra tools on PATH (e.g. kubectl for the benchmarks). */
-  extraTools?: string[];
 }
 
 export const CONTROLLER_LOGS = ["vela-core", "kratix", "kube-controller-manager"];
 
 export async function startLocalEnvironment(dir: string, o: LocalEnvironmentOptions = {}): Promise<LocalEnvironment> {
-  const path = await toolsPath([...LOCAL_TOOLS, ...(o.extraTools ?? [])], o.echo);
+  const path = await toolsPath(LOCAL_TOOLS, o.echo);
   const env = { ...process.env, PATH: path };
   const kubeconfig = join(dir, "kubeconfig");
   if (!(o.reuse && (await reachable(kubeconfig)))) {
