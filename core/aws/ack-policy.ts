@@ -20,9 +20,11 @@ export const ACK_TABLE_ACTIONS = [
   "dynamodb:ListTagsOfResource",
   "dynamodb:TagResource",
   "dynamodb:UntagResource",
+  // Read on every reconcile (hooks_resource_policy.go tolerates only PolicyNotFoundException).
+  // Put/DeleteResourcePolicy are left out: the API never sets a resource policy, so ACK only
+  // calls them to undo one attached outside the platform, which then shows as an error on
+  // the Table instead of being removed.
   "dynamodb:GetResourcePolicy",
-  "dynamodb:PutResourcePolicy",
-  "dynamodb:DeleteResourcePolicy",
 ] as const;
 
 /** What DynamoDB does with a customer-managed key on the caller's behalf (AWS: "DynamoDB encryption at rest"). */

@@ -13,8 +13,8 @@ export interface ChartPin {
 export const CHARTS = {
   /** KubeVela core (kubevela/charts). */
   velaCore: { repo: "https://kubevela.github.io/charts", chart: "vela-core", version: "1.10.9" },
-  /** cert-manager, which Kratix's webhooks (and vela-core's, here) need. */
-  certManager: { repo: "https://charts.jetstack.io", chart: "cert-manager", version: "v1.21.1" },
+  /** cert-manager, which Kratix's webhooks (and vela-core's, here) need. v1.21.2 is a security release of 1.21. */
+  certManager: { repo: "https://charts.jetstack.io", chart: "cert-manager", version: "v1.21.2" },
   /**
    * Kratix. Syntasso republishes the chart as v0.0.1 on every change, so the
    * image is pinned by digest below; pin the chart itself by vendoring it if

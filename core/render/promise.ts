@@ -113,7 +113,7 @@ export function renderPromise(o: PromiseOptions) {
               {
                 // The status step reads the request's ACK Table (in the request's namespace).
                 rbac: {
-                  permissions: [{ apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get", "list", "watch"] }],
+                  permissions: [{ apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get"] }],
                 },
               },
             ),
