@@ -24,7 +24,7 @@
 #
 # start-controllers runs KubeVela's vela-core and Kratix's platform controller as
 # processes with the kubeconfig above, after their CRDs are applied (the caller does
-# that: cli/local-env.ts). Webhooks: vela-core's are off (its --use-webhook default);
+# that: local-env/cluster.ts). Webhooks: vela-core's are off (its --use-webhook default);
 # Kratix always serves its webhook on :9443, so it gets a self-signed pair in
 # DIR/kratix-tmp, and no webhook configuration points at it. WC_IMG names Kratix's
 # pipeline-adapter image (KDDB_KRATIX_WC_IMG overrides). Logs: DIR/<name>.log.
@@ -259,7 +259,9 @@ do_start_controllers() {
   eval "$pathline"
   for t in vela-core kratix; do command -v "$t" >/dev/null || die "$t not found"; done
 
-  # vela-core: the chart's controller flags that apply to one cluster without webhooks.
+  # vela-core: the chart's controller flags that apply to one cluster without webhooks
+  # (charts/vela-core/templates/kubevela-controller.yaml), with a 30s re-sync (the chart's
+  # is 5m) so a restarted controller catches up within a test's patience.
   if [ ! -f "$DIR/vela-core.pid" ] || ! kill -0 "$(cat "$DIR/vela-core.pid")" 2>/dev/null; then
     local vm vh
     vm="$(free_port)" vh="$(free_port)"
@@ -268,7 +270,7 @@ do_start_controllers() {
       printf '%s\n' env "KUBECONFIG=$DIR/kubeconfig"
       command -v vela-core
       printf '%s\n' --metrics-addr="127.0.0.1:$vm" --health-addr="127.0.0.1:$vh" \
-        --use-webhook=false --enable-leader-election=false \
+        --use-webhook=false --enable-leader-election=false --system-definition-namespace=vela-system \
         --disable-remote-cluster-client \
         --optimize-mark-with-prob=0.1 --optimize-disable-component-revision \
         --application-re-sync-period=30s
