@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ackDynamoDBPolicy, iniCredentials, irsaTrustPolicy, podIdentityTrustPolicy } from "../core/aws/ack-policy.ts";
 import { ackValues, type AckCredentials } from "../core/install/helm-values.ts";
 import { ACK_CREDENTIALS_SECRET, ACK_SERVICE_ACCOUNT, NAMESPACES } from "../core/install/namespaces.ts";
+import { DEFAULT_TABLE_DELETERS, FLUX_KUSTOMIZE_CONTROLLER, serviceAccountUser, tableGuard } from "../core/install/table-guard.ts";
 import { CHARTS, type ChartPin } from "../core/install/versions.ts";
 import { pinnedChart } from "./helm.ts";
 import { TOKEN_PREFIX } from "./token.ts";
@@ -36,12 +37,24 @@ export interface AckDynamoDBControllerArgs {
   chart?: ChartPin;
   /** Namespace. Default ack-system. */
   namespace?: string;
+  /**
+   * Guard ACK Tables with the ValidatingAdmissionPolicy kratix-dynamodb-table-writers (and its
+   * binding): only Flux's kustomize-controller (flux-system) and this controller's service account
+   * may create, update or delete Tables, and the kube-controller-manager may delete them; anyone
+   * else, cluster admins included, is refused, so nobody adopts, deletes or shares a platform table
+   * past the DynamoDBRequest API. Needs Kubernetes 1.30 or later. Default true.
+   */
+  guardTables?: boolean;
+  /** Further usernames the guard lets write Tables (for example a break-glass identity). Default none. */
+  extraTableWriters?: string[];
 }
 
 /**
  * The ACK DynamoDB controller (Helm) with AWS credentials and a least-privilege
  * IAM policy: only the DynamoDB actions ACK calls, on this account's tables in
- * the allowed regions, plus KMS only for listed customer-managed keys.
+ * the allowed regions, plus KMS only for listed customer-managed keys; and
+ * (guardTables) an admission policy under which only the platform's service
+ * accounts write ACK Tables.
  */
 export class AckDynamoDBController extends pulumi.ComponentResource {
   /** The IAM role the controller assumes (irsa and podIdentity modes). */
@@ -137,6 +150,27 @@ export class AckDynamoDBController extends pulumi.ComponentResource {
       .apply(([region, creds]) =>
         ackValues({ region, credentials: creds, ...(args.deletionPolicy ? { deletionPolicy: args.deletionPolicy } : {}) }),
       );
+    if (args.guardTables ?? true) {
+      const guard = tableGuard({
+        writers: [
+          serviceAccountUser(NAMESPACES.flux, FLUX_KUSTOMIZE_CONTROLLER),
+          serviceAccountUser(namespace, ACK_SERVICE_ACCOUNT),
+          ...(args.extraTableWriters ?? []),
+        ],
+        deleters: DEFAULT_TABLE_DELETERS,
+      });
+      const guardPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+        `${name}-table-guard`,
+        { metadata: guard.policy.metadata, spec: guard.policy.spec },
+        p,
+      );
+      new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+        `${name}-table-guard-binding`,
+        { metadata: guard.binding.metadata, spec: guard.binding.spec },
+        { ...p, dependsOn: [guardPolicy] },
+      );
+    }
+
     this.chart = pinnedChart(`${name}-chart`, args.chart ?? CHARTS.ackDynamoDB, namespace, values, { ...p, dependsOn: after });
     this.roleArn = roleArn;
     this.policyArn = policy ? (policy.arn as pulumi.Output<string | undefined>) : pulumi.output(undefined);

@@ -21,6 +21,12 @@ export interface DynamoDBPlatformArgs {
   ackAllowedRegions?: string[];
   /** Customer-managed KMS keys tables may use. */
   kmsKeyArns?: pulumi.Input<string[]>;
+  /**
+   * With the ACK controller: the admission policy under which only Flux's kustomize-controller and
+   * the controller write ACK Tables (and the kube-controller-manager deletes them), so nobody
+   * adopts, deletes or shares a platform table past the DynamoDBRequest API. Default true.
+   */
+  guardTables?: boolean;
   /** The pipeline image. */
   pipelineImage?: string;
   /** Promise version label. */
@@ -97,6 +103,7 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
             allowedRegions: args.ackAllowedRegions ?? [args.defaults.defaultRegion],
             ...(args.defaults.tableNamePrefix ? { tableNamePrefix: args.defaults.tableNamePrefix } : {}),
             ...(args.kmsKeyArns ? { kmsKeyArns: args.kmsKeyArns } : {}),
+            guardTables: args.guardTables ?? true,
           },
           p,
         )

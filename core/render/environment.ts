@@ -20,6 +20,7 @@ import {
   type StateStoreBucket,
 } from "../install/kratix-objects.ts";
 import { ACK_CREDENTIALS_SECRET, NAMESPACES } from "../install/namespaces.ts";
+import { tableGuard } from "../install/table-guard.ts";
 import { CHARTS, IMAGES } from "../install/versions.ts";
 import { componentDefinitions } from "../kubevela/definitions.ts";
 import { renderPlatformApplication } from "./application.ts";
@@ -115,6 +116,9 @@ export function renderEnvironment(config: PlatformConfig, aws: { accountId?: str
             ? { mode: "podIdentity" }
             : { mode: "accessKey" };
     chart("ack-dynamodb", CHARTS.ackDynamoDB, NAMESPACES.ack, ackValues({ region, credentials }));
+    // Only the platform's service accounts write ACK Tables (AckDynamoDBController's guardTables default).
+    const guard = tableGuard();
+    files.push({ path: "ack/table-guard.yaml", objects: [guard.policy, guard.binding] });
     if (c.mode === "accessKey") {
       files.push({
         path: "ack/credentials-secret.yaml",

@@ -9,6 +9,7 @@ import { DynamoDBPromise } from "../../components/dynamodb-promise.ts";
 import { DESIGN_USER_SESSIONS, EVERYTHING } from "../fixtures/corpus.ts";
 import { propertiesFromSpec } from "../../core/render/dynamodb-request.ts";
 import { validateAgainstUpstream } from "../helpers/crd-validator.ts";
+import { TABLE_GUARD_NAME } from "../../core/install/table-guard.ts";
 
 let reg: Registration[];
 before(async () => {
@@ -129,6 +130,46 @@ describe("AckDynamoDBController", () => {
       region: "us-east-1",
       credentials: { secretName: "my-aws", secretKey: "credentials", profile: "ddb" },
     });
+  });
+  it("guards Tables: an admission policy and its Deny binding, children of the controller, naming its own service account", async () => {
+    const c = new AckDynamoDBController("guarded", {
+      region: "us-east-1",
+      credentials: { mode: "existingSecret", secretName: "my-aws" },
+      namespace: "ack-ddb",
+      extraTableWriters: ["break-glass"],
+    });
+    await resolve(c.namespace);
+    await settle();
+    const policy = named("guarded").find((r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")!;
+    const binding = named("guarded").find((r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding")!;
+    for (const r of [policy, binding]) {
+      assert.ok(r.parent.includes("AckDynamoDBController::guarded"), r.parent);
+      assert.equal((r.inputs.metadata as { name: string }).name, TABLE_GUARD_NAME);
+    }
+    assert.ok(binding.dependencies.includes(policy.urn!));
+    assert.deepEqual(binding.inputs.spec, { policyName: TABLE_GUARD_NAME, validationActions: ["Deny"] });
+    const spec = policy.inputs.spec as {
+      failurePolicy: string;
+      matchConstraints: { resourceRules: { resources: string[]; operations: string[] }[] };
+      variables: { name: string; expression: string }[];
+    };
+    assert.equal(spec.failurePolicy, "Fail");
+    assert.deepEqual(spec.matchConstraints.resourceRules[0]!.resources, ["tables"]);
+    assert.deepEqual(spec.matchConstraints.resourceRules[0]!.operations, ["CREATE", "UPDATE", "DELETE"]);
+    assert.equal(
+      spec.variables.find((v) => v.name === "writers")!.expression,
+      '["system:serviceaccount:flux-system:kustomize-controller", "system:serviceaccount:ack-ddb:ack-dynamodb-controller", "break-glass"]',
+    );
+  });
+  it("guardTables: false makes no admission policy", async () => {
+    const c = new AckDynamoDBController("unguarded", {
+      region: "us-east-1",
+      credentials: { mode: "existingSecret", secretName: "my-aws" },
+      guardTables: false,
+    });
+    await resolve(c.namespace);
+    await settle();
+    assert.equal(named("unguarded").filter((r) => r.type.startsWith("kubernetes:admissionregistration.k8s.io/")).length, 0);
   });
   it("scopes KMS to the listed keys through DynamoDB only", async () => {
     const c = new AckDynamoDBController("kms", {

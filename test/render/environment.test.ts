@@ -46,6 +46,7 @@ describe("npm run render", () => {
       "flux/state-store-source.yaml",
       "helm/charts.yaml",
       "helm/ack-dynamodb.values.yaml",
+      "ack/table-guard.yaml",
       "requests/default-orders.yaml",
       "requests/default-user-sessions.yaml",
     ]) {
@@ -78,6 +79,19 @@ describe("npm run render", () => {
     };
     const api = app.spec.components[0]!.properties.api as Record<string, unknown>;
     assert.equal((api.metadata as { name: string }).name, "dynamodbrequests.dynamodb.kratix.io");
+  });
+  it("guards ACK Tables: the admission policy and its Deny binding, writers the platform's service accounts", () => {
+    const guard = objects.filter((o) => o.file === "ack/table-guard.yaml").map((o) => o.obj);
+    assert.deepEqual(
+      guard.map((o) => o.kind),
+      ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"],
+    );
+    const spec = guard[0]!.spec as { variables: { name: string; expression: string }[] };
+    assert.equal(
+      spec.variables.find((v) => v.name === "writers")!.expression,
+      '["system:serviceaccount:flux-system:kustomize-controller", "system:serviceaccount:ack-system:ack-dynamodb-controller"]',
+    );
+    assert.deepEqual((guard[1]!.spec as { validationActions: string[] }).validationActions, ["Deny"]);
   });
   it("never writes a credential: Secrets hold placeholders only", () => {
     const secrets = objects.filter((o) => o.obj.kind === "Secret");
