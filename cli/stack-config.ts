@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { PROJECT, configValue, parsePlatformConfig, type PlatformConfig } from "../core/config/platform-config.ts";
+import { CONFIG_TYPES, PROJECT, configValue, parsePlatformConfig, type PlatformConfig } from "../core/config/platform-config.ts";
 import { tableArgErrors } from "../components/dynamodb-table.ts";
 import { formatErrors } from "../core/api/validate.ts";
 
@@ -16,7 +16,10 @@ export function loadStackConfig(root: string, stack: string): PlatformConfig {
   const raw = Object.fromEntries(
     Object.entries(doc.config ?? {})
       .filter(([k]) => k.startsWith(`${PROJECT}:`))
-      .map(([k, v]) => [k.slice(PROJECT.length + 1), configValue(v)]),
+      .map(([k, v]) => {
+        const key = k.slice(PROJECT.length + 1);
+        return [key, configValue(v, (CONFIG_TYPES as Record<string, string>)[key])];
+      }),
   );
   const { config, errors } = parsePlatformConfig(raw, tableArgErrors);
   if (errors.length) throw new Error(`${file} is invalid:\n${formatErrors(errors)}`);

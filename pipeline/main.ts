@@ -7,24 +7,42 @@
  *   delete     say what happens to the AWS table (removing the Work is Kratix's job)
  *
  * Usage: node pipeline/main.ts <configure|status|delete>  (npm run --silent pipeline -- <step>)
- * Exit codes: 0 done, 1 invalid request or failed read, 2 bad usage.
+ * Exit codes: 0 done, 1 invalid request, invalid platform settings or failed read, 2 bad usage.
  */
-import { formatErrors } from "../core/api/validate.ts";
+import { formatErrors, type FieldError } from "../core/api/validate.ts";
 import { configureRequest, deleteRequestMessage, droppedAttributesNote, tableStatusToRequestStatus } from "../core/kratix/steps.ts";
-import type { DynamoDBRequest } from "../core/api/types.ts";
+import type { DynamoDBRequest, PlatformDefaults } from "../core/api/types.ts";
 import { kratixDirs, readObject, writeOutput, writeRetry, writeStatus, type KratixDirs } from "./kratix-files.ts";
-import { platformDefaultsFromEnv } from "./platform-env.ts";
+import { platformSettingsFromEnv } from "./platform-env.ts";
 
 export const TABLE_OUTPUT_FILE = "dynamodb-table.yaml";
 const STEPS = ["configure", "status", "delete"] as const;
 type Step = (typeof STEPS)[number];
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+/** Error lines printed at most; a hostile request can break a rule hundreds of times. */
+export const MAX_ERROR_LINES = 20;
+const invalid = (errors: FieldError[]) => log(`invalid DynamoDBRequest:\n${formatErrors(errors, MAX_ERROR_LINES)}`);
+
+const SETTINGS_SOURCE = "the Promise's environment variables for the pipeline container";
+
+/**
+ * The platform's settings, checked before anything is read or written: a bad one
+ * would otherwise render a Table for region "Oregon" in every request that names none.
+ */
+function platformDefaults(): PlatformDefaults | undefined {
+  const { defaults, errors } = platformSettingsFromEnv();
+  if (errors.length === 0) return defaults;
+  log(`invalid platform settings (${SETTINGS_SOURCE}):\n${formatErrors(errors)}`);
+  return undefined;
+}
 
 async function configure(dirs: KratixDirs): Promise<number> {
-  const result = configureRequest(await readObject(dirs), platformDefaultsFromEnv());
+  const defaults = platformDefaults();
+  if (!defaults) return 1;
+  const result = configureRequest(await readObject(dirs), defaults);
   if (!result.ok) {
-    log(`invalid DynamoDBRequest:\n${formatErrors(result.errors)}`);
+    invalid(result.errors);
     return 1;
   }
   await writeOutput(dirs, TABLE_OUTPUT_FILE, result.table);
@@ -37,10 +55,12 @@ async function configure(dirs: KratixDirs): Promise<number> {
 }
 
 async function status(dirs: KratixDirs): Promise<number> {
+  const defaults = platformDefaults();
+  if (!defaults) return 1;
   const input = await readObject(dirs);
-  const configured = configureRequest(input, platformDefaultsFromEnv());
+  const configured = configureRequest(input, defaults);
   if (!configured.ok) {
-    log(`invalid DynamoDBRequest:\n${formatErrors(configured.errors)}`);
+    invalid(configured.errors);
     return 1;
   }
   const { name, namespace } = configured.table.metadata;
@@ -56,9 +76,12 @@ async function status(dirs: KratixDirs): Promise<number> {
   return 0;
 }
 
+/** Never fails on bad settings: a failing delete pipeline would keep the request (and its namespace) forever. */
 async function remove(dirs: KratixDirs): Promise<number> {
+  const { valid, errors } = platformSettingsFromEnv();
+  if (errors.length) log(`warning: ignoring invalid platform settings (${SETTINGS_SOURCE}):\n${formatErrors(errors)}`);
   const input = (await readObject(dirs)) as DynamoDBRequest;
-  log(deleteRequestMessage(input, platformDefaultsFromEnv()));
+  log(deleteRequestMessage(input, valid));
   return 0;
 }
 
@@ -71,12 +94,12 @@ export async function runStep(step: string, dirs: KratixDirs = kratixDirs()): Pr
   return run(dirs);
 }
 
+/** Exits once everything written to stderr has reached it (process.exit does not wait for a pending write). */
+const exitAfterStderr = (code: number) => process.stderr.write("", () => process.exit(code));
+
 if (import.meta.main) {
-  runStep(process.argv[2] ?? "").then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      log(`pipeline failed: ${(e as Error).message}`);
-      process.exit(1);
-    },
-  );
+  runStep(process.argv[2] ?? "").then(exitAfterStderr, (e: unknown) => {
+    log(`pipeline failed: ${(e as Error).message}`);
+    exitAfterStderr(1);
+  });
 }

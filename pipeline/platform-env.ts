@@ -1,4 +1,6 @@
 /** Platform defaults reach the pipeline as container environment variables set by the Promise. */
+import { validatePlatformDefaults } from "../core/api/plan.ts";
+import type { FieldError } from "../core/api/cross-field-rules.ts";
 import type { PlatformDefaults } from "../core/api/types.ts";
 import { ENV_DEFAULT_REGION, ENV_PROMISE_NAME, ENV_TABLE_NAME_PREFIX } from "../core/kratix/env.ts";
 
@@ -12,4 +14,27 @@ export function platformDefaultsFromEnv(env: NodeJS.ProcessEnv = process.env): P
     ...(tableNamePrefix ? { tableNamePrefix } : {}),
     ...(promiseName ? { promiseName } : {}),
   };
+}
+
+/** Which environment variable carries each setting. */
+const VARIABLES: Record<string, string> = { defaultRegion: ENV_DEFAULT_REGION, tableNamePrefix: ENV_TABLE_NAME_PREFIX };
+
+/**
+ * The platform's settings from the environment, checked with the API's own rules
+ * (validatePlatformDefaults): problems name the environment variable, and `valid`
+ * holds only the settings that passed.
+ */
+export function platformSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): {
+  defaults: PlatformDefaults;
+  valid: PlatformDefaults;
+  errors: FieldError[];
+} {
+  const defaults = platformDefaultsFromEnv(env);
+  const errors = validatePlatformDefaults(defaults, "").map((e) => {
+    const field = e.path.replace(/^\./, "");
+    return { path: VARIABLES[field] ?? field, message: e.message };
+  });
+  const bad = new Set(errors.map((e) => e.path));
+  const valid = Object.fromEntries(Object.entries(defaults).filter(([k]) => !bad.has(VARIABLES[k] ?? k))) as PlatformDefaults;
+  return { defaults, valid, errors };
 }

@@ -7,10 +7,16 @@
  * TypeScript, which the validator runs to give a precise field path before
  * anything is created. test/api/cel-agreement.test.ts evaluates both on a
  * shared corpus and fails if they ever disagree. Keep the CEL to the standard
- * macros (all, exists, exists_one, has, size, startsWith), which both the API
- * server and the test's evaluator implement.
+ * macros (all, exists, exists_one, has, map, size) and the string and list
+ * functions every Kubernetes API server has in CRD validation rules since CEL
+ * came to CRDs: startsWith, matches (Go RE2), lowerAscii (the strings
+ * extension) and sum (Kubernetes' list library). The test's evaluator
+ * (@marcbachmann/cel-js) implements the macros and startsWith; its matches has
+ * no `\p{L}`, its lowerAscii lowers more than ASCII and it has no sum, so
+ * test/helpers/crd-validator.ts stands in for those three with the API
+ * server's semantics.
  */
-import { PLATFORM_TAG_KEYS, RESERVED_TAG_PREFIX, TAG_KEY_MAX_LENGTH } from "./rules.ts";
+import { MAX_NON_KEY_ATTRIBUTES, PLATFORM_TAG_KEYS, RESERVED_TAG_PREFIX, TAG_KEY_MAX_LENGTH, TAG_PATTERN } from "./rules.ts";
 import type { AttributeDefinition, DynamoDBRequestSpec, EncryptionSpec, KeySchemaElement, Projection, StreamSpec } from "./types.ts";
 
 /** One problem, at a field path such as `spec.keySchema[1].attributeName`. */
@@ -89,7 +95,20 @@ const PROJECTIONS: SchemaLocation[] = [
   ["localSecondaryIndexes", "*", "projection"],
 ];
 
+/** Prefixes no user tag key may start with, in any letter case: AWS's and the platform's own tags'. */
 const reservedTagPrefixes = [RESERVED_TAG_PREFIX, "kratix.io/", "dynamodb.kratix.io/"];
+
+/** A CEL string literal holding `s` exactly. */
+const celString = (s: string): string => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+/** CEL's lowerAscii(): only A-Z change (JavaScript's toLowerCase would also fold, e.g., the Kelvin sign to "k"). */
+const lowerAscii = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+/** Length in characters (code points), as CEL's size(), Ajv and AWS count, not UTF-16 units. */
+const characters = (s: string): number => [...s].length;
+const tagRe = new RegExp(TAG_PATTERN, "u");
+
+/** The non-key attributes an index list projects, as CEL: 0 for an index without them. */
+const celNonKeyCount = (list: string) =>
+  `(has(self.${list}) ? self.${list}.map(i, has(i.projection) && has(i.projection.nonKeyAttributes) ? size(i.projection.nonKeyAttributes) : 0).sum() : 0)`;
 
 export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   specRule({
@@ -322,6 +341,31 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
         ? [{ path: `${p}.kmsKeyId`, message: `only allowed when type is CUSTOMER_MANAGED, not ${e.type}` }]
         : [],
   }),
+  specRule({
+    id: "non-key-attributes-total",
+    cel: `${celNonKeyCount("globalSecondaryIndexes")} + ${celNonKeyCount("localSecondaryIndexes")} <= ${MAX_NON_KEY_ATTRIBUTES}`,
+    message: `at most ${MAX_NON_KEY_ATTRIBUTES} nonKeyAttributes in all, summed across every secondary index (DynamoDB's limit)`,
+    check: (s, p) => {
+      let total = 0;
+      const indexes = [
+        ...(s.globalSecondaryIndexes ?? []).map((x, i) => ({ x, path: `${p}.globalSecondaryIndexes[${i}]` })),
+        ...(s.localSecondaryIndexes ?? []).map((x, i) => ({ x, path: `${p}.localSecondaryIndexes[${i}]` })),
+      ];
+      for (const { x, path } of indexes) {
+        total += x.projection?.nonKeyAttributes?.length ?? 0;
+        if (total > MAX_NON_KEY_ATTRIBUTES) {
+          const all = indexes.reduce((n, i) => n + (i.x.projection?.nonKeyAttributes?.length ?? 0), 0);
+          return [
+            {
+              path: `${path}.projection.nonKeyAttributes`,
+              message: `makes ${all} non-key attributes across the table's indexes; DynamoDB allows at most ${MAX_NON_KEY_ATTRIBUTES} in all (an attribute projected into two indexes counts twice)`,
+            },
+          ];
+        }
+      }
+      return [];
+    },
+  }),
   rule({
     id: "tag-key-length",
     at: [["tags"]],
@@ -329,20 +373,33 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
     message: `tag keys must be 1-${TAG_KEY_MAX_LENGTH} characters`,
     check: (tags: Record<string, string>, p: string) =>
       Object.keys(tags)
-        .filter((k) => k.length < 1 || k.length > TAG_KEY_MAX_LENGTH)
+        .filter((k) => characters(k) < 1 || characters(k) > TAG_KEY_MAX_LENGTH)
         .map((k) => ({ path: `${p}[${JSON.stringify(k)}]`, message: `tag keys must be 1-${TAG_KEY_MAX_LENGTH} characters` })),
+  }),
+  rule({
+    id: "tag-key-characters",
+    at: [["tags"]],
+    cel: `self.all(k, k.matches(${celString(TAG_PATTERN)}))`,
+    message: "tag keys may only contain letters, digits, spaces and _ . : / = + - @",
+    check: (tags: Record<string, string>, p: string) =>
+      Object.keys(tags)
+        .filter((k) => !tagRe.test(k))
+        .map((k) => ({
+          path: `${p}[${JSON.stringify(k)}]`,
+          message: `${JSON.stringify(k)} may only contain letters, digits, spaces and _ . : / = + - @`,
+        })),
   }),
   rule({
     id: "tag-key-reserved",
     at: [["tags"]],
-    cel: `self.all(k, ${reservedTagPrefixes.map((x) => `!k.startsWith('${x}')`).join(" && ")})`,
-    message: `tag keys must not start with ${reservedTagPrefixes.join(", ")} (reserved for AWS and this platform)`,
+    cel: `self.all(k, ${reservedTagPrefixes.map((x) => `!k.lowerAscii().startsWith(${celString(x)})`).join(" && ")})`,
+    message: `tag keys must not start with ${reservedTagPrefixes.join(", ")} in any letter case (reserved for AWS and this platform)`,
     check: (tags: Record<string, string>, p: string) =>
       Object.keys(tags)
-        .filter((k) => reservedTagPrefixes.some((x) => k.startsWith(x)))
+        .filter((k) => reservedTagPrefixes.some((x) => lowerAscii(k).startsWith(x)))
         .map((k) => ({
           path: `${p}[${JSON.stringify(k)}]`,
-          message: `"${k}" uses a reserved prefix (${reservedTagPrefixes.join(", ")})`,
+          message: `"${k}" uses a reserved prefix (${reservedTagPrefixes.join(", ")}, in any letter case)`,
         })),
   }),
 ];

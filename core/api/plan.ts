@@ -10,7 +10,9 @@ import {
   DEFAULT_DELETION_POLICY,
   DEFAULT_PROJECTION,
   NAME_MAX_LENGTH,
+  NAME_MIN_LENGTH,
   NAME_PATTERN,
+  REGION_MAX_LENGTH,
   REGION_PATTERN,
 } from "./rules.ts";
 import type {
@@ -42,14 +44,27 @@ export interface TablePlan {
   spec: DynamoDBRequestSpec;
 }
 
-/** Checks the platform team's settings (they come from Pulumi config or Promise arguments). */
+/**
+ * Checks the platform team's settings (Pulumi config, component arguments, or the
+ * pipeline's environment) with the API's own rules for spec.region and spec.name.
+ */
 export function validatePlatformDefaults(d: PlatformDefaults, base = "platform"): FieldError[] {
   const errors: FieldError[] = [];
-  if (d.defaultRegion !== undefined && !new RegExp(REGION_PATTERN).test(d.defaultRegion)) {
-    errors.push({ path: `${base}.defaultRegion`, message: `"${d.defaultRegion}" is not an AWS region name such as us-east-1` });
+  if (d.defaultRegion !== undefined && (!new RegExp(REGION_PATTERN).test(d.defaultRegion) || d.defaultRegion.length > REGION_MAX_LENGTH)) {
+    errors.push({
+      path: `${base}.defaultRegion`,
+      message: `"${d.defaultRegion}" is not an AWS region name such as us-east-1 (at most ${REGION_MAX_LENGTH} characters)`,
+    });
   }
-  if (d.tableNamePrefix !== undefined && d.tableNamePrefix !== "" && !new RegExp(NAME_PATTERN).test(d.tableNamePrefix)) {
-    errors.push({ path: `${base}.tableNamePrefix`, message: `"${d.tableNamePrefix}" may only contain a-z, A-Z, 0-9, '_', '-' and '.'` });
+  if (d.tableNamePrefix !== undefined && d.tableNamePrefix !== "") {
+    if (!new RegExp(NAME_PATTERN).test(d.tableNamePrefix)) {
+      errors.push({ path: `${base}.tableNamePrefix`, message: `"${d.tableNamePrefix}" may only contain a-z, A-Z, 0-9, '_', '-' and '.'` });
+    } else if (d.tableNamePrefix.length > NAME_MAX_LENGTH - NAME_MIN_LENGTH) {
+      errors.push({
+        path: `${base}.tableNamePrefix`,
+        message: `is ${d.tableNamePrefix.length} characters: with the shortest table name (${NAME_MIN_LENGTH}) it must stay within DynamoDB's ${NAME_MAX_LENGTH}`,
+      });
+    }
   }
   return errors;
 }

@@ -48,7 +48,13 @@ export const REGION_MAX_LENGTH = 32;
 
 export const MAX_GLOBAL_SECONDARY_INDEXES = 20;
 export const MAX_LOCAL_SECONDARY_INDEXES = 5;
-/** DynamoDB: at most 100 projected non-key attributes over all of a table's indexes. */
+/**
+ * DynamoDB CreateTable, Projection.NonKeyAttributes: "Maximum number of 20 items" in one
+ * index's projection, and "The total count of attributes provided in NonKeyAttributes, summed
+ * across all of the secondary indexes, must not exceed 100" (the same attribute projected
+ * into two indexes counts twice).
+ */
+export const MAX_NON_KEY_ATTRIBUTES_PER_INDEX = 20;
 export const MAX_NON_KEY_ATTRIBUTES = 100;
 /**
  * Attribute definitions can only describe key attributes: 2 for the table,
@@ -63,8 +69,17 @@ export const MAX_CAPACITY_UNITS = 1_000_000_000;
 
 /** AWS allows 50 tags per table; the platform adds its own (see PLATFORM_TAG_KEYS). */
 export const AWS_MAX_TAGS = 50;
+/** DynamoDB TagResource, Tag: Key 1-128 characters, Value 0-256. */
 export const TAG_KEY_MAX_LENGTH = 128;
 export const TAG_VALUE_MAX_LENGTH = 256;
+/**
+ * DynamoDB TagResource, Tag Key and Value: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`, i.e. letters,
+ * separators (spaces), numbers and `_ . : / = + - @`, in any script. The same string is the
+ * CRD's pattern (Go RE2 on the API server, JavaScript with the `u` flag in Ajv) and the CUE
+ * definition's (Go RE2), so all three read it alike.
+ */
+export const TAG_PATTERN = "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$";
+/** AWS reserves tag keys starting with `aws:` in any letter case. */
 export const RESERVED_TAG_PREFIX = "aws:";
 
 /**

@@ -28,6 +28,7 @@ import {
   MAX_GLOBAL_SECONDARY_INDEXES,
   MAX_LOCAL_SECONDARY_INDEXES,
   MAX_NON_KEY_ATTRIBUTES,
+  MAX_NON_KEY_ATTRIBUTES_PER_INDEX,
   MAX_USER_TAGS,
   MIN_CAPACITY_UNITS,
   NAME_MAX_LENGTH,
@@ -39,6 +40,7 @@ import {
   STREAM_VIEW_TYPES,
   TABLE_CLASSES,
   TAG_KEY_MAX_LENGTH,
+  TAG_PATTERN,
   TAG_VALUE_MAX_LENGTH,
 } from "./rules.ts";
 import { CROSS_FIELD_RULES, TRANSITION_RULES, type SchemaLocation } from "./cross-field-rules.ts";
@@ -127,9 +129,9 @@ const projection = (): SchemaNode =>
     {
       type: oneOf("Projection type.", PROJECTION_TYPES),
       nonKeyAttributes: list(
-        "Non-key attributes to project; required with INCLUDE, forbidden otherwise.",
+        `Non-key attributes to project; required with INCLUDE, forbidden otherwise. At most ${MAX_NON_KEY_ATTRIBUTES_PER_INDEX} per index and ${MAX_NON_KEY_ATTRIBUTES} summed across all indexes.`,
         attributeName("Attribute name."),
-        { minItems: 1, maxItems: MAX_NON_KEY_ATTRIBUTES },
+        { minItems: 1, maxItems: MAX_NON_KEY_ATTRIBUTES_PER_INDEX },
       ),
     },
     ["type"],
@@ -216,8 +218,8 @@ function specSchema(): SchemaNode {
       ),
       tags: {
         type: "object",
-        description: `Tags on the table: at most ${MAX_USER_TAGS} (AWS allows 50; the platform adds its own), keys 1-${TAG_KEY_MAX_LENGTH} characters not starting with aws:, values up to ${TAG_VALUE_MAX_LENGTH}.`,
-        additionalProperties: str("Tag value.", { maxLength: TAG_VALUE_MAX_LENGTH }),
+        description: `Tags on the table: at most ${MAX_USER_TAGS} (AWS allows 50; the platform adds its own), keys 1-${TAG_KEY_MAX_LENGTH} characters not starting with aws: (any case), values up to ${TAG_VALUE_MAX_LENGTH}; keys and values only of letters, digits, spaces and _ . : / = + - @.`,
+        additionalProperties: str("Tag value.", { maxLength: TAG_VALUE_MAX_LENGTH, pattern: TAG_PATTERN }),
         maxProperties: MAX_USER_TAGS,
       },
       deletionPolicy: oneOf(

@@ -8,7 +8,7 @@
  */
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { CROSS_FIELD_RULES, type FieldError, type SchemaLocation } from "./cross-field-rules.ts";
-import { API_GROUP, API_KIND, API_VERSION, NAME_PATTERN, REGION_PATTERN } from "./rules.ts";
+import { API_GROUP, API_KIND, API_VERSION, NAME_PATTERN, REGION_PATTERN, TAG_PATTERN } from "./rules.ts";
 import { compileSpecValidator } from "./compile-validator.ts";
 import { precompiledSpecValidator } from "./precompiled-validator.ts";
 
@@ -18,6 +18,7 @@ export type { FieldError } from "./cross-field-rules.ts";
 const PATTERN_HINTS: Record<string, string> = {
   [NAME_PATTERN]: "may only contain a-z, A-Z, 0-9, '_', '-' and '.'",
   [REGION_PATTERN]: "is not an AWS region name such as us-east-1 or eu-central-2",
+  [TAG_PATTERN]: "may only contain letters, digits, spaces and _ . : / = + - @",
 };
 
 let compiled: ValidateFunction | undefined;
@@ -39,7 +40,11 @@ export function fieldPath(base: string, jsonPointer: string): string {
   );
 }
 
-const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
+/** A value as JSON for a message, cut short: a message quotes what it refuses, not a whole document. */
+const show = (v: unknown): string => {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 100 ? `${text.slice(0, 100)}…` : text;
+};
 
 function describe(e: ErrorObject, base: string): FieldError {
   const path = fieldPath(base, e.instancePath);
@@ -114,7 +119,10 @@ function dedupe(errors: FieldError[]): FieldError[] {
 
 /** Checks a whole DynamoDBRequest object: apiVersion, kind, metadata.name and spec. */
 export function validateRequestObject(obj: unknown): FieldError[] {
-  if (obj === null || typeof obj !== "object") return [{ path: "", message: "a DynamoDBRequest must be an object" }];
+  if (obj === null || typeof obj !== "object" || Array.isArray(obj)) {
+    const got = obj === undefined || obj === null ? "nothing" : Array.isArray(obj) ? "a list" : `the ${typeof obj} ${show(obj)}`;
+    return [{ path: "", message: `expected a DynamoDBRequest object with apiVersion, kind, metadata and spec (got ${got})` }];
+  }
   const o = obj as Record<string, unknown>;
   const errors: FieldError[] = [];
   const apiVersion = `${API_GROUP}/${API_VERSION}`;
@@ -126,7 +134,9 @@ export function validateRequestObject(obj: unknown): FieldError[] {
   return [...errors, ...validateSpec(o.spec)];
 }
 
-/** One line per error, ready for a log, an exception or a status message. */
-export function formatErrors(errors: FieldError[]): string {
-  return errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join("\n");
+/** One line per error, ready for a log, an exception or a status message; past `limit` lines, "… and N more". */
+export function formatErrors(errors: FieldError[], limit = Infinity): string {
+  const lines = errors.slice(0, limit).map((e) => (e.path ? `${e.path}: ${e.message}` : e.message));
+  if (errors.length > limit) lines.push(`… and ${errors.length - limit} more`);
+  return lines.join("\n");
 }

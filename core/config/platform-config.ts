@@ -7,7 +7,8 @@
 import { validatePlatformDefaults } from "../api/plan.ts";
 import type { PlatformDefaults } from "../api/types.ts";
 import type { FieldError } from "../api/cross-field-rules.ts";
-import { DEFAULT_PROMISE_VERSION } from "../render/promise.ts";
+import { DEFAULT_PROMISE_VERSION, PROMISE_VERSION_LABEL } from "../render/promise.ts";
+import { isDnsSubdomain, labelValueProblem } from "../k8s/metadata.ts";
 import type { TableProperties } from "../render/dynamodb-request.ts";
 import { IMAGES } from "../install/versions.ts";
 
@@ -61,12 +62,38 @@ export const DEFAULT_APPLICATION_EXAMPLE: TableProperties = {
 
 type Raw = Record<string, unknown>;
 
+/** The type Pulumi.yaml declares for each config key (test/pulumi/config.test.ts keeps the two equal). */
+export const CONFIG_TYPES = {
+  defaultRegion: "string",
+  tableNamePrefix: "string",
+  pipelineImage: "string",
+  promiseVersion: "string",
+  promiseDelivery: "string",
+  protectPromise: "boolean",
+  waitForPromise: "boolean",
+  applicationNamespace: "string",
+  includeApplicationExample: "boolean",
+  applicationExampleTable: "object",
+  install: "object",
+  stateStore: "object",
+  ackCredentials: "object",
+  ackAllowedRegions: "array",
+  tablesNamespace: "string",
+  tables: "array",
+  waitForTables: "boolean",
+  waitTimeoutMinutes: "integer",
+  accountId: "string",
+} as const satisfies Record<string, "string" | "boolean" | "integer" | "object" | "array">;
+
 /**
  * A config value as Pulumi hands it over: always a string ("false", "20", a JSON
- * object), which stack files may also hold quoted. JSON where it parses, else the string.
+ * object), which stack files may also hold quoted. A key declared as a string
+ * stays the string it is ("123456789012" is an account id, not a number); any
+ * other value is JSON where it parses, else the string (which the parser then
+ * reports as the wrong type).
  */
-export function configValue(value: unknown): unknown {
-  if (typeof value !== "string") return value;
+export function configValue(value: unknown, declaredType?: string): unknown {
+  if (typeof value !== "string" || declaredType === "string") return value;
   try {
     return JSON.parse(value) as unknown;
   } catch {
@@ -205,7 +232,7 @@ export function parsePlatformConfig(
   (r.array("tables") ?? []).forEach((entry, i) => {
     const key = `tables[${i}]`;
     if (!isObject(entry)) return r.add(key, [{ path: "", message: "must be an object with name and table" }]);
-    if (typeof entry.name !== "string" || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(entry.name)) {
+    if (typeof entry.name !== "string" || !isDnsSubdomain(entry.name)) {
       r.add(key, [{ path: "name", message: `must be a Kubernetes object name such as user-sessions (got ${JSON.stringify(entry.name)})` }]);
     } else if (seen.has(`${String(entry.namespace ?? tablesNamespace)}/${entry.name}`)) {
       r.add(key, [{ path: "name", message: `"${entry.name}" is used twice` }]);
@@ -239,10 +266,16 @@ export function parsePlatformConfig(
   const accountId = r.optionalString("accountId") || undefined;
   if (accountId !== undefined && !/^\d{12}$/.test(accountId))
     r.add("accountId", [{ path: "", message: "must be a 12-digit AWS account id" }]);
+  const promiseVersion = r.string("promiseVersion", DEFAULT_PROMISE_VERSION);
+  // The kratix.io/promise-version label, which kratix-promise-deployer also requires to start as a version.
+  if (!/^v?[0-9]+\.[0-9]+\.[0-9]+/.test(promiseVersion))
+    r.add("promiseVersion", [{ path: "", message: `must be a version such as v0.1.0 (got ${JSON.stringify(promiseVersion)})` }]);
+  else if (labelValueProblem(promiseVersion))
+    r.add("promiseVersion", [{ path: "", message: `${labelValueProblem(promiseVersion)!} (it is the ${PROMISE_VERSION_LABEL} label)` }]);
   const config: PlatformConfig = {
     defaults,
     pipelineImage: r.string("pipelineImage", IMAGES.pipeline),
-    promiseVersion: r.string("promiseVersion", DEFAULT_PROMISE_VERSION),
+    promiseVersion,
     promiseDelivery: r.string("promiseDelivery", "kubevela", ["kubevela", "pulumi"]) as "kubevela" | "pulumi",
     protectPromise: r.boolean("protectPromise", true),
     waitForPromise: r.boolean("waitForPromise", true),

@@ -9,19 +9,28 @@
 import type { TablePlan } from "../api/plan.ts";
 import { PLATFORM_TAG_KEYS } from "../api/rules.ts";
 import type { EncryptionSpec, KeySchemaElement, Projection, ProvisionedThroughput } from "../api/types.ts";
+import { labelValue } from "../k8s/metadata.ts";
 
 export const ACK_TABLE_API_VERSION = "dynamodb.services.k8s.aws/v1alpha1";
 export const ACK_TABLE_KIND = "Table";
 export const ACK_REGION_ANNOTATION = "services.k8s.aws/region";
 export const ACK_DELETION_POLICY_ANNOTATION = "services.k8s.aws/deletion-policy";
 
-/** Labels that lead from a Table back to the request that asked for it (the same keys as the table's tags). */
+/**
+ * Labels that lead from a Table back to the request that asked for it (the same keys as the table's tags).
+ * Label values are limited to 63 characters and request names to 253, so each value goes through
+ * labelValue() (kept when valid, else a prefix and a hash), and the request's full name is also in
+ * the REQUEST_NAME_ANNOTATION annotation.
+ */
 export const REQUEST_LABELS = {
   name: PLATFORM_TAG_KEYS.requestName,
   namespace: PLATFORM_TAG_KEYS.requestNamespace,
   promise: PLATFORM_TAG_KEYS.promise,
   managedBy: "app.kubernetes.io/managed-by",
 } as const;
+
+/** The request's name exactly, whatever its length (the label may hold a shortened form). */
+export const REQUEST_NAME_ANNOTATION = PLATFORM_TAG_KEYS.requestName;
 
 export const MANAGED_BY = "kratix";
 
@@ -83,14 +92,15 @@ export function renderAckTable(plan: TablePlan, ref: RequestRef): AckTable {
       name: ref.name,
       namespace: ref.namespace,
       labels: {
-        [REQUEST_LABELS.name]: ref.name,
-        [REQUEST_LABELS.namespace]: ref.namespace,
-        [REQUEST_LABELS.promise]: ref.promiseName,
+        [REQUEST_LABELS.name]: labelValue(ref.name),
+        [REQUEST_LABELS.namespace]: labelValue(ref.namespace),
+        [REQUEST_LABELS.promise]: labelValue(ref.promiseName),
         [REQUEST_LABELS.managedBy]: MANAGED_BY,
       },
       annotations: {
         [ACK_REGION_ANNOTATION]: plan.region,
         [ACK_DELETION_POLICY_ANNOTATION]: plan.deletionPolicy === "Delete" ? "delete" : "retain",
+        [REQUEST_NAME_ANNOTATION]: ref.name,
       },
     },
     spec: compact({

@@ -10,6 +10,7 @@ import { dynamoDBRequestCRD } from "../api/schema.ts";
 import type { PlatformDefaults } from "../api/types.ts";
 import { ENV_DEFAULT_REGION, ENV_TABLE_NAME_PREFIX } from "../kratix/env.ts";
 import { DEFAULT_PROMISE_NAME } from "../kratix/steps.ts";
+import { labelValueProblem } from "../k8s/metadata.ts";
 
 export const PROMISE_API_VERSION = "platform.kratix.io/v1alpha1";
 export const PROMISE_VERSION_LABEL = "kratix.io/promise-version";
@@ -74,8 +75,25 @@ function pipeline(name: string, step: "configure" | "status" | "delete", o: Prom
   };
 }
 
+/** Problems with label values a Promise would carry or select on, as `where: problem`. */
+export function promiseLabelProblems(o: Pick<PromiseOptions, "version" | "destinationSelectors">): string[] {
+  const problems: string[] = [];
+  const version = o.version ?? DEFAULT_PROMISE_VERSION;
+  const v = labelValueProblem(version);
+  if (v) problems.push(`version (the ${PROMISE_VERSION_LABEL} label): ${v}`);
+  (o.destinationSelectors ?? []).forEach((s, i) => {
+    for (const [k, value] of Object.entries(s.matchLabels)) {
+      const p = labelValueProblem(value);
+      if (p) problems.push(`destinationSelectors[${i}].matchLabels.${k}: ${p}`);
+    }
+  });
+  return problems;
+}
+
 export function renderPromise(o: PromiseOptions) {
   const name = o.name ?? DEFAULT_PROMISE_NAME;
+  const labelProblems = promiseLabelProblems(o);
+  if (labelProblems.length) throw new Error(`promise "${name}" cannot be rendered:\n${labelProblems.join("\n")}`);
   for (const [action, p] of [
     ["configure", PIPELINES.render],
     ["configure", PIPELINES.status],

@@ -102,6 +102,14 @@ describe("planTable", () => {
 describe("validatePlatformDefaults", () => {
   it("accepts good settings", () =>
     assert.deepEqual(validatePlatformDefaults({ defaultRegion: "us-east-1", tableNamePrefix: "team_a." }), []));
+  it("holds them to spec.region's and spec.name's limits too", () => {
+    const errors = validatePlatformDefaults({ defaultRegion: `us-east-${"1".repeat(30)}`, tableNamePrefix: "p".repeat(253) }, "config");
+    assert.deepEqual(
+      errors.map((e) => e.path),
+      ["config.defaultRegion", "config.tableNamePrefix"],
+    );
+    assert.deepEqual(validatePlatformDefaults({ tableNamePrefix: "p".repeat(252) }), []);
+  });
   it("names bad ones", () => {
     const errors = validatePlatformDefaults({ defaultRegion: "Oregon", tableNamePrefix: "team a" }, "config");
     assert.deepEqual(

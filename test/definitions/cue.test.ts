@@ -106,6 +106,14 @@ describe("aws-dynamodb-kratix template", () => {
       assert.ok(requestCrd.validate(out).length > 0, "neither CUE nor the CRD rejects it");
     });
   }
+  it("refuses in CUE the tag keys the CRD refuses with CEL (AWS's characters, 1-128 characters, reserved prefixes in any case)", async () => {
+    const cases = BAD.filter((c) => c.path.startsWith("spec.tags["));
+    assert.ok(cases.length >= 5);
+    for (const c of cases)
+      await assert.rejects(renderTemplate(table.template, context, props(c.spec)), CueError, `CUE accepted the tags of: ${c.name}`);
+    for (const key of ["Aws:x", "KRATIX.IO/x", "Dynamodb.Kratix.io/x", ""])
+      await assert.rejects(renderTemplate(table.template, context, { ...designExample, tags: { [key]: "v" } }), CueError, key);
+  });
   it("rejects an unknown property, as the API does", async () => {
     await assert.rejects(renderTemplate(table.template, context, { ...props(GOOD[0]!.spec), billingmode: "PROVISIONED" }), CueError);
   });

@@ -3,15 +3,17 @@
  * server would, but louder: the structural schema with unknown fields treated
  * as errors (the server would prune them silently), plus every CEL rule in
  * `x-kubernetes-validations` that does not compare with the stored object
- * (`oldSelf`), evaluated with @marcbachmann/cel-js.
+ * (`oldSelf`), evaluated with @marcbachmann/cel-js, plus what the server checks
+ * in every object's metadata (names, label keys and values, annotations).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { evaluate } from "@marcbachmann/cel-js";
+import { Environment } from "@marcbachmann/cel-js";
 import { Ajv, type ValidateFunction } from "ajv";
 import { parseAllDocuments } from "yaml";
 import { openApiToJsonSchema } from "../../core/k8s/openapi-to-json-schema.ts";
 import { fieldPath } from "../../core/api/validate.ts";
+import { isDnsLabel, isDnsSubdomain, labelValueProblem } from "../../core/k8s/metadata.ts";
 import { UPSTREAM_CRDS_DIR } from "./paths.ts";
 
 type Schema = Record<string, unknown> & {
@@ -38,6 +40,53 @@ export interface CrdError {
   source: "schema" | "cel";
 }
 
+/** A label or annotation key: an optional DNS-subdomain prefix and "/", then a name of 1-63 characters. */
+function qualifiedNameProblem(key: string): string | undefined {
+  const parts = key.split("/");
+  if (parts.length > 2) return `key "${key}" has more than one '/'`;
+  const [prefix, name] = parts.length === 2 ? parts : [undefined, parts[0]!];
+  if (prefix !== undefined && !isDnsSubdomain(prefix)) return `key "${key}" has a prefix that is not a DNS subdomain`;
+  if (name.length > 63 || !/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name)) return `key "${key}" has an invalid name part`;
+  return undefined;
+}
+
+/** What the API server checks in every object's metadata itself (ObjectMeta validation), which no CRD schema carries. */
+export function objectMetaErrors(obj: Record<string, unknown>, namespaced: boolean): CrdError[] {
+  const meta = (obj.metadata ?? {}) as { name?: unknown; namespace?: unknown; labels?: unknown; annotations?: unknown };
+  const errors: CrdError[] = [];
+  const add = (path: string, message: string | undefined) =>
+    message && errors.push({ path: `metadata.${path}`, message, source: "schema" });
+  if (typeof meta.name === "string" && !isDnsSubdomain(meta.name)) add("name", `"${meta.name}" is not a DNS-1123 subdomain of at most 253`);
+  if (namespaced && typeof meta.namespace === "string" && !isDnsLabel(meta.namespace))
+    add("namespace", `"${meta.namespace}" is not a DNS-1123 label of at most 63`);
+  for (const [k, v] of Object.entries((meta.labels ?? {}) as Record<string, unknown>)) {
+    add(`labels[${JSON.stringify(k)}]`, qualifiedNameProblem(k));
+    add(`labels[${JSON.stringify(k)}]`, typeof v === "string" ? labelValueProblem(v) : "must be a string");
+  }
+  let bytes = 0;
+  for (const [k, v] of Object.entries((meta.annotations ?? {}) as Record<string, unknown>)) {
+    add(`annotations[${JSON.stringify(k)}]`, qualifiedNameProblem(k));
+    if (typeof v !== "string") add(`annotations[${JSON.stringify(k)}]`, "must be a string");
+    bytes += Buffer.byteLength(k) + Buffer.byteLength(String(v));
+  }
+  if (bytes > 256 * 1024) add("annotations", `${bytes} bytes in all; the API server allows 256 KiB`);
+  return errors;
+}
+
+/**
+ * cel-js with the API server's semantics where they differ for what our rules use:
+ * Kubernetes' matches() is Go RE2, which knows Unicode classes such as \p{L} (cel-js
+ * builds a JavaScript RegExp without the `u` flag, where \p is a plain "p"); its
+ * lowerAscii() lowers A-Z only (cel-js lowers everything); and its list library has
+ * sum(), which cel-js lacks. cel-js cannot replace a built-in overload, so the rules'
+ * calls are renamed to these stand-ins before evaluation.
+ */
+const cel = new Environment({ unlistedVariablesAreDyn: true })
+  .registerFunction("string.re2Matches(string): bool", (s: string, re: string) => new RegExp(re, "u").test(s))
+  .registerFunction("string.k8sLowerAscii(): string", (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase()))
+  .registerFunction("list<int>.sum(): int", (l: bigint[]) => l.reduce((a, b) => a + b, 0n));
+const celRule = (rule: string) => rule.replace(/\.matches\(/g, ".re2Matches(").replace(/\.lowerAscii\(\)/g, ".k8sLowerAscii()");
+
 /** Kubernetes CEL sees integers as int; JSON numbers arrive as JS numbers. */
 function toCel(value: unknown): unknown {
   if (typeof value === "number" && Number.isInteger(value)) return BigInt(value);
@@ -54,7 +103,7 @@ export function celErrors(schema: Schema, value: unknown, path: string): CrdErro
     if (v.rule.includes("oldSelf")) continue; // transition rules need the stored object: server only
     let ok: unknown;
     try {
-      ok = evaluate(v.rule, { self: toCel(value) });
+      ok = cel.evaluate(celRule(v.rule), { self: toCel(value) });
     } catch (e) {
       ok = `error: ${(e as Error).message}`;
     }
@@ -116,6 +165,7 @@ export class CrdValidator {
     }
     const meta = obj.metadata as Record<string, unknown> | undefined;
     if (!meta?.name) errors.push({ path: "metadata.name", message: "required", source: "schema" });
+    errors.push(...objectMetaErrors(obj, this.crd.spec.scope === "Namespaced"));
     if (this.crd.spec.scope === "Cluster" && meta?.namespace)
       errors.push({ path: "metadata.namespace", message: "cluster-scoped objects have no namespace", source: "schema" });
     if (errors.length === 0) errors.push(...celErrors(schema, obj, "").map((e) => ({ ...e, path: e.path.replace(/^\./, "") })));

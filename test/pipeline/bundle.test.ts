@@ -9,7 +9,7 @@ import { REPO_ROOT } from "../helpers/paths.ts";
 import { runPipeline } from "../helpers/pipeline-process.ts";
 import { startFakeApiServer, type FakeApiServer } from "../helpers/fake-apiserver.ts";
 import { validateAgainstUpstream } from "../helpers/crd-validator.ts";
-import { BAD, DESIGN_USER_DATA, EVERYTHING, requestObject } from "../fixtures/corpus.ts";
+import { BAD, DESIGN_USER_DATA, EVERYTHING, GOOD, requestObject } from "../fixtures/corpus.ts";
 import { TABLE_OUTPUT_FILE } from "../../pipeline/main.ts";
 
 const out = mkdtempSync(join(tmpdir(), "bundle-"));
@@ -34,6 +34,15 @@ describe("the bundled pipeline", () => {
   });
   it("configure refuses a bad request with the field path", async () => {
     const bad = BAD.find((c) => c.name === "key attribute not defined")!;
+    const run = await runPipeline("configure", requestObject(bad.spec), {}, main);
+    assert.equal(run.code, 1);
+    assert.ok(run.stderr.includes(`${bad.path}: `), run.stderr);
+  });
+  it("the precompiled validator reads the tag pattern as Unicode (\\p{L}), as the API server does", async () => {
+    const good = GOOD.find((c) => c.name.startsWith("tags in any script"))!;
+    const ok = await runPipeline("configure", requestObject(good.spec, "tags", "team-a"), {}, main);
+    assert.equal(ok.code, 0, ok.stderr);
+    const bad = BAD.find((c) => c.name === "tag value with a character AWS refuses")!;
     const run = await runPipeline("configure", requestObject(bad.spec), {}, main);
     assert.equal(run.code, 1);
     assert.ok(run.stderr.includes(`${bad.path}: `), run.stderr);

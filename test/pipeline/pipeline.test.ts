@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { validateAgainstUpstream } from "../helpers/crd-validator.ts";
-import { runPipeline } from "../helpers/pipeline-process.ts";
+import { RawYaml, runPipeline } from "../helpers/pipeline-process.ts";
 import { startFakeApiServer, type FakeApiServer } from "../helpers/fake-apiserver.ts";
 import { BAD, DESIGN_USER_DATA, DESIGN_USER_SESSIONS, EVERYTHING, GOOD, requestObject } from "../fixtures/corpus.ts";
 import { TABLE_OUTPUT_FILE } from "../../pipeline/main.ts";
@@ -41,6 +41,33 @@ describe("pipeline configure", parallel, () => {
     assert.equal(status.region, "ap-southeast-2");
     assert.equal(status.tableName, "dev-user-data");
   });
+  for (const [variable, value, step] of [
+    ["DEFAULT_REGION", "Oregon", "configure"],
+    ["DEFAULT_REGION", `us-east-${"1".repeat(40)}`, "configure"],
+    ["TABLE_NAME_PREFIX", "team a/", "configure"],
+    ["DEFAULT_REGION", "Oregon", "status"],
+  ] as const) {
+    it(`${step} refuses a bad ${variable} from the Promise, naming the variable, and writes nothing (${value.slice(0, 12)})`, async () => {
+      // The request names its own region, so only the platform's setting is wrong.
+      const run = await runPipeline(step, requestObject(DESIGN_USER_DATA as never), {
+        DEFAULT_REGION: "us-east-1",
+        [variable]: value,
+        KUBECONFIG: "/nonexistent/kubeconfig",
+      });
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, new RegExp(`${variable}: "${value}"`));
+      assert.match(run.stderr, /environment/);
+      assert.deepEqual(run.output, {});
+      assert.deepEqual(run.metadata, {});
+    });
+  }
+  it("delete still reports with a bad DEFAULT_REGION, warning about it (a failing delete would keep the request forever)", async () => {
+    const { region: _r, ...spec } = DESIGN_USER_DATA;
+    const run = await runPipeline("delete", requestObject(spec as never, "keep"), { DEFAULT_REGION: "Oregon" });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /warning: .*settings[^]*DEFAULT_REGION: "Oregon"/);
+    assert.doesNotMatch(run.stderr, /in Oregon/);
+  });
   it("fails on spec.region when the platform has no default either", async () => {
     const { region: _r, ...spec } = DESIGN_USER_DATA;
     const run = await runPipeline("configure", requestObject(spec as never));
@@ -69,6 +96,73 @@ describe("pipeline configure", parallel, () => {
     const run = await runPipeline("render", requestObject(DESIGN_USER_DATA as never));
     assert.equal(run.code, 2);
     assert.match(run.stderr, /usage: pipeline <configure\|status\|delete>/);
+  });
+});
+
+describe("pipeline on hostile files", parallel, () => {
+  const file = /input\/object\.yaml/;
+  it("refuses a YAML alias bomb quickly instead of expanding it", async () => {
+    // 9 levels of 9 aliases: ~387 million values once expanded, 600 bytes of YAML.
+    const levels = ["a: &a [x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 9; i++) {
+      const prev = String.fromCharCode(96 + i);
+      levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${prev}`).join(", ")}]`);
+    }
+    const text = [
+      "apiVersion: dynamodb.kratix.io/v1alpha1",
+      "kind: DynamoDBRequest",
+      "metadata: {name: bomb, namespace: default}",
+      "x-bomb:",
+      ...levels.map((l) => `  ${l}`),
+      "spec:",
+      "  name: bomb",
+      "  attributeDefinitions: [{name: id, type: S}]",
+      "  keySchema: [{attributeName: id, keyType: HASH}]",
+      "  pointInTimeRecovery: *i",
+    ].join("\n");
+    const started = Date.now();
+    const run = await runPipeline("configure", new RawYaml(text), { DEFAULT_REGION: "us-east-1" }, undefined, 30_000);
+    assert.equal(run.code, 1, `${run.code}: ${run.stderr.slice(0, 500)}`);
+    assert.match(run.stderr, file);
+    assert.match(run.stderr, /aliases/);
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    assert.deepEqual(run.output, {});
+  });
+  it("refuses a file larger than any Kubernetes object, naming it", async () => {
+    const run = await runPipeline("configure", new RawYaml(`# ${"x".repeat(4 * 1024 * 1024)}\n`), { DEFAULT_REGION: "us-east-1" });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, file);
+    assert.match(run.stderr, /bytes/);
+  });
+  it("names the file when it is not YAML", async () => {
+    const run = await runPipeline("configure", new RawYaml("spec: [unclosed\n  name: x\n"), { DEFAULT_REGION: "us-east-1" });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, file);
+    assert.match(run.stderr, /not valid YAML/);
+  });
+  for (const [what, text] of [
+    ["empty", ""],
+    ["a string", "table please\n"],
+    ["a list", "- a\n- b\n"],
+  ] as const) {
+    it(`says what it expected when the document is ${what}`, async () => {
+      const run = await runPipeline("configure", new RawYaml(text), { DEFAULT_REGION: "us-east-1" });
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /DynamoDBRequest object with apiVersion, kind, metadata and spec/);
+    });
+  }
+  it("says what it expected when spec is not an object", async () => {
+    const run = await runPipeline("configure", requestObject("table please" as never), { DEFAULT_REGION: "us-east-1" });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /spec: must be object/);
+  });
+  it("caps the errors it prints, saying how many more there are, all of it flushed before exit", async () => {
+    const tags = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`t${i}`, `bad;${i}`]));
+    const run = await runPipeline("configure", requestObject({ ...DESIGN_USER_DATA, tags } as never), { DEFAULT_REGION: "us-east-1" });
+    assert.equal(run.code, 1);
+    const lines = run.stderr.trim().split("\n");
+    assert.ok(lines.length <= 25, `${lines.length} lines`);
+    assert.match(lines.at(-1)!, /^… and \d+ more$/);
   });
 });
 

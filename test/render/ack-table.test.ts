@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { configureRequest } from "../../core/kratix/steps.ts";
 import { validateAgainstUpstream } from "../helpers/crd-validator.ts";
-import { DESIGN_USER_SESSIONS, EVERYTHING, GOOD, requestObject } from "../fixtures/corpus.ts";
+import { DESIGN_USER_DATA, DESIGN_USER_SESSIONS, EVERYTHING, GOOD, requestObject } from "../fixtures/corpus.ts";
 
 const render = (spec: Record<string, unknown>, defaults = { defaultRegion: "us-east-1" }) => {
   const r = configureRequest(requestObject(spec, "orders", "team-a"), defaults);
@@ -92,6 +92,33 @@ describe("ACK Table rendering", () => {
     assert.deepEqual(t.metadata, { ...t.metadata, name: "orders", namespace: "team-a" });
     assert.equal(t.metadata.labels["dynamodb.kratix.io/request-name"], "orders");
     assert.equal(t.metadata.labels["dynamodb.kratix.io/request-namespace"], "team-a");
+  });
+
+  it("keeps every label value valid for the longest request names Kubernetes allows, with the full name in an annotation", () => {
+    const longest = `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(61)}`; // 253, a DNS subdomain
+    const names = ["a".repeat(64), "x".repeat(63), `${"n".repeat(62)}-x`, longest, `${longest.slice(0, 252)}e`];
+    const labels = new Set<string>();
+    for (const name of names) {
+      const r = configureRequest(requestObject(DESIGN_USER_DATA as never, name, "team-a"));
+      assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+      assert.deepEqual(validateAgainstUpstream(r.table as never), [], name);
+      const value = r.table.metadata.labels["dynamodb.kratix.io/request-name"]!;
+      assert.ok(value.length <= 63 && /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(value), value);
+      if (name.length <= 63) assert.equal(value, name, "a valid label value is kept as it is");
+      assert.equal(r.table.metadata.annotations["dynamodb.kratix.io/request-name"], name);
+      assert.equal(r.table.metadata.name, name);
+      labels.add(value);
+    }
+    assert.equal(labels.size, names.length, "names sharing a long prefix get different labels");
+    const again = configureRequest(requestObject(DESIGN_USER_DATA as never, longest, "team-a"));
+    assert.ok(again.ok);
+    assert.equal(again.table.metadata.labels["dynamodb.kratix.io/request-name"], [...labels][3], "deterministic");
+  });
+
+  it("keeps the promise label valid whatever the Promise is called", () => {
+    const r = configureRequest(requestObject(DESIGN_USER_DATA as never, "orders", "team-a"), { promiseName: `p-${"r".repeat(70)}` });
+    assert.ok(r.ok);
+    assert.deepEqual(validateAgainstUpstream(r.table as never), []);
   });
 
   it("leaves unused attribute definitions out of the table", () => {
