@@ -310,7 +310,12 @@ case "$CMD" in
   start) do_start ;;
   stop) do_stop ;;
   start-controllers) do_start_controllers ;;
-  kill) [ -f "$DIR/$MARK" ] || die "no cluster in $DIR"; faultable "$NAME"; kill -KILL "$(cat "$DIR/$NAME.pid")" 2>/dev/null || true ;;
+  kill)
+    [ -f "$DIR/$MARK" ] || die "no cluster in $DIR"; faultable "$NAME"
+    pid="$(cat "$DIR/$NAME.pid")"
+    kill -KILL "$pid" 2>/dev/null || true
+    # Gone before we return, so a restart finds its ports free.
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done ;;
   restart)
     [ -f "$DIR/$MARK" ] || die "no cluster in $DIR"; faultable "$NAME"
     launch "$NAME"
