@@ -6,11 +6,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DynamoDBPlatform } from "./components/platform.ts";
 import { DynamoDBTable, tableArgErrors } from "./components/dynamodb-table.ts";
-import { PROJECT, parsePlatformConfig } from "./core/config/platform-config.ts";
+import { PROJECT, parsePlatformConfig, regionAgreementErrors } from "./core/config/platform-config.ts";
 import { formatErrors } from "./core/api/validate.ts";
 import { readConfig } from "./components/config.ts";
 
-const { config, errors } = parsePlatformConfig(readConfig(PROJECT), tableArgErrors);
+const parsed = parsePlatformConfig(readConfig(PROJECT), tableArgErrors);
+const { config } = parsed;
+const errors = [...parsed.errors, ...regionAgreementErrors(new pulumi.Config("aws").get("region"), config.defaults.defaultRegion)];
 if (errors.length > 0) throw new pulumi.RunError(`invalid configuration:\n${formatErrors(errors)}`);
 
 const region = config.defaults.defaultRegion;
@@ -20,6 +22,7 @@ const platform = new DynamoDBPlatform("dynamodb-platform", {
   stateStore: config.stateStore.mode === "s3" ? { ...config.stateStore, region } : config.stateStore,
   ackCredentials: config.ackCredentials,
   ...(config.ackAllowedRegions ? { ackAllowedRegions: config.ackAllowedRegions } : {}),
+  ...(config.kmsKeyArns ? { kmsKeyArns: config.kmsKeyArns } : {}),
   pipelineImage: config.pipelineImage,
   promiseVersion: config.promiseVersion,
   promiseDelivery: config.promiseDelivery,

@@ -46,6 +46,8 @@ export interface PlatformConfig {
   stateStore: StateStoreConfig;
   ackCredentials: AckCredentialsConfig;
   ackAllowedRegions?: string[];
+  /** Customer-managed KMS keys tables may use. */
+  kmsKeyArns?: string[];
   tables: TableConfig[];
   waitForTables: boolean;
   waitTimeoutMinutes: number;
@@ -61,6 +63,24 @@ export const DEFAULT_APPLICATION_EXAMPLE: TableProperties = {
 };
 
 type Raw = Record<string, unknown>;
+
+/** A KMS key's ARN (not an alias: IAM policies grant on keys). */
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+
+/**
+ * The AWS provider's region (`aws:region`) and the platform's default region must be one:
+ * the S3 state store is made in the provider's region and Kratix and Flux reach it at the
+ * default region's endpoint, and the IAM policy allows the default region.
+ */
+export function regionAgreementErrors(awsRegion: string | undefined, defaultRegion: string): FieldError[] {
+  if (!awsRegion || awsRegion === defaultRegion) return [];
+  return [
+    {
+      path: `${PROJECT}:defaultRegion`,
+      message: `is ${JSON.stringify(defaultRegion)} but aws:region is ${JSON.stringify(awsRegion)}: set both to the same region`,
+    },
+  ];
+}
 
 /** The type Pulumi.yaml declares for each config key (test/pulumi/config.test.ts keeps the two equal). */
 export const CONFIG_TYPES = {
@@ -78,6 +98,7 @@ export const CONFIG_TYPES = {
   stateStore: "object",
   ackCredentials: "object",
   ackAllowedRegions: "array",
+  kmsKeyArns: "array",
   tablesNamespace: "string",
   tables: "array",
   waitForTables: "boolean",
@@ -263,6 +284,13 @@ export function parsePlatformConfig(
     );
 
   const regions = notEmpty(r.array("ackAllowedRegions"));
+  const kmsKeyArns = notEmpty(r.array("kmsKeyArns"));
+  (kmsKeyArns ?? []).forEach((arn, i) => {
+    if (typeof arn !== "string" || !KMS_KEY_ARN.test(arn))
+      r.add(`kmsKeyArns[${i}]`, [
+        { path: "", message: `must be a KMS key ARN such as arn:aws:kms:us-west-2:123456789012:key/<id> (got ${JSON.stringify(arn)})` },
+      ]);
+  });
   const accountId = r.optionalString("accountId") || undefined;
   if (accountId !== undefined && !/^\d{12}$/.test(accountId))
     r.add("accountId", [{ path: "", message: "must be a 12-digit AWS account id" }]);
@@ -285,6 +313,7 @@ export function parsePlatformConfig(
     stateStore,
     ackCredentials,
     ...(regions ? { ackAllowedRegions: regions as string[] } : {}),
+    ...(kmsKeyArns ? { kmsKeyArns: kmsKeyArns as string[] } : {}),
     tables,
     waitForTables: r.boolean("waitForTables", true),
     waitTimeoutMinutes: r.integer("waitTimeoutMinutes", 20, 1),

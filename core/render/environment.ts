@@ -134,6 +134,7 @@ export function renderEnvironment(config: PlatformConfig, aws: { accountId?: str
         partition: aws.partition ?? "aws",
         accountId: aws.accountId ?? config.accountId ?? "ACCOUNT_ID",
         regions: config.ackAllowedRegions ?? [region],
+        ...(config.kmsKeyArns ? { kmsKeyArns: config.kmsKeyArns } : {}),
         ...(config.defaults.tableNamePrefix ? { tableNamePrefix: config.defaults.tableNamePrefix } : {}),
       });
       files.push({ path: "ack/iam-policy.json", text: `${JSON.stringify(policy, null, 2)}\n` });
