@@ -19,15 +19,16 @@ export function kubeClient(kubeconfig: string) {
 }
 
 /**
- * Sends one raw JSON request to the API server. Used for CRDs: the client's
- * typed serializer drops the schema's x-kubernetes-* extensions.
+ * Sends one raw JSON request to the API server. Used for CRDs (the client's typed
+ * serializer drops the schema's x-kubernetes-* extensions) and for requests made
+ * as another user (`headers`: Impersonate-User, Impersonate-Group).
  */
 export async function rawRequest(
   kubeconfig: string,
   method: string,
   path: string,
   body?: unknown,
-  contentType = "application/json",
+  o: { contentType?: string; headers?: Record<string, string | string[]> } = {},
 ): Promise<{ status: number; body: string }> {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfig);
@@ -37,7 +38,7 @@ export async function rawRequest(
     hostname: url.hostname,
     port: url.port,
     path: url.pathname + url.search,
-    headers: { "content-type": contentType },
+    headers: { "content-type": o.contentType ?? "application/json", ...o.headers },
   };
   await kc.applyToHTTPSOptions(opts);
   return new Promise((resolve, reject) => {

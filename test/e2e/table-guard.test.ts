@@ -6,10 +6,8 @@
  * request reach admission and the policy is the only thing that can refuse it.
  */
 import assert from "node:assert/strict";
-import { request as httpsRequest, type RequestOptions } from "node:https";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import * as k8s from "@kubernetes/client-node";
 import {
   LOCAL_DIR,
   ackCrdFile,
@@ -69,37 +67,12 @@ const CONTROLLER_MANAGER = [
 ];
 const IMPERSONATED = [FLUX, ACK, TEAM, ...CONTROLLER_MANAGER];
 
-/**
- * One raw JSON request as `as` (rawRequest's approach, local-env/kube.ts, plus the
- * Impersonate-User and Impersonate-Group headers).
- */
-async function send(
-  as: Identity,
-  method: string,
-  path: string,
-  body?: unknown,
-  contentType = "application/json",
-): Promise<{ status: number; body: string }> {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  const url = new URL(path, kc.getCurrentCluster()!.server);
-  const headers: Record<string, string | string[]> = { "content-type": contentType };
-  if (as.user) {
-    headers["Impersonate-User"] = as.user;
-    headers["Impersonate-Group"] = as.groups ?? [];
-  }
-  const opts: RequestOptions = { method, hostname: url.hostname, port: url.port, path: url.pathname + url.search, headers };
-  await kc.applyToHTTPSOptions(opts);
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(opts, (res) => {
-      let data = "";
-      res.on("data", (d: Buffer) => (data += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: data }));
-    });
-    req.on("error", reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
+/** One raw JSON request as `as`: rawRequest with the Impersonate-User and Impersonate-Group headers. */
+const send = (as: Identity, method: string, path: string, body?: unknown, contentType?: string) =>
+  rawRequest(kubeconfig, method, path, body, {
+    ...(contentType ? { contentType } : {}),
+    ...(as.user ? { headers: { "Impersonate-User": as.user, "Impersonate-Group": as.groups ?? [] } } : {}),
   });
-}
 
 const table = (name: string) => ({
   apiVersion: "dynamodb.services.k8s.aws/v1alpha1",
