@@ -283,6 +283,16 @@ export function parsePlatformConfig(
       tableErrors(applicationExampleTable, defaults).map((e) => ({ ...e, path: e.path.replace(/^table\.?/, "") })),
     );
 
+  // The controller's IAM policy is scoped to tables whose names start with the prefix: without
+  // one, a policy this stack makes would cover every table of the account in those regions.
+  if (install.ackController && ackCredentials.mode !== "existingSecret" && !tableNamePrefix)
+    r.add("tableNamePrefix", [
+      {
+        path: "",
+        message:
+          "is required when the stack installs the ACK controller with an IAM policy it makes: the policy covers only tables whose names start with it (such as team- or dev-)",
+      },
+    ]);
   const regions = notEmpty(r.array("ackAllowedRegions"));
   const kmsKeyArns = notEmpty(r.array("kmsKeyArns"));
   (kmsKeyArns ?? []).forEach((arn, i) => {

@@ -12,7 +12,18 @@ import { tableArgErrors } from "../../components/dynamodb-table.ts";
 
 const KEY = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
-describe("regions and KMS keys in stack config", () => {
+describe("regions, KMS keys and the table name prefix in stack config", () => {
+  it("a stack that installs the ACK controller with its own IAM policy needs a table name prefix", () => {
+    const none = parsePlatformConfig({ defaultRegion: "us-west-2" }, tableArgErrors);
+    assert.deepEqual(
+      none.errors.map((e) => e.path),
+      [`${PROJECT}:tableNamePrefix`],
+    );
+    assert.match(none.errors[0]!.message, /covers only tables whose names start with it/);
+    // Not when the controller is not installed, or its credentials (and policy) are someone else's.
+    assert.deepEqual(parsePlatformConfig({ install: { ackController: false } }, tableArgErrors).errors, []);
+    assert.deepEqual(parsePlatformConfig({ ackCredentials: { mode: "existingSecret", secretName: "s" } }, tableArgErrors).errors, []);
+  });
   it("aws:region and defaultRegion must agree; the message names both", () => {
     assert.deepEqual(regionAgreementErrors(undefined, "us-west-2"), []);
     assert.deepEqual(regionAgreementErrors("us-west-2", "us-west-2"), []);
@@ -21,10 +32,10 @@ describe("regions and KMS keys in stack config", () => {
     assert.match(e!.message, /"us-west-2" but aws:region is "eu-west-1"/);
   });
   it("kmsKeyArns takes KMS key ARNs and refuses anything else, naming the item", () => {
-    const ok = parsePlatformConfig({ defaultRegion: "us-west-2", kmsKeyArns: [KEY] }, tableArgErrors);
+    const ok = parsePlatformConfig({ defaultRegion: "us-west-2", tableNamePrefix: "team-", kmsKeyArns: [KEY] }, tableArgErrors);
     assert.deepEqual(ok.errors, []);
     assert.deepEqual(ok.config.kmsKeyArns, [KEY]);
-    const bad = parsePlatformConfig({ defaultRegion: "us-west-2", kmsKeyArns: ["alias/my-key"] }, tableArgErrors);
+    const bad = parsePlatformConfig({ defaultRegion: "us-west-2", tableNamePrefix: "team-", kmsKeyArns: ["alias/my-key"] }, tableArgErrors);
     assert.equal(bad.errors[0]?.path, `${PROJECT}:kmsKeyArns[0]`);
     assert.match(bad.errors[0]!.message, /must be a KMS key ARN/);
   });
@@ -32,6 +43,7 @@ describe("regions and KMS keys in stack config", () => {
     const reg = await setupMocks(PROJECT);
     pulumi.runtime.setConfig(`${PROJECT}:defaultRegion`, "us-west-2");
     pulumi.runtime.setConfig("aws:region", "us-west-2");
+    pulumi.runtime.setConfig(`${PROJECT}:tableNamePrefix`, "team-");
     pulumi.runtime.setConfig(`${PROJECT}:kmsKeyArns`, JSON.stringify([KEY]));
     pulumi.runtime.setConfig(`${PROJECT}:waitForTables`, "false");
     await import("../../index.ts");

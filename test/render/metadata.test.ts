@@ -47,11 +47,11 @@ describe("label values from the platform's settings", () => {
     assert.throws(() => destination({ labels: { "cluster-role": "x".repeat(64) } }), /cluster-role/);
   });
   it("the program's config names promiseVersion when it cannot be the label", () => {
-    const { errors } = parsePlatformConfig({ promiseVersion: "v1.2.3+build.7" }, tableArgErrors);
+    const { errors } = parsePlatformConfig({ promiseVersion: "v1.2.3+build.7", tableNamePrefix: "team-" }, tableArgErrors);
     assert.deepEqual(
       errors.map((e) => e.path),
       ["kratix-dynamodb-platform:promiseVersion"],
     );
-    assert.deepEqual(parsePlatformConfig({ promiseVersion: "v2.0.1" }, tableArgErrors).errors, []);
+    assert.deepEqual(parsePlatformConfig({ promiseVersion: "v2.0.1", tableNamePrefix: "team-" }, tableArgErrors).errors, []);
   });
 });
