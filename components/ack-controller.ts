@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { ackDynamoDBPolicy, iniCredentials, irsaTrustPolicy, podIdentityTrustPolicy } from "../core/aws/ack-policy.ts";
 import { ackValues, type AckCredentials } from "../core/install/helm-values.ts";
 import { ACK_CREDENTIALS_SECRET, ACK_SERVICE_ACCOUNT, NAMESPACES } from "../core/install/namespaces.ts";
-import { DEFAULT_TABLE_DELETERS, FLUX_KUSTOMIZE_CONTROLLER, serviceAccountUser, tableGuard } from "../core/install/table-guard.ts";
+import { DEFAULT_TABLE_DELETERS, serviceAccountUser, tableGuard } from "../core/install/table-guard.ts";
+import { FLUX_APPLIER } from "../core/install/kratix-objects.ts";
 import { CHARTS, type ChartPin } from "../core/install/versions.ts";
 import { pinnedChart } from "./helm.ts";
 import { TOKEN_PREFIX } from "./token.ts";
@@ -39,7 +40,7 @@ export interface AckDynamoDBControllerArgs {
   namespace?: string;
   /**
    * Guard ACK Tables with the ValidatingAdmissionPolicy kratix-dynamodb-table-writers (and its
-   * binding): only Flux's kustomize-controller (flux-system) and this controller's service account
+   * binding): only the service account Flux applies Kratix's output as (flux-system/kratix-dynamodb-applier) and this controller's service account
    * may create, update or delete Tables, and the kube-controller-manager may delete them; anyone
    * else, cluster admins included, is refused, so nobody adopts, deletes or shares a platform table
    * past the DynamoDBRequest API. Needs Kubernetes 1.30 or later. Default true.
@@ -153,7 +154,7 @@ export class AckDynamoDBController extends pulumi.ComponentResource {
     if (args.guardTables ?? true) {
       const guard = tableGuard({
         writers: [
-          serviceAccountUser(NAMESPACES.flux, FLUX_KUSTOMIZE_CONTROLLER),
+          serviceAccountUser(NAMESPACES.flux, FLUX_APPLIER),
           serviceAccountUser(namespace, ACK_SERVICE_ACCOUNT),
           ...(args.extraTableWriters ?? []),
         ],

@@ -10,6 +10,7 @@ import {
   destination,
   destinationFolder,
   fluxBucket,
+  fluxApplierRbac,
   fluxKustomizations,
   fluxS3SecretData,
   kratixS3SecretData,
@@ -157,13 +158,30 @@ export class KratixInstallation extends pulumi.ComponentResource {
         { apiVersion: "source.toolkit.fluxcd.io/v1", kind: "Bucket", metadata: source.metadata, spec: source.spec },
         { ...p, dependsOn: [...flux, fluxSecret] },
       );
+      // Flux applies Kratix's output as this service account (Tables only), not as cluster-admin.
+      const [sa, role, binding] = fluxApplierRbac() as [
+        k8s.types.input.core.v1.ServiceAccount,
+        k8s.types.input.rbac.v1.ClusterRole,
+        k8s.types.input.rbac.v1.ClusterRoleBinding,
+      ];
+      const applier: pulumi.Resource[] = [
+        new k8s.core.v1.ServiceAccount(`${name}-flux-applier`, { metadata: sa.metadata! }, { ...p, dependsOn: flux }),
+        new k8s.rbac.v1.ClusterRole(`${name}-flux-applier`, { metadata: role.metadata!, rules: role.rules! }, p),
+      ];
+      applier.push(
+        new k8s.rbac.v1.ClusterRoleBinding(
+          `${name}-flux-applier`,
+          { metadata: binding.metadata!, roleRef: binding.roleRef, subjects: binding.subjects! },
+          { ...p, dependsOn: [...applier] },
+        ),
+      );
       const kustomizations = bucketInfo.apply((b) => fluxKustomizations(destinationFolder(b, dest)));
       for (const i of [0, 1]) {
         const k = kustomizations.apply((ks) => ks[i]!);
         new k8s.apiextensions.CustomResource(
           `${name}-flux-${i === 0 ? "dependencies" : "resources"}`,
           { apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", metadata: k.metadata, spec: k.spec },
-          { ...p, dependsOn: [sourceCr] },
+          { ...p, dependsOn: [sourceCr, ...applier] },
         );
       }
       this.ready.push(destCr);

@@ -22,7 +22,7 @@ export interface DynamoDBPlatformArgs {
   /** Customer-managed KMS keys tables may use. */
   kmsKeyArns?: pulumi.Input<string[]>;
   /**
-   * With the ACK controller: the admission policy under which only Flux's kustomize-controller and
+   * With the ACK controller: the admission policy under which only the service account Flux applies as and
    * the controller write ACK Tables (and the kube-controller-manager deletes them), so nobody
    * adopts, deletes or shares a platform table past the DynamoDBRequest API. Default true.
    */

@@ -89,7 +89,44 @@ export function fluxBucket(b: StateStoreBucket) {
   };
 }
 
-/** Two Kustomizations, resources after dependencies, both pruning (prune removes a deleted request's Table). */
+/**
+ * The service account Flux applies what Kratix writes as (each Kustomization's
+ * serviceAccountName, in NAMESPACES.flux): it may only manage ACK Tables, not the
+ * cluster, so a Work that carried anything else would fail to apply.
+ */
+export const FLUX_APPLIER = "kratix-dynamodb-applier";
+
+/** The applier's ServiceAccount, and a ClusterRole (bound to it) over ACK Tables only. */
+export function fluxApplierRbac() {
+  const name = FLUX_APPLIER;
+  return [
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace: NAMESPACES.flux } },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name },
+      rules: [
+        {
+          apiGroups: ["dynamodb.services.k8s.aws"],
+          resources: ["tables"],
+          verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
+        },
+      ],
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
+      subjects: [{ kind: "ServiceAccount", name, namespace: NAMESPACES.flux }],
+    },
+  ];
+}
+
+/**
+ * Two Kustomizations, resources after dependencies, both pruning (prune removes a deleted
+ * request's Table), both applying as FLUX_APPLIER rather than as the kustomize-controller.
+ */
 export function fluxKustomizations(folder: string) {
   const k = (suffix: string, extra: Record<string, unknown> = {}) => ({
     apiVersion: "kustomize.toolkit.fluxcd.io/v1",
@@ -99,6 +136,7 @@ export function fluxKustomizations(folder: string) {
       interval: "30s",
       prune: true,
       sourceRef: { kind: "Bucket", name: STATE_STORE_NAME },
+      serviceAccountName: FLUX_APPLIER,
       path: `./${folder}/${suffix}`,
       ...extra,
     },

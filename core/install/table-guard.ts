@@ -5,8 +5,8 @@
  * namespace could adopt, delete or share a platform table, bypassing the
  * DynamoDBRequest API and its Retain default.
  *
- * Allowed to write (create, update, delete): Flux's kustomize-controller, which
- * applies what Kratix writes (the Tables, and prunes them), and the ACK controller,
+ * Allowed to write (create, update, delete): the service account Flux applies
+ * Kratix's output as (FLUX_APPLIER: the Tables, and prunes them), and the ACK controller,
  * which updates their metadata (finalizers, annotations). Allowed to delete only:
  * the kube-controller-manager's identities that delete objects (namespace deletion
  * and garbage collection; `system:kube-controller-manager` itself, or its
@@ -14,18 +14,17 @@
  * Status (`tables/status`) is not guarded: only the ACK controller writes it.
  */
 import { ACK_SERVICE_ACCOUNT, NAMESPACES } from "./namespaces.ts";
+import { FLUX_APPLIER } from "./kratix-objects.ts";
 
 /** The policy's and the binding's name. */
 export const TABLE_GUARD_NAME = "kratix-dynamodb-table-writers";
-/** Flux's kustomize-controller service account (the flux2 chart's name), in NAMESPACES.flux. */
-export const FLUX_KUSTOMIZE_CONTROLLER = "kustomize-controller";
 
 /** The username the API server gives a service account. */
 export const serviceAccountUser = (namespace: string, name: string) => `system:serviceaccount:${namespace}:${name}`;
 
-/** Flux's kustomize-controller and the ACK controller, in the platform's namespaces. */
+/** The service account Flux applies Kratix's output as, and the ACK controller, in the platform's namespaces. */
 export const DEFAULT_TABLE_WRITERS: readonly string[] = [
-  serviceAccountUser(NAMESPACES.flux, FLUX_KUSTOMIZE_CONTROLLER),
+  serviceAccountUser(NAMESPACES.flux, FLUX_APPLIER),
   serviceAccountUser(NAMESPACES.ack, ACK_SERVICE_ACCOUNT),
 ];
 /** The kube-controller-manager, as itself or as its namespace and garbage-collector controllers. */

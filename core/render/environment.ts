@@ -14,6 +14,7 @@ import {
   destination,
   destinationFolder,
   fluxBucket,
+  fluxApplierRbac,
   fluxKustomizations,
   fluxS3SecretData,
   kratixS3SecretData,
@@ -99,6 +100,7 @@ export function renderEnvironment(config: PlatformConfig, aws: { accountId?: str
       objects: [
         secret(FLUX_S3_SECRET, NAMESPACES.flux, fluxS3SecretData(key, value)),
         fluxBucket(bucket),
+        ...fluxApplierRbac(),
         ...fluxKustomizations(destinationFolder(bucket, dest)),
       ],
     });

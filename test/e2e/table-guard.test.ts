@@ -23,13 +23,13 @@ import {
 import {
   DEFAULT_TABLE_DELETERS,
   DEFAULT_TABLE_WRITERS,
-  FLUX_KUSTOMIZE_CONTROLLER,
   TABLE_GUARD_NAME,
   serviceAccountUser,
   tableGuard,
   tableGuardMessage,
 } from "../../core/install/table-guard.ts";
 import { ACK_SERVICE_ACCOUNT, NAMESPACES } from "../../core/install/namespaces.ts";
+import { FLUX_APPLIER } from "../../core/install/kratix-objects.ts";
 
 const SKIP = process.env.KDDB_SKIP_E2E === "1";
 const dir = join(LOCAL_DIR, "table-guard");
@@ -57,7 +57,7 @@ const serviceAccount = (namespace: string, name: string): Identity => ({
 });
 const user = (name: string): Identity => ({ label: name, user: name, groups: ["system:authenticated"] });
 
-const FLUX = serviceAccount(NAMESPACES.flux, FLUX_KUSTOMIZE_CONTROLLER);
+const FLUX = serviceAccount(NAMESPACES.flux, FLUX_APPLIER);
 const ACK = serviceAccount(NAMESPACES.ack, ACK_SERVICE_ACCOUNT);
 const TEAM = serviceAccount(NS, "default");
 const CONTROLLER_MANAGER = [

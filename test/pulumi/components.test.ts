@@ -158,7 +158,7 @@ describe("AckDynamoDBController", () => {
     assert.deepEqual(spec.matchConstraints.resourceRules[0]!.operations, ["CREATE", "UPDATE", "DELETE"]);
     assert.equal(
       spec.variables.find((v) => v.name === "writers")!.expression,
-      '["system:serviceaccount:flux-system:kustomize-controller", "system:serviceaccount:ack-ddb:ack-dynamodb-controller", "break-glass"]',
+      '["system:serviceaccount:flux-system:kratix-dynamodb-applier", "system:serviceaccount:ack-ddb:ack-dynamodb-controller", "break-glass"]',
     );
   });
   it("guardTables: false makes no admission policy", async () => {

@@ -89,9 +89,30 @@ describe("npm run render", () => {
     const spec = guard[0]!.spec as { variables: { name: string; expression: string }[] };
     assert.equal(
       spec.variables.find((v) => v.name === "writers")!.expression,
-      '["system:serviceaccount:flux-system:kustomize-controller", "system:serviceaccount:ack-system:ack-dynamodb-controller"]',
+      '["system:serviceaccount:flux-system:kratix-dynamodb-applier", "system:serviceaccount:ack-system:ack-dynamodb-controller"]',
     );
     assert.deepEqual((guard[1]!.spec as { validationActions: string[] }).validationActions, ["Deny"]);
+  });
+  it("Flux applies Kratix's output as a service account that may manage ACK Tables and nothing else", () => {
+    const kustomizations = objects.filter((o) => o.obj.kind === "Kustomization").map((o) => o.obj.spec as Record<string, unknown>);
+    assert.equal(kustomizations.length, 2);
+    for (const k of kustomizations) assert.equal(k.serviceAccountName, "kratix-dynamodb-applier");
+    const named = (kind: string) =>
+      objects.find((o) => o.obj.kind === kind && (o.obj.metadata as { name?: string }).name === "kratix-dynamodb-applier")!.obj;
+    const role = named("ClusterRole") as {
+      rules: { apiGroups: string[]; resources: string[] }[];
+    };
+    assert.deepEqual(
+      role.rules.map((r) => [r.apiGroups, r.resources]),
+      [[["dynamodb.services.k8s.aws"], ["tables"]]],
+    );
+    const binding = named("ClusterRoleBinding") as {
+      subjects: { name: string; namespace: string }[];
+    };
+    assert.deepEqual(
+      binding.subjects.map((x) => `${x.namespace}/${x.name}`),
+      ["flux-system/kratix-dynamodb-applier"],
+    );
   });
   it("never writes a credential: Secrets hold placeholders only", () => {
     const secrets = objects.filter((o) => o.obj.kind === "Secret");
