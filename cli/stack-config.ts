@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { CONFIG_TYPES, PROJECT, configValue, parsePlatformConfig, type PlatformConfig } from "../core/config/platform-config.ts";
+import { PROJECT, configValue, parsePlatformConfig, type PlatformConfig } from "../core/config/platform-config.ts";
 import { tableArgErrors } from "../components/dynamodb-table.ts";
 import { formatErrors } from "../core/api/validate.ts";
 
@@ -18,7 +18,7 @@ export function loadStackConfig(root: string, stack: string): PlatformConfig {
       .filter(([k]) => k.startsWith(`${PROJECT}:`))
       .map(([k, v]) => {
         const key = k.slice(PROJECT.length + 1);
-        return [key, configValue(v, (CONFIG_TYPES as Record<string, string>)[key])];
+        return [key, configValue(key, v)];
       }),
   );
   const { config, errors } = parsePlatformConfig(raw, tableArgErrors);

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_TYPES, configValue } from "../core/config/platform-config.ts";
+import { configValue } from "../core/config/platform-config.ts";
 
 /**
  * Reads every config value of the project for the pure parser in
@@ -14,7 +14,7 @@ export function readConfig(project: string): Record<string, unknown> {
   for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
     if (!key.startsWith(prefix)) continue;
     const name = key.slice(prefix.length);
-    out[name] = configValue(value, (CONFIG_TYPES as Record<string, string>)[name]);
+    out[name] = configValue(name, value);
   }
   return out;
 }

@@ -107,14 +107,14 @@ export const CONFIG_TYPES = {
 } as const satisfies Record<string, "string" | "boolean" | "integer" | "object" | "array">;
 
 /**
- * A config value as Pulumi hands it over: always a string ("false", "20", a JSON
- * object), which stack files may also hold quoted. A key declared as a string
- * stays the string it is ("123456789012" is an account id, not a number); any
- * other value is JSON where it parses, else the string (which the parser then
- * reports as the wrong type).
+ * The value of config key `key` (without the project prefix) as Pulumi hands it
+ * over: always a string ("false", "20", a JSON object), which stack files may also
+ * hold quoted. A key CONFIG_TYPES declares as a string stays the string it is
+ * ("123456789012" is an account id, not a number); any other value is JSON where
+ * it parses, else the string (which the parser then reports as the wrong type).
  */
-export function configValue(value: unknown, declaredType?: string): unknown {
-  if (typeof value !== "string" || declaredType === "string") return value;
+export function configValue(key: string, value: unknown): unknown {
+  if (typeof value !== "string" || (CONFIG_TYPES as Record<string, string>)[key] === "string") return value;
   try {
     return JSON.parse(value) as unknown;
   } catch {
