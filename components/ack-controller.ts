@@ -4,8 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ackDynamoDBPolicy, iniCredentials, irsaTrustPolicy, podIdentityTrustPolicy } from "../core/aws/ack-policy.ts";
 import { ackValues, type AckCredentials } from "../core/install/helm-values.ts";
 import { ACK_CREDENTIALS_SECRET, ACK_SERVICE_ACCOUNT, NAMESPACES } from "../core/install/namespaces.ts";
-import { DEFAULT_TABLE_DELETERS, serviceAccountUser, tableGuard } from "../core/install/table-guard.ts";
-import { FLUX_APPLIER } from "../core/install/kratix-objects.ts";
+import { DEFAULT_TABLE_DELETERS, tableGuard, tableWriters } from "../core/install/table-guard.ts";
 import { CHARTS, type ChartPin } from "../core/install/versions.ts";
 import { pinnedChart } from "./helm.ts";
 import { TOKEN_PREFIX } from "./token.ts";
@@ -153,11 +152,7 @@ export class AckDynamoDBController extends pulumi.ComponentResource {
       );
     if (args.guardTables ?? true) {
       const guard = tableGuard({
-        writers: [
-          serviceAccountUser(NAMESPACES.flux, FLUX_APPLIER),
-          serviceAccountUser(namespace, ACK_SERVICE_ACCOUNT),
-          ...(args.extraTableWriters ?? []),
-        ],
+        writers: [...tableWriters(namespace), ...(args.extraTableWriters ?? [])],
         deleters: DEFAULT_TABLE_DELETERS,
       });
       const guardPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(

@@ -8,7 +8,7 @@
  * hook Job, which Pulumi's Chart v4 never runs; so they are plain objects here.
  */
 import { NAMESPACES } from "./namespaces.ts";
-import { labelValueProblem } from "../k8s/metadata.ts";
+import { labelMapProblems } from "../k8s/metadata.ts";
 
 export const STATE_STORE_NAME = "dynamodb-platform";
 export const DESTINATION_NAME = "platform-cluster";
@@ -50,10 +50,7 @@ export interface DestinationOptions {
 }
 
 export function destination(o: DestinationOptions = {}) {
-  const problems = Object.entries(o.labels ?? {}).flatMap(([k, v]) => {
-    const p = labelValueProblem(v);
-    return p ? [`labels.${k}: ${p}`] : [];
-  });
+  const problems = labelMapProblems(o.labels ?? {}, "labels");
   if (problems.length) throw new Error(`destination ${o.name ?? DESTINATION_NAME} cannot be rendered:\n${problems.join("\n")}`);
   return {
     apiVersion: "platform.kratix.io/v1alpha1",

@@ -22,11 +22,13 @@ export const TABLE_GUARD_NAME = "kratix-dynamodb-table-writers";
 /** The username the API server gives a service account. */
 export const serviceAccountUser = (namespace: string, name: string) => `system:serviceaccount:${namespace}:${name}`;
 
-/** The service account Flux applies Kratix's output as, and the ACK controller, in the platform's namespaces. */
-export const DEFAULT_TABLE_WRITERS: readonly string[] = [
+/** The service account Flux applies Kratix's output as, and the ACK controller in `ackNamespace`. */
+export const tableWriters = (ackNamespace: string = NAMESPACES.ack): string[] => [
   serviceAccountUser(NAMESPACES.flux, FLUX_APPLIER),
-  serviceAccountUser(NAMESPACES.ack, ACK_SERVICE_ACCOUNT),
+  serviceAccountUser(ackNamespace, ACK_SERVICE_ACCOUNT),
 ];
+/** tableWriters() in the platform's namespaces. */
+export const DEFAULT_TABLE_WRITERS: readonly string[] = tableWriters();
 /** The kube-controller-manager, as itself or as its namespace and garbage-collector controllers. */
 export const DEFAULT_TABLE_DELETERS: readonly string[] = [
   "system:kube-controller-manager",

@@ -45,6 +45,14 @@ export function labelValue(value: string): string {
   return prefix ? `${prefix}-${hash}` : hash;
 }
 
+/** Every label of `labels` whose value cannot be a label value, as `<where>.<key>: <problem>`. */
+export function labelMapProblems(labels: Record<string, string>, where: string): string[] {
+  return Object.entries(labels).flatMap(([k, v]) => {
+    const p = labelValueProblem(v);
+    return p ? [`${where}.${k}: ${p}`] : [];
+  });
+}
+
 /** Why `value` cannot be a label value, or undefined when it can. */
 export function labelValueProblem(value: string): string | undefined {
   if (value.length > LABEL_VALUE_MAX_LENGTH) return `must be at most ${LABEL_VALUE_MAX_LENGTH} characters (got ${value.length})`;

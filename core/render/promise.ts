@@ -10,7 +10,7 @@ import { dynamoDBRequestCRD } from "../api/schema.ts";
 import type { PlatformDefaults } from "../api/types.ts";
 import { ENV_DEFAULT_REGION, ENV_TABLE_NAME_PREFIX } from "../kratix/env.ts";
 import { DEFAULT_PROMISE_NAME } from "../kratix/steps.ts";
-import { labelValueProblem } from "../k8s/metadata.ts";
+import { labelMapProblems, labelValueProblem } from "../k8s/metadata.ts";
 
 export const PROMISE_API_VERSION = "platform.kratix.io/v1alpha1";
 export const PROMISE_VERSION_LABEL = "kratix.io/promise-version";
@@ -81,12 +81,9 @@ export function promiseLabelProblems(o: Pick<PromiseOptions, "version" | "destin
   const version = o.version ?? DEFAULT_PROMISE_VERSION;
   const v = labelValueProblem(version);
   if (v) problems.push(`version (the ${PROMISE_VERSION_LABEL} label): ${v}`);
-  (o.destinationSelectors ?? []).forEach((s, i) => {
-    for (const [k, value] of Object.entries(s.matchLabels)) {
-      const p = labelValueProblem(value);
-      if (p) problems.push(`destinationSelectors[${i}].matchLabels.${k}: ${p}`);
-    }
-  });
+  (o.destinationSelectors ?? []).forEach((s, i) =>
+    problems.push(...labelMapProblems(s.matchLabels, `destinationSelectors[${i}].matchLabels`)),
+  );
   return problems;
 }
 
