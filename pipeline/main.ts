@@ -10,8 +10,14 @@
  * Exit codes: 0 done, 1 invalid request, invalid platform settings or failed read, 2 bad usage.
  */
 import { formatErrors, type FieldError } from "../core/api/validate.ts";
-import { configureRequest, deleteRequestMessage, droppedAttributesNote, tableStatusToRequestStatus } from "../core/kratix/steps.ts";
-import type { DynamoDBRequest, PlatformDefaults } from "../core/api/types.ts";
+import {
+  configureRequest,
+  deleteRequestMessage,
+  droppedAttributesNote,
+  tableStatusToRequestStatus,
+  type ConfigureResult,
+} from "../core/kratix/steps.ts";
+import type { DynamoDBRequest } from "../core/api/types.ts";
 import { kratixDirs, readObject, writeOutput, writeRetry, writeStatus, type KratixDirs } from "./kratix-files.ts";
 import { platformSettingsFromEnv } from "./platform-env.ts";
 
@@ -27,24 +33,26 @@ const invalid = (errors: FieldError[]) => log(`invalid DynamoDBRequest:\n${forma
 const SETTINGS_SOURCE = "the Promise's environment variables for the pipeline container";
 
 /**
- * The platform's settings, checked before anything is read or written: a bad one
- * would otherwise render a Table for region "Oregon" in every request that names none.
+ * The request, checked and planned with the platform's settings, which are checked
+ * first, before anything is read or written: a bad one would otherwise render a Table
+ * for region "Oregon" in every request that names none. Undefined (after logging why)
+ * when either is invalid.
  */
-function platformDefaults(): PlatformDefaults | undefined {
+async function checkedRequest(dirs: KratixDirs): Promise<Extract<ConfigureResult, { ok: true }> | undefined> {
   const { defaults, errors } = platformSettingsFromEnv();
-  if (errors.length === 0) return defaults;
-  log(`invalid platform settings (${SETTINGS_SOURCE}):\n${formatErrors(errors)}`);
+  if (errors.length) {
+    log(`invalid platform settings (${SETTINGS_SOURCE}):\n${formatErrors(errors)}`);
+    return undefined;
+  }
+  const result = configureRequest(await readObject(dirs), defaults);
+  if (result.ok) return result;
+  invalid(result.errors);
   return undefined;
 }
 
 async function configure(dirs: KratixDirs): Promise<number> {
-  const defaults = platformDefaults();
-  if (!defaults) return 1;
-  const result = configureRequest(await readObject(dirs), defaults);
-  if (!result.ok) {
-    invalid(result.errors);
-    return 1;
-  }
+  const result = await checkedRequest(dirs);
+  if (!result) return 1;
   await writeOutput(dirs, TABLE_OUTPUT_FILE, result.table);
   await writeStatus(dirs, result.status);
   for (const w of result.warnings) log(`warning: ${w}`);
@@ -55,14 +63,8 @@ async function configure(dirs: KratixDirs): Promise<number> {
 }
 
 async function status(dirs: KratixDirs): Promise<number> {
-  const defaults = platformDefaults();
-  if (!defaults) return 1;
-  const input = await readObject(dirs);
-  const configured = configureRequest(input, defaults);
-  if (!configured.ok) {
-    invalid(configured.errors);
-    return 1;
-  }
+  const configured = await checkedRequest(dirs);
+  if (!configured) return 1;
   const { name, namespace } = configured.table.metadata;
   // Loaded here, not at the top: only this step needs the Kubernetes client (4 MB of code).
   const { readAckTable } = await import("./read-table.ts");
