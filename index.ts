@@ -16,10 +16,20 @@ const errors = [...parsed.errors, ...regionAgreementErrors(new pulumi.Config("aw
 if (errors.length > 0) throw new pulumi.RunError(`invalid configuration:\n${formatErrors(errors)}`);
 
 const region = config.defaults.defaultRegion;
+const stateStore = (() => {
+  const store = config.stateStore;
+  if (store.mode === "s3") return { ...store, region };
+  if (store.mode === "bucket") {
+    // Read as a secret: the access key stays encrypted in state and previews.
+    const credentials = new pulumi.Config().requireSecretObject<{ accessKeyId: string; secretAccessKey: string }>("stateStoreCredentials");
+    return { ...store, region, credentials };
+  }
+  return store;
+})();
 const platform = new DynamoDBPlatform("dynamodb-platform", {
   defaults: config.defaults,
   install: config.install,
-  stateStore: config.stateStore.mode === "s3" ? { ...config.stateStore, region } : config.stateStore,
+  stateStore,
   ackCredentials: config.ackCredentials,
   ...(config.ackAllowedRegions ? { ackAllowedRegions: config.ackAllowedRegions } : {}),
   ...(config.kmsKeyArns ? { kmsKeyArns: config.kmsKeyArns } : {}),

@@ -1,11 +1,13 @@
 /**
  * The main job on the embedded default: this program, with the real Pulumi
- * engine and Kubernetes provider, against a real kube-apiserver on 127.0.0.1
- * where KubeVela's and Kratix's controllers run for real.
+ * engine and Kubernetes provider, against a throwaway cluster on this machine
+ * where the whole chain runs: KubeVela's and Kratix's controllers, a node that
+ * runs the Promise's pipeline pods, the state store and Flux, and a plainly
+ * named ACK test double over a local DynamoDB emulator.
  *
- *   ./dev local          build/find the tools, start the control plane, vela-core and
- *                        Kratix, `pulumi up` the `local` stack, print its outputs and
- *                        what the controllers made of it
+ *   ./dev local          build/find the tools and images, start everything, `pulumi up`
+ *                        the `local` stack, print its outputs (every table's ARN, as
+ *                        reported through the chain) and what each part made
  *   ./dev local -- down  stop every process and remove .local/ (cluster, logs and state)
  */
 import { rmSync } from "node:fs";
@@ -19,10 +21,10 @@ const say = (line: string) => console.log(`[local] ${line}`);
 
 async function up(): Promise<number> {
   const t0 = performance.now();
-  say("tools: pulumi and its plugins, etcd, kube-apiserver, kube-controller-manager, vela-core, kratix");
-  say("(built from Go modules on first use, then cached: docs/benchmarks.md has the times)");
+  say("tools: pulumi and its plugins, the control plane, vela-core, kratix, the node, gofakes3 and Flux");
+  say("(built from Go modules on first use, then cached; images built here: docs/benchmarks.md has the times)");
   const local = await startLocalEnvironment(CLUSTER_DIR, { echo: true, reuse: true });
-  say(`control plane, vela-core and Kratix running; logs in ${CLUSTER_DIR}/*.log`);
+  say(`control plane, vela-core, Kratix, node, state store, Flux and the ACK test double running; logs in ${CLUSTER_DIR}/*.log`);
   const penv = pulumiEnv(local.path, local.kubeconfig, STATE_DIR);
   const cwd = projectWorkdir(join(LOCAL_DIR, "project"), "local", join(ROOT, "Pulumi.local.yaml"));
   await selectStack("local", penv, cwd);
@@ -36,8 +38,8 @@ async function up(): Promise<number> {
   console.log(out.stdout);
   for (const line of await describeChain(local.kubeconfig)) say(line);
   say(`up in ${((performance.now() - t0) / 1000).toFixed(1)} s. KUBECONFIG=${local.kubeconfig}`);
-  say("What a full environment adds (see docs/local.md): no node runs pods here, so Kratix's pipeline Jobs wait,");
-  say("and there is no ACK controller or AWS: the ARNs are computed for account 000000000000 (tableArnSources: computed).");
+  say("What differs from a real environment (docs/local.md): ACK's controller and AWS are a test double over a local");
+  say("DynamoDB emulator (account 000000000000), and Kratix is v0.125.0 with a double for what newer Kratix does.");
   say("Stop with: ./dev local down");
   return 0;
 }

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { SPEC_DIGEST_ANNOTATION, specDigest } from "../core/api/spec-digest.ts";
 import { planTable, type TablePlan } from "../core/api/plan.ts";
 import { API_GROUP, API_KIND, API_VERSION } from "../core/api/rules.ts";
 import type { DynamoDBRequestSpec, DynamoDBRequestStatus, PlatformDefaults } from "../core/api/types.ts";
@@ -125,7 +126,15 @@ export class DynamoDBTable extends pulumi.ComponentResource {
         metadata: {
           name: requestName,
           namespace,
-          annotations: wait ? { "pulumi.com/waitFor": "jsonpath={.status.tableArn}" } : { "pulumi.com/skipAwait": "true" },
+          // The digest of the spec sent; the status step copies it to status.readySpecDigest once the
+          // table carrying this spec is ACTIVE and synced, so the wait never ends on an older spec's status.
+          annotations: pulumi.output(spec).apply((s) => {
+            const digest = specDigest(s);
+            return {
+              [SPEC_DIGEST_ANNOTATION]: digest,
+              ...(wait ? { "pulumi.com/waitFor": `jsonpath={.status.readySpecDigest}=${digest}` } : { "pulumi.com/skipAwait": "true" }),
+            };
+          }),
         },
         spec,
         // Declared so the live status (written by the pipeline) is read back as an output.

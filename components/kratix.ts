@@ -10,10 +10,12 @@ import {
   destination,
   destinationFolder,
   fluxBucket,
+  KRATIX_CANARY,
   fluxApplierRbac,
   fluxKustomizations,
   fluxS3SecretData,
   kratixS3SecretData,
+  type StateStoreBucket,
 } from "../core/install/kratix-objects.ts";
 import { NAMESPACES } from "../core/install/namespaces.ts";
 import { CHARTS, IMAGES, type ChartPin } from "../core/install/versions.ts";
@@ -24,6 +26,28 @@ import { TOKEN_PREFIX } from "./token.ts";
 export type StateStoreArgs =
   /** An S3 bucket made here, with one IAM user for Kratix (read-write) and one for Flux (read-only). */
   | { mode: "s3"; region: pulumi.Input<string>; bucketName?: pulumi.Input<string>; path?: string }
+  /**
+   * An S3-compatible bucket you run (MinIO, Ceph, the local environment's stand-in): Kratix
+   * writes and Flux reads it with one access key, which stays secret end to end.
+   */
+  | {
+      mode: "bucket";
+      /** host:port of the server. */
+      endpoint: string;
+      bucketName: string;
+      /** Region the server expects in signatures. */
+      region: pulumi.Input<string>;
+      /** Plain HTTP (a server on loopback or a trusted network only). Default false. */
+      insecure?: boolean;
+      /** Folder for this platform inside the bucket. */
+      path?: string;
+      /** How often Flux polls the bucket (a Go duration). Default 30s. */
+      interval?: string;
+      /** The folder Flux applies, where Kratix writes elsewhere than <path>/<destination path> (Kratix v0.125.0). */
+      fluxFolder?: string;
+      /** The access key; pass it as a secret (e.g. config.requireSecretObject). */
+      credentials: pulumi.Input<{ accessKeyId: string; secretAccessKey: string }>;
+    }
   /** A state store you already have; Flux and the Destination are then yours to wire as well. */
   | { mode: "existing"; kind: "BucketStateStore" | "GitStateStore"; name: string }
   /** No state store (no Destination, no Flux objects): clusters where Kratix's delivery is set up elsewhere. */
@@ -54,7 +78,7 @@ export interface KratixArgs {
 export class KratixInstallation extends pulumi.ComponentResource {
   /** The Destination registered for this cluster, when a state store is wired. */
   declare readonly destinationName: pulumi.Output<string | undefined>;
-  /** The state store bucket, in s3 mode. */
+  /** The state store bucket, in s3 and bucket modes. */
   declare readonly bucketName: pulumi.Output<string | undefined>;
   /** Namespace Kratix runs in. */
   declare readonly namespace: pulumi.Output<string>;
@@ -116,81 +140,136 @@ export class KratixInstallation extends pulumi.ComponentResource {
         );
         return new aws.iam.AccessKey(`${name}-${who}`, { user: u.name }, p);
       };
-      const kratixKey = user("kratix-writer", "readWrite");
-      const fluxKey = user("flux-reader", "read");
+      const key = (k: aws.iam.AccessKey) =>
+        pulumi.all([k.id, k.secret]).apply(([accessKeyId, secretAccessKey]) => ({ accessKeyId, secretAccessKey }));
       const bucketInfo = pulumi
         .all([bucket.bucket, store.region])
-        .apply(([bucketName, region]) => ({ bucketName, region, ...(store.path ? { path: store.path } : {}) }));
-      /** A Secret holding an access key in the key names its reader expects, secret end to end. */
-      const keySecret = (
-        id: string,
-        secretName: string,
-        namespace: string,
-        key: aws.iam.AccessKey,
-        data: (id: string, secret: string) => Record<string, string>,
-        after: pulumi.Resource[],
-      ) =>
-        new k8s.core.v1.Secret(
-          `${name}-${id}`,
-          {
-            metadata: { name: secretName, namespace },
-            stringData: pulumi.secret(pulumi.all([key.id, key.secret]).apply(([i, s]) => data(i, s))),
-          },
-          { ...p, dependsOn: after },
-        );
-      const kratixSecret = keySecret("kratix-s3", KRATIX_S3_SECRET, NAMESPACES.kratix, kratixKey, kratixS3SecretData, kratix);
-      const stateStore = bucketInfo.apply(bucketStateStore);
-      const storeCr = new k8s.apiextensions.CustomResource(
-        `${name}-state-store`,
-        { apiVersion: "platform.kratix.io/v1alpha1", kind: "BucketStateStore", metadata: stateStore.metadata, spec: stateStore.spec },
-        { ...p, dependsOn: [...kratix, kratixSecret] },
+        .apply(([bucketName, region]): StateStoreBucket => ({ bucketName, region, ...(store.path ? { path: store.path } : {}) }));
+      destinationName = this.wireBucket(
+        name,
+        bucketInfo,
+        key(user("kratix-writer", "readWrite")),
+        key(user("flux-reader", "read")),
+        args,
+        kratix,
+        flux,
       );
-      const dest = destination(args.destinationLabels ? { labels: args.destinationLabels } : {});
-      const destCr = new k8s.apiextensions.CustomResource(
-        `${name}-destination`,
-        { apiVersion: dest.apiVersion, kind: dest.kind, metadata: dest.metadata, spec: dest.spec },
-        { ...p, dependsOn: [storeCr] },
-      );
-      const fluxSecret = keySecret("flux-s3", FLUX_S3_SECRET, NAMESPACES.flux, fluxKey, fluxS3SecretData, flux);
-      const source = bucketInfo.apply(fluxBucket);
-      const sourceCr = new k8s.apiextensions.CustomResource(
-        `${name}-flux-bucket`,
-        { apiVersion: "source.toolkit.fluxcd.io/v1", kind: "Bucket", metadata: source.metadata, spec: source.spec },
-        { ...p, dependsOn: [...flux, fluxSecret] },
-      );
-      // Flux applies Kratix's output as this service account (Tables only), not as cluster-admin.
-      const [sa, role, binding] = fluxApplierRbac() as [
-        k8s.types.input.core.v1.ServiceAccount,
-        k8s.types.input.rbac.v1.ClusterRole,
-        k8s.types.input.rbac.v1.ClusterRoleBinding,
-      ];
-      const applier: pulumi.Resource[] = [
-        new k8s.core.v1.ServiceAccount(`${name}-flux-applier`, { metadata: sa.metadata! }, { ...p, dependsOn: flux }),
-        new k8s.rbac.v1.ClusterRole(`${name}-flux-applier`, { metadata: role.metadata!, rules: role.rules! }, p),
-      ];
-      applier.push(
-        new k8s.rbac.v1.ClusterRoleBinding(
-          `${name}-flux-applier`,
-          { metadata: binding.metadata!, roleRef: binding.roleRef, subjects: binding.subjects! },
-          { ...p, dependsOn: [...applier] },
-        ),
-      );
-      const kustomizations = bucketInfo.apply((b) => fluxKustomizations(destinationFolder(b, dest)));
-      for (const i of [0, 1]) {
-        const k = kustomizations.apply((ks) => ks[i]!);
-        new k8s.apiextensions.CustomResource(
-          `${name}-flux-${i === 0 ? "dependencies" : "resources"}`,
-          { apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", metadata: k.metadata, spec: k.spec },
-          { ...p, dependsOn: [sourceCr, ...applier] },
-        );
-      }
-      this.ready.push(destCr);
-      destinationName = destCr.metadata.name as pulumi.Output<string | undefined>;
       bucketName = bucket.bucket as pulumi.Output<string | undefined>;
+    } else if (store.mode === "bucket") {
+      const bucketInfo = pulumi.output(store.region).apply((region): StateStoreBucket => ({
+        bucketName: store.bucketName,
+        region,
+        endpoint: store.endpoint,
+        ...(store.insecure ? { insecure: true } : {}),
+        ...(store.path ? { path: store.path } : {}),
+        ...(store.interval ? { interval: store.interval } : {}),
+        ...(store.fluxFolder ? { fluxFolder: store.fluxFolder } : {}),
+      }));
+      const credentials = pulumi.secret(store.credentials);
+      destinationName = this.wireBucket(name, bucketInfo, credentials, credentials, args, kratix, flux);
+      bucketName = pulumi.output(store.bucketName);
     }
     this.destinationName = destinationName;
     this.bucketName = bucketName;
     this.namespace = pulumi.output(NAMESPACES.kratix);
     this.registerOutputs({ destinationName, bucketName, namespace: this.namespace });
+  }
+
+  /**
+   * What every bucket state store needs: the two Secrets, Kratix's BucketStateStore, the
+   * Destination, Flux's Bucket source, the applier's RBAC and the two Kustomizations.
+   */
+  private wireBucket(
+    name: string,
+    bucketInfo: pulumi.Output<StateStoreBucket>,
+    kratixKey: pulumi.Output<{ accessKeyId: string; secretAccessKey: string }>,
+    fluxKey: pulumi.Output<{ accessKeyId: string; secretAccessKey: string }>,
+    args: KratixArgs,
+    kratix: pulumi.Resource[],
+    flux: pulumi.Resource[],
+  ): pulumi.Output<string | undefined> {
+    const p = { parent: this };
+    /** A Secret holding an access key in the key names its reader expects, secret end to end. */
+    const keySecret = (
+      id: string,
+      secretName: string,
+      namespace: string,
+      key: pulumi.Output<{ accessKeyId: string; secretAccessKey: string }>,
+      data: (id: string, secret: string) => Record<string, string>,
+      after: pulumi.Resource[],
+    ) =>
+      new k8s.core.v1.Secret(
+        `${name}-${id}`,
+        {
+          metadata: { name: secretName, namespace },
+          stringData: pulumi.secret(key.apply((k) => data(k.accessKeyId, k.secretAccessKey))),
+        },
+        { ...p, dependsOn: after },
+      );
+    const kratixSecret = keySecret("kratix-s3", KRATIX_S3_SECRET, NAMESPACES.kratix, kratixKey, kratixS3SecretData, kratix);
+    const stateStore = bucketInfo.apply(bucketStateStore);
+    const storeCr = new k8s.apiextensions.CustomResource(
+      `${name}-state-store`,
+      { apiVersion: "platform.kratix.io/v1alpha1", kind: "BucketStateStore", metadata: stateStore.metadata, spec: stateStore.spec },
+      { ...p, dependsOn: [...kratix, kratixSecret] },
+    );
+    const dest = destination(args.destinationLabels ? { labels: args.destinationLabels } : {});
+    const destCr = new k8s.apiextensions.CustomResource(
+      `${name}-destination`,
+      { apiVersion: dest.apiVersion, kind: dest.kind, metadata: dest.metadata, spec: dest.spec },
+      { ...p, dependsOn: [storeCr] },
+    );
+    const fluxSecret = keySecret("flux-s3", FLUX_S3_SECRET, NAMESPACES.flux, fluxKey, fluxS3SecretData, flux);
+    const source = bucketInfo.apply(fluxBucket);
+    const sourceCr = new k8s.apiextensions.CustomResource(
+      `${name}-flux-bucket`,
+      { apiVersion: "source.toolkit.fluxcd.io/v1", kind: "Bucket", metadata: source.metadata, spec: source.spec },
+      { ...p, dependsOn: [...flux, fluxSecret] },
+    );
+    // Flux applies Kratix's output as this service account (Tables and Kratix's canary only),
+    // not as cluster-admin. The canary's namespace is made here, so applying it is only a patch.
+    const [sa, role, binding, canaryRole, canaryBinding] = fluxApplierRbac() as [
+      k8s.types.input.core.v1.ServiceAccount,
+      k8s.types.input.rbac.v1.ClusterRole,
+      k8s.types.input.rbac.v1.ClusterRoleBinding,
+      k8s.types.input.rbac.v1.Role,
+      k8s.types.input.rbac.v1.RoleBinding,
+    ];
+    const canaryNs = new k8s.core.v1.Namespace(`${name}-kratix-worker-ns`, { metadata: { name: KRATIX_CANARY.namespace } }, p);
+    const applier: pulumi.Resource[] = [
+      new k8s.core.v1.ServiceAccount(`${name}-flux-applier`, { metadata: sa.metadata! }, { ...p, dependsOn: flux }),
+      new k8s.rbac.v1.ClusterRole(`${name}-flux-applier`, { metadata: role.metadata!, rules: role.rules! }, p),
+      new k8s.rbac.v1.Role(
+        `${name}-flux-applier-canary`,
+        { metadata: canaryRole.metadata!, rules: canaryRole.rules! },
+        {
+          ...p,
+          dependsOn: [canaryNs],
+        },
+      ),
+    ];
+    applier.push(
+      new k8s.rbac.v1.ClusterRoleBinding(
+        `${name}-flux-applier`,
+        { metadata: binding.metadata!, roleRef: binding.roleRef, subjects: binding.subjects! },
+        { ...p, dependsOn: [...applier] },
+      ),
+      new k8s.rbac.v1.RoleBinding(
+        `${name}-flux-applier-canary`,
+        { metadata: canaryBinding.metadata!, roleRef: canaryBinding.roleRef, subjects: canaryBinding.subjects! },
+        { ...p, dependsOn: [...applier] },
+      ),
+    );
+    const kustomizations = bucketInfo.apply((b) => fluxKustomizations(destinationFolder(b, dest)));
+    for (const i of [0, 1]) {
+      const k = kustomizations.apply((ks) => ks[i]!);
+      new k8s.apiextensions.CustomResource(
+        `${name}-flux-${i === 0 ? "dependencies" : "resources"}`,
+        { apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", metadata: k.metadata, spec: k.spec },
+        { ...p, dependsOn: [sourceCr, ...applier] },
+      );
+    }
+    this.ready.push(destCr);
+    return destCr.metadata.name as pulumi.Output<string | undefined>;
   }
 }

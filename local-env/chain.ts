@@ -29,7 +29,9 @@ export interface ChainState {
   application?: { status?: string; services: { name: string; healthy?: boolean; message?: string }[] };
   promise?: { status?: string; managers: string[]; spec: Record<string, unknown> };
   crd?: { promiseLabel?: string; managers: string[] };
-  requests: { name: string; namespace: string; message?: string; jobs: string[] }[];
+  requests: { name: string; namespace: string; message?: string; tableArn?: string; tableStatus?: string; jobs: string[] }[];
+  /** The ACK Tables on the cluster, with what ACK (or its local test double) reports, and who applied them. */
+  tables: { name: string; namespace: string; arn?: string; tableStatus?: string; synced?: string; managers: string[] }[];
 }
 
 const managers = (o: Obj) => [...new Set((o.metadata?.managedFields ?? []).map((f) => f.manager ?? ""))].sort();
@@ -59,13 +61,38 @@ export async function readChain(kubeconfig: string, namespace = "default"): Prom
     const jobs = await get<{ items: Obj[] }>(
       batch.listNamespacedJob({ namespace: ns, labelSelector: `kratix.io/resource-name=${r.metadata!.name!}` }),
     );
+    const state = (j: Obj) => {
+      const st = j.status as { succeeded?: number; failed?: number } | undefined;
+      return st?.succeeded ? "succeeded" : st?.failed ? "failed" : "running";
+    };
     requests.push({
       name: r.metadata!.name!,
       namespace: ns,
       ...(typeof r.status?.message === "string" ? { message: r.status.message } : {}),
-      jobs: (jobs?.items ?? []).map((j) => j.metadata!.name!).sort(),
+      ...(typeof r.status?.tableArn === "string" ? { tableArn: r.status.tableArn } : {}),
+      ...(typeof r.status?.tableStatus === "string" ? { tableStatus: r.status.tableStatus } : {}),
+      jobs: (jobs?.items ?? []).map((j) => `${j.metadata!.name!} (${state(j)})`).sort(),
     });
   }
+  const ackTables = await get<{ items: Obj[] }>(
+    custom.listClusterCustomObject({ group: "dynamodb.services.k8s.aws", version: "v1alpha1", plural: "tables" }),
+  );
+  const tables = (ackTables?.items ?? []).map((t) => {
+    const st = (t.status ?? {}) as {
+      ackResourceMetadata?: { arn?: string };
+      tableStatus?: string;
+      conditions?: { type: string; status: string }[];
+    };
+    const synced = st.conditions?.find((c) => c.type === "ACK.ResourceSynced")?.status;
+    return {
+      name: t.metadata!.name!,
+      namespace: t.metadata!.namespace!,
+      ...(st.ackResourceMetadata?.arn ? { arn: st.ackResourceMetadata.arn } : {}),
+      ...(st.tableStatus ? { tableStatus: st.tableStatus } : {}),
+      ...(synced ? { synced } : {}),
+      managers: managers(t),
+    };
+  });
   const services = ((app?.status?.services as { name: string; healthy?: boolean; message?: string }[] | undefined) ?? []).map((s) => ({
     name: s.name,
     ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
@@ -91,7 +118,16 @@ export async function readChain(kubeconfig: string, namespace = "default"): Prom
         }
       : {}),
     requests: requests.sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)),
+    tables: tables.sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)),
   };
+}
+
+/** "5 (4 succeeded, 1 running)" from job names ending in their state. */
+function runs(jobs: string[]): string {
+  if (!jobs.length) return "none";
+  const count = (state: string) => jobs.filter((j) => j.endsWith(`(${state})`)).length;
+  const parts = ["succeeded", "running", "failed"].map((st) => [count(st), st] as const).filter(([n]) => n > 0);
+  return `${jobs.length} (${parts.map(([n, st]) => `${n} ${st}`).join(", ")})`;
 }
 
 /** The chain as a few lines for a person. */
@@ -105,7 +141,11 @@ export async function describeChain(kubeconfig: string): Promise<string[]> {
     `Promise ${DEFAULT_PROMISE_NAME}: ${c.promise?.status ?? "missing"}, written by ${c.promise?.managers.join(", ") || "?"}`,
     `CRD ${REQUEST_CRD}: ${c.crd ? `made for promise ${c.crd.promiseLabel ?? "?"} by ${c.crd.managers.join(", ")}` : "missing"}`,
     ...c.requests.map(
-      (r) => `DynamoDBRequest ${r.namespace}/${r.name}: ${r.message ?? "no status"}; Kratix jobs: ${r.jobs.join(", ") || "none"}`,
+      (r) => `DynamoDBRequest ${r.namespace}/${r.name}: ${r.message ?? "no status"}; Kratix pipeline runs: ${runs(r.jobs)}`,
+    ),
+    ...c.tables.map(
+      (t) =>
+        `ACK Table ${t.namespace}/${t.name}: ${t.tableStatus ?? "no status"}, synced ${t.synced ?? "?"}, ${t.arn ?? "no ARN"}; applied by ${t.managers.join(", ") || "?"}`,
     ),
   ];
 }

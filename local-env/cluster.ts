@@ -21,12 +21,19 @@ async function clusterScript(args: string[], env: NodeJS.ProcessEnv, echo = fals
  * Starts etcd, kube-apiserver and kube-controller-manager. The controller manager
  * is what finishes deletions (the Kubernetes provider deletes with foreground
  * propagation, whose finalizer only its garbage collector removes) and makes
- * service accounts' tokens.
+ * service accounts' tokens. With `node`, the API server listens on the pod
+ * bridge's address (198.18.0.1) so that pods reach it, and startNode can follow.
  */
-export async function startCluster(dir: string, env: NodeJS.ProcessEnv, echo = false): Promise<string> {
-  await clusterScript(["start", dir], { ...env, KDDB_CONTROLLER_MANAGER: "1" }, echo);
+export async function startCluster(dir: string, env: NodeJS.ProcessEnv, echo = false, node = false): Promise<string> {
+  await clusterScript(["start", dir], { ...env, KDDB_CONTROLLER_MANAGER: "1", ...(node ? { KDDB_NODE: "1" } : {}) }, echo);
   return join(dir, "kubeconfig");
 }
+
+/** containerd, the images (tools/build-images.sh), kube-scheduler, kubelet and kube-proxy; waits for the node to be Ready. */
+export const startNode = (dir: string, env: NodeJS.ProcessEnv, echo = false) => clusterScript(["start-node", dir], env, echo);
+
+/** The state store (an S3 stand-in on 127.0.0.1:19000) and Flux's source- and kustomize-controller. */
+export const startDelivery = (dir: string, env: NodeJS.ProcessEnv, echo = false) => clusterScript(["start-delivery", dir], env, echo);
 
 export async function stopCluster(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (existsSync(dir)) await run("bash", [script, "stop", dir], { env });
@@ -35,8 +42,20 @@ export async function stopCluster(dir: string, env: NodeJS.ProcessEnv = process.
 /** Starts vela-core and the Kratix controller (if not running) and waits for their health checks. */
 export const startControllers = (dir: string, env: NodeJS.ProcessEnv, echo = false) => clusterScript(["start-controllers", dir], env, echo);
 
-/** The processes a fault test may kill (SIGKILL) and restart with the same command line. */
-export type Faultable = "kube-apiserver" | "vela-core" | "kratix";
+/** The processes a fault test may kill (SIGKILL) and restart with the same command line (DIR/<name>.cmd). */
+export type Faultable =
+  | "kube-apiserver"
+  | "vela-core"
+  | "kratix"
+  | "containerd"
+  | "kubelet"
+  | "kube-scheduler"
+  | "kube-proxy"
+  | "s3"
+  | "source-controller"
+  | "kustomize-controller"
+  | "ack-controller-double"
+  | "kratix-skew-double";
 export const killProcess = (dir: string, name: Faultable, env: NodeJS.ProcessEnv) => clusterScript(["kill", name, dir], env);
 export const restartProcess = (dir: string, name: Faultable, env: NodeJS.ProcessEnv) => clusterScript(["restart", name, dir], env);
 
@@ -60,15 +79,15 @@ export function ackCrdFile(): string {
 }
 
 /** Namespaces the controllers expect before they start. */
-export const SYSTEM_NAMESPACES = ["vela-system", "kratix-platform-system"];
+export const SYSTEM_NAMESPACES = ["vela-system", "kratix-platform-system", "flux-system"];
 
 /**
- * Applies what the controllers' charts would: every KubeVela and Kratix CRD of the
- * versions built (from their module sources), ACK's Table CRD, and the system namespaces.
+ * Applies what the controllers' charts would: every KubeVela, Kratix and Flux CRD of
+ * the versions built (from their module sources), ACK's Table CRD, and the system namespaces.
  */
 export async function applyUpstreamCrds(kubeconfig: string): Promise<void> {
   const dir = await controllerCrdsDir();
-  const files = ["kubevela", "kratix"].flatMap((sub) =>
+  const files = ["kubevela", "kratix", "flux"].flatMap((sub) =>
     readdirSync(join(dir, sub))
       .filter((f) => f.endsWith(".yaml"))
       .map((f) => join(dir, sub, f)),

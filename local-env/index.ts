@@ -1,7 +1,9 @@
 /**
  * The local environment, started the same way by `./dev local`, the end-to-end
- * tests and the benchmarks: the tools, a control plane on 127.0.0.1, the
- * upstream CRDs, and vela-core and the Kratix controller reconciling for real.
+ * tests and the benchmarks: the tools, a control plane, the upstream CRDs,
+ * vela-core and the Kratix controller reconciling for real, a node that runs the
+ * pipeline pods (containerd, kubelet, kube-proxy), the state store and Flux, and
+ * the two test doubles for what cannot run here (local-env/doubles.ts).
  */
 import { join } from "node:path";
 import {
@@ -12,12 +14,16 @@ import {
   restartProcess,
   startCluster,
   startControllers,
+  startDelivery,
+  startNode,
   stopCluster,
   type Faultable,
 } from "./cluster.ts";
 import { LOCAL_TOOLS, toolsPath } from "./tools.ts";
+import { ACK_DOUBLE, KRATIX_SKEW_DOUBLE, startDoubles } from "./doubles.ts";
 
 export * from "./cluster.ts";
+export * from "./doubles.ts";
 export * from "./kube.ts";
 export * from "./paths.ts";
 export * from "./process.ts";
@@ -44,9 +50,21 @@ export interface LocalEnvironmentOptions {
   echo?: boolean;
   /** Reuse a control plane already running in `dir` (./dev local run twice). */
   reuse?: boolean;
+  /** Region and account of the tables the ACK double makes. */
+  region?: string;
+  accountId?: string;
 }
 
-export const CONTROLLER_LOGS = ["vela-core", "kratix", "kube-controller-manager"];
+export const CONTROLLER_LOGS = [
+  "vela-core",
+  "kratix",
+  "kube-controller-manager",
+  "kubelet",
+  "source-controller",
+  "kustomize-controller",
+  ACK_DOUBLE,
+  KRATIX_SKEW_DOUBLE,
+];
 
 export async function startLocalEnvironment(dir: string, o: LocalEnvironmentOptions = {}): Promise<LocalEnvironment> {
   const path = await toolsPath(LOCAL_TOOLS, o.echo);
@@ -54,10 +72,13 @@ export async function startLocalEnvironment(dir: string, o: LocalEnvironmentOpti
   const kubeconfig = join(dir, "kubeconfig");
   if (!(o.reuse && (await reachable(kubeconfig)))) {
     await stopCluster(dir, env);
-    await startCluster(dir, env, o.echo);
+    await startCluster(dir, env, o.echo, true);
   }
   await applyUpstreamCrds(kubeconfig);
   await startControllers(dir, env, o.echo);
+  await startNode(dir, env, o.echo);
+  await startDelivery(dir, env, o.echo);
+  await startDoubles(dir, env, { region: o.region ?? "us-west-2", accountId: o.accountId ?? "000000000000" });
   return {
     dir,
     kubeconfig,

@@ -1,5 +1,5 @@
 /** The Pulumi CLI against the local environment: a file backend, no network, the tools on PATH. */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./paths.ts";
 import { run } from "./process.ts";
@@ -36,7 +36,9 @@ export function projectWorkdir(dir: string, stack: string, configFile: string): 
     if (!existsSync(join(dir, entry))) symlinkSync(join(ROOT, entry), join(dir, entry));
   }
   const target = join(dir, `Pulumi.${stack}.yaml`);
-  if (!existsSync(target)) copyFileSync(configFile, target);
+  // Copied again when the source changed since (a later edit of Pulumi.local.yaml reaches
+  // `./dev local`), but not over `pulumi config set` made in the folder since.
+  if (!existsSync(target) || statSync(configFile).mtimeMs > statSync(target).mtimeMs) copyFileSync(configFile, target);
   return dir;
 }
 

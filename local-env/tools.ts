@@ -6,7 +6,11 @@ import { join } from "node:path";
 import { ROOT } from "./paths.ts";
 import { run } from "./process.ts";
 
-/** What a control plane with KubeVela and Kratix needs, and the Pulumi CLI with its plugins. */
+/**
+ * What the local environment runs: the Pulumi CLI with its plugins, the control plane,
+ * KubeVela and Kratix, the node, the S3 stand-in and Flux. (The images' own tools,
+ * work-creator, yq and kubectl, are built by tools/build-images.sh.)
+ */
 export const LOCAL_TOOLS = [
   "pulumi",
   "pulumi-language-nodejs",
@@ -16,6 +20,12 @@ export const LOCAL_TOOLS = [
   "etcd",
   "vela-core",
   "kratix",
+  "kubelet",
+  "kube-scheduler",
+  "kube-proxy",
+  "gofakes3",
+  "source-controller",
+  "kustomize-controller",
 ];
 
 const buildTools = join(ROOT, "tools", "build-tools.sh");
@@ -31,7 +41,7 @@ export async function toolsPath(tools: string[] = LOCAL_TOOLS, echo = false): Pr
   return `${join(process.execPath, "..")}:${path}`;
 }
 
-/** The folder with KubeVela's (kubevela/) and Kratix's (kratix/) CRDs, taken from their module sources. */
+/** The folder with KubeVela's (kubevela/), Kratix's (kratix/) and Flux's (flux/) CRDs, taken from their module sources. */
 export async function controllerCrdsDir(): Promise<string> {
   const r = await run("bash", [buildTools, "--crds-dir"]);
   if (r.code !== 0) throw new Error(`tools/build-tools.sh --crds-dir failed:\n${r.stderr}`);

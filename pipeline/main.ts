@@ -18,6 +18,7 @@ import {
   type ConfigureResult,
 } from "../core/kratix/steps.ts";
 import type { DynamoDBRequest } from "../core/api/types.ts";
+import { SPEC_DIGEST_ANNOTATION } from "../core/api/spec-digest.ts";
 import { kratixDirs, readObject, writeOutput, writeRetry, writeStatus, type KratixDirs } from "./kratix-files.ts";
 import { platformSettingsFromEnv } from "./platform-env.ts";
 
@@ -69,7 +70,12 @@ async function status(dirs: KratixDirs): Promise<number> {
   // Loaded here, not at the top: only this step needs the Kubernetes client (4 MB of code).
   const { readAckTable } = await import("./read-table.ts");
   const table = await readAckTable(namespace, name);
-  const result = tableStatusToRequestStatus(table, { namespace, name }, new Date());
+  const meta = configured.request.metadata;
+  const result = tableStatusToRequestStatus(table, { namespace, name }, new Date(), {
+    spec: configured.table.spec,
+    ...(typeof meta.generation === "number" ? { generation: meta.generation } : {}),
+    ...(meta.annotations?.[SPEC_DIGEST_ANNOTATION] ? { digest: meta.annotations[SPEC_DIGEST_ANNOTATION] } : {}),
+  });
   const note = droppedAttributesNote(configured.plan.droppedAttributes);
   if (note) result.status.message = `${result.status.message}; ${note}`;
   await writeStatus(dirs, result.status);

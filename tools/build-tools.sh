@@ -7,7 +7,9 @@
 #   tools/build-tools.sh --list               # show tools, versions and where they come from
 #
 # Tools: pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes, kube-apiserver,
-#        kube-controller-manager, kubectl, etcd, vela-core, kratix, vela-cue.
+#        kube-controller-manager, kubectl, kubelet, kube-scheduler, kube-proxy, etcd,
+#        vela-core, kratix, work-creator, vela-cue, yq, gofakes3, source-controller,
+#        kustomize-controller.
 #        Default set: pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes,
 #        kube-apiserver, etcd (name the others to get them).
 #   tools/build-tools.sh --crds-dir          # KubeVela's and Kratix's CRDs, from their module sources
@@ -41,6 +43,15 @@ ETCD_VERSION=v3.6.16
 KUBEVELA_VERSION=v1.10.9
 KRATIX_VERSION=v0.125.0
 CONTROLLERS_VERSION="kv${KUBEVELA_VERSION#v}-kx${KRATIX_VERSION#v}"
+# yq goes into Kratix's pipeline-adapter image; gofakes3 is the local S3 stand-in.
+YQ_VERSION=v4.54.3
+GOFAKES3_VERSION=v1.2.0
+# Flux v2.9.3's controllers: the newest Flux release whose whole dependency closure the
+# proxy serves (v1.10.x need Go 1.27 and modules the proxy refuses; source-controller
+# v1.9.4+ needs fluxcd/pkg/artifact v0.18.2+, refused). tools/go/flux/go.mod pins them.
+FLUX_VERSION=v2.9.3
+FLUX_SOURCE_CONTROLLER=v1.9.3
+FLUX_KUSTOMIZE_CONTROLLER=v1.9.4
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 WRAPPERS="$ROOT/go"
@@ -54,9 +65,12 @@ group_of() {
   case "$1" in
     pulumi|pulumi-language-nodejs) echo pulumi ;;
     pulumi-resource-kubernetes) echo pulumi-resource-kubernetes ;;
-    kube-apiserver|kube-controller-manager|kubectl) echo kubernetes ;;
+    kube-apiserver|kube-controller-manager|kubectl|kubelet|kube-scheduler|kube-proxy) echo kubernetes ;;
     etcd) echo etcd ;;
-    vela-core|kratix|vela-cue) echo controllers ;;
+    vela-core|kratix|work-creator|vela-cue) echo controllers ;;
+    yq) echo yq ;;
+    gofakes3) echo gofakes3 ;;
+    source-controller|kustomize-controller) echo flux ;;
     *) die "unknown tool: $1" ;;
   esac
 }
@@ -67,6 +81,9 @@ version_of() {
     kubernetes) echo "$KUBERNETES_VERSION" ;;
     etcd) echo "$ETCD_VERSION" ;;
     controllers) echo "$CONTROLLERS_VERSION" ;;
+    yq) echo "$YQ_VERSION" ;;
+    gofakes3) echo "$GOFAKES3_VERSION" ;;
+    flux) echo "$FLUX_VERSION" ;;
   esac
 }
 bindir_of() { local g; g="$(group_of "$1")"; echo "$CACHE/$g-$(version_of "$g")/bin"; }
@@ -215,27 +232,49 @@ build_group() { # group tool...   (builds the listed tools of one group)
           vela-core) go_build "$src" "$prefix/bin/vela-core" github.com/oam-dev/kubevela/cmd/core -ldflags \
                        "-s -w -X github.com/oam-dev/kubevela/version.VelaVersion=$KUBEVELA_VERSION -X github.com/oam-dev/kubevela/version.GitRevision=module-$KUBEVELA_VERSION" ;;
           kratix) go_build "$src" "$prefix/bin/kratix" github.com/syntasso/kratix -ldflags "-s -w" ;;
+          work-creator) go_build "$src" "$prefix/bin/work-creator" github.com/syntasso/kratix/work-creator/pipeline/cmd -ldflags "-s -w" ;;
           vela-cue) go_build "$src" "$prefix/bin/vela-cue" ./cmd/vela-cue -ldflags "-s -w" ;;
         esac
+        log "  $t: $((SECONDS - start))s, $(du -h "$prefix/bin/$t" | cut -f1)"
+      done ;;
+    yq)
+      start=$SECONDS
+      go_build "$src" "$prefix/bin/yq" github.com/mikefarah/yq/v4 -ldflags "-s -w"
+      log "  yq: $((SECONDS - start))s, $(du -h "$prefix/bin/yq" | cut -f1)" ;;
+    gofakes3)
+      start=$SECONDS
+      go_build "$src" "$prefix/bin/gofakes3" github.com/johannesboyne/gofakes3/cmd/gofakes3 -ldflags "-s -w"
+      log "  gofakes3: $((SECONDS - start))s, $(du -h "$prefix/bin/gofakes3" | cut -f1)" ;;
+    flux)
+      for t in "$@"; do
+        start=$SECONDS
+        go_build "$src" "$prefix/bin/$t" "github.com/fluxcd/$t" -ldflags "-s -w"
         log "  $t: $((SECONDS - start))s, $(du -h "$prefix/bin/$t" | cut -f1)"
       done ;;
   esac
   for t in "$@"; do echo "$stamp" > "$prefix/.stamp-$t"; done
 }
 
-# KubeVela's and Kratix's CRDs, copied from their module sources (the versions the
-# controllers are built from) into the cache; prints the folder (kubevela/, kratix/).
+# KubeVela's, Kratix's and Flux's CRDs, copied from their module sources (the versions the
+# controllers are built from) into the cache; prints the folder (kubevela/, kratix/, flux/).
+module_dir() { # module@version
+  "$GO" mod download -json "$1" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p'
+}
 crds_dir() {
-  local dir="$CACHE/crds-$CONTROLLERS_VERSION"
+  local dir="$CACHE/crds-$CONTROLLERS_VERSION-fx${FLUX_VERSION#v}"
   if [ ! -f "$dir/.done" ]; then
     setup_go
-    local kv kx
-    kv="$("$GO" mod download -json "github.com/oam-dev/kubevela@$KUBEVELA_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
-    kx="$("$GO" mod download -json "github.com/syntasso/kratix@$KRATIX_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+    local kv kx fs fk
+    kv="$(module_dir "github.com/oam-dev/kubevela@$KUBEVELA_VERSION")"
+    kx="$(module_dir "github.com/syntasso/kratix@$KRATIX_VERSION")"
+    fs="$(module_dir "github.com/fluxcd/source-controller@$FLUX_SOURCE_CONTROLLER")"
+    fk="$(module_dir "github.com/fluxcd/kustomize-controller@$FLUX_KUSTOMIZE_CONTROLLER")"
     [ -d "$kv/charts/vela-core/crds" ] && [ -d "$kx/config/crd/bases" ] || die "module sources of KubeVela or Kratix not found"
-    rm -rf "$dir"; mkdir -p "$dir/kubevela" "$dir/kratix"
+    [ -d "$fs/config/crd/bases" ] && [ -d "$fk/config/crd/bases" ] || die "module sources of Flux's controllers not found"
+    rm -rf "$dir"; mkdir -p "$dir/kubevela" "$dir/kratix" "$dir/flux"
     cp "$kv"/charts/vela-core/crds/*.yaml "$dir/kubevela/"
     cp "$kx"/config/crd/bases/*.yaml "$dir/kratix/"
+    cp "$fs"/config/crd/bases/*.yaml "$fk"/config/crd/bases/*.yaml "$dir/flux/"
     chmod -R u+w "$dir"
     touch "$dir/.done"
   fi
@@ -255,7 +294,7 @@ for t in "${TOOLS[@]}"; do
   g="$(group_of "$t")"
   WANT[$g]="${WANT[$g]:-} $t"
 done
-for g in pulumi pulumi-resource-kubernetes kubernetes etcd controllers; do
+for g in pulumi pulumi-resource-kubernetes kubernetes etcd controllers yq gofakes3 flux; do
   [ -n "${WANT[$g]:-}" ] || continue
   # shellcheck disable=SC2086
   build_group "$g" ${WANT[$g]}

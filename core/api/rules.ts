@@ -84,7 +84,8 @@ export const RESERVED_TAG_PREFIX = "aws:";
 
 /**
  * Tags the platform puts on every table so an operator can find who asked
- * for it. They count against AWS's 50, so users get 50 minus these.
+ * for it. They count against AWS's 50, as do the tags the ACK controller adds
+ * by default (ACK_DEFAULT_TAG_COUNT), so users get 50 minus both.
  */
 export const PLATFORM_TAG_KEYS = {
   managedBy: "kratix.io/managed-by",
@@ -92,7 +93,15 @@ export const PLATFORM_TAG_KEYS = {
   requestNamespace: "dynamodb.kratix.io/request-namespace",
   requestName: "dynamodb.kratix.io/request-name",
 } as const;
-export const MAX_USER_TAGS = AWS_MAX_TAGS - Object.keys(PLATFORM_TAG_KEYS).length;
+/**
+ * The ACK controller's default resource tags (its chart's resourceTags:
+ * services.k8s.aws/controller-version, services.k8s.aws/namespace and
+ * app.kubernetes.io/managed-by), added to every table it creates. Without
+ * counting them, a request with the most user tags failed at CreateTable
+ * (found by the ACK test double: 46 + 4 + 3 = 53 > 50).
+ */
+export const ACK_DEFAULT_TAG_COUNT = 3;
+export const MAX_USER_TAGS = AWS_MAX_TAGS - Object.keys(PLATFORM_TAG_KEYS).length - ACK_DEFAULT_TAG_COUNT;
 
 /** KMS key id, ARN or alias: bounded for CEL cost, shape left to AWS. */
 export const KMS_KEY_ID_MAX_LENGTH = 2048;

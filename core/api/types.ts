@@ -129,6 +129,10 @@ export interface DynamoDBRequestStatus {
   tableStatus?: string;
   droppedAttributes?: string[];
   deletionPolicy?: DeletionPolicy;
+  /** metadata.generation of the request whose table is ACTIVE and synced (written by the status step). */
+  readyGeneration?: number;
+  /** The request's spec-digest annotation at that point (core/api/spec-digest.ts). */
+  readySpecDigest?: string;
   [key: string]: unknown;
 }
 

@@ -24,6 +24,8 @@ export interface TableConfig {
 
 export type StateStoreConfig =
   | { mode: "s3"; bucketName?: string; path?: string }
+  /** An S3-compatible bucket you run; its access key comes from the secret config key stateStoreCredentials. */
+  | { mode: "bucket"; endpoint: string; bucketName: string; insecure: boolean; path?: string; interval?: string; fluxFolder?: string }
   | { mode: "existing"; kind: "BucketStateStore" | "GitStateStore"; name: string }
   | { mode: "none" };
 
@@ -96,6 +98,7 @@ export const CONFIG_TYPES = {
   applicationExampleTable: "object",
   install: "object",
   stateStore: "object",
+  stateStoreCredentials: "object",
   ackCredentials: "object",
   ackAllowedRegions: "array",
   kmsKeyArns: "array",
@@ -214,8 +217,36 @@ export function parsePlatformConfig(
       r.add("stateStore", [{ path: "kind", message: "must be BucketStateStore or GitStateStore" }]);
     if (typeof storeRaw.name !== "string") r.add("stateStore", [{ path: "name", message: "is required with mode existing" }]);
     stateStore = { mode: "existing", kind: storeRaw.kind as "BucketStateStore", name: String(storeRaw.name) };
+  } else if (storeRaw.mode === "bucket") {
+    const text = (field: string) => {
+      if (typeof storeRaw[field] !== "string" || storeRaw[field] === "")
+        r.add("stateStore", [{ path: field, message: "is required with mode bucket" }]);
+      return String(storeRaw[field]);
+    };
+    if (storeRaw.insecure !== undefined && typeof storeRaw.insecure !== "boolean")
+      r.add("stateStore", [{ path: "insecure", message: "must be true or false" }]);
+    stateStore = {
+      mode: "bucket",
+      endpoint: text("endpoint"),
+      bucketName: text("bucketName"),
+      insecure: storeRaw.insecure === true,
+      ...(typeof storeRaw.path === "string" ? { path: storeRaw.path } : {}),
+      ...(typeof storeRaw.interval === "string" ? { interval: storeRaw.interval } : {}),
+      ...(typeof storeRaw.fluxFolder === "string" ? { fluxFolder: storeRaw.fluxFolder } : {}),
+    };
+    if (storeRaw.interval !== undefined && !(typeof storeRaw.interval === "string" && /^(\d+(ms|s|m|h))+$/.test(storeRaw.interval)))
+      r.add("stateStore", [{ path: "interval", message: "must be a duration such as 10s or 1m" }]);
+    const creds = raw.stateStoreCredentials;
+    const ok = (k: string) => isObject(creds) && typeof creds[k] === "string" && creds[k] !== "";
+    if (!ok("accessKeyId") || !ok("secretAccessKey"))
+      r.add("stateStoreCredentials", [
+        {
+          path: "",
+          message: "needs accessKeyId and secretAccessKey with stateStore mode bucket (set them with pulumi config set --secret --path)",
+        },
+      ]);
   } else if (storeRaw.mode !== "none")
-    r.add("stateStore", [{ path: "mode", message: `must be s3, existing or none (got ${JSON.stringify(storeRaw.mode)})` }]);
+    r.add("stateStore", [{ path: "mode", message: `must be s3, bucket, existing or none (got ${JSON.stringify(storeRaw.mode)})` }]);
 
   const credRaw = r.object("ackCredentials") ?? { mode: "accessKey" };
   let ackCredentials: AckCredentialsConfig = { mode: "accessKey" };

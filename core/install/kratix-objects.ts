@@ -21,6 +21,21 @@ export interface StateStoreBucket {
   region: string;
   /** Folder inside the bucket for this platform; "" for the bucket root. */
   path?: string;
+  /**
+   * An S3-compatible server (host:port) instead of AWS S3: MinIO, Ceph, or the local
+   * environment's stand-in. Flux then reads it as a `generic` bucket.
+   */
+  endpoint?: string;
+  /** Plain HTTP to `endpoint` (a server on loopback or inside a trusted network only). */
+  insecure?: boolean;
+  /** How often Flux looks for new files in the bucket (a Go duration). Default 30s. */
+  interval?: string;
+  /**
+   * The folder Flux applies, when Kratix writes somewhere else than current Kratix does
+   * (<path>/<destination path>): Kratix v0.125.0, which the local environment runs,
+   * adds the destination's name (<path>/<destination path>/<destination name>).
+   */
+  fluxFolder?: string;
 }
 
 /** S3's regional endpoint: Kratix's S3 client sets no region and would otherwise ask GetBucketLocation. */
@@ -33,7 +48,8 @@ export function bucketStateStore(b: StateStoreBucket) {
     metadata: { name: STATE_STORE_NAME },
     spec: {
       bucketName: b.bucketName,
-      endpoint: s3Endpoint(b.region),
+      endpoint: b.endpoint ?? s3Endpoint(b.region),
+      ...(b.insecure ? { insecure: true } : {}),
       ...(b.path ? { path: b.path } : {}),
       authMethod: "accessKey",
       secretRef: { name: KRATIX_S3_SECRET, namespace: NAMESPACES.kratix },
@@ -59,15 +75,16 @@ export function destination(o: DestinationOptions = {}) {
     spec: {
       path: o.path ?? o.name ?? DESTINATION_NAME,
       stateStoreRef: o.stateStore ?? { kind: "BucketStateStore", name: STATE_STORE_NAME },
-      // Keep what Flux applied (the ACK Tables) if the destination is ever removed: tables are data.
-      cleanup: "none",
+      // No `cleanup`: its default, none, keeps what Flux applied (the ACK Tables) if the
+      // destination is ever removed (tables are data); and Kratix v0.125.0, which the local
+      // environment runs, has no such field and refuses it.
     },
   };
 }
 
 /** Where Kratix writes a destination's files: <store path>/<destination path>/{dependencies,resources}. */
 export function destinationFolder(bucket: StateStoreBucket, dest: ReturnType<typeof destination>): string {
-  return [bucket.path, dest.spec.path].filter(Boolean).join("/");
+  return bucket.fluxFolder ?? [bucket.path, dest.spec.path].filter(Boolean).join("/");
 }
 
 export function fluxBucket(b: StateStoreBucket) {
@@ -76,11 +93,12 @@ export function fluxBucket(b: StateStoreBucket) {
     kind: "Bucket",
     metadata: { name: STATE_STORE_NAME, namespace: NAMESPACES.flux },
     spec: {
-      provider: "aws",
+      provider: b.endpoint ? "generic" : "aws",
       bucketName: b.bucketName,
-      endpoint: s3Endpoint(b.region),
+      endpoint: b.endpoint ?? s3Endpoint(b.region),
+      ...(b.insecure ? { insecure: true } : {}),
       region: b.region,
-      interval: "30s",
+      interval: b.interval ?? "30s",
       secretRef: { name: FLUX_S3_SECRET },
     },
   };
@@ -88,18 +106,29 @@ export function fluxBucket(b: StateStoreBucket) {
 
 /**
  * The service account Flux applies what Kratix writes as (each Kustomization's
- * serviceAccountName, in NAMESPACES.flux): it may only manage ACK Tables, not the
- * cluster, so a Work that carried anything else would fail to apply.
+ * serviceAccountName, in NAMESPACES.flux): it may manage ACK Tables, and apply
+ * Kratix's canary objects that Kratix writes to every destination (the Namespace
+ * kratix-worker-system, which the platform creates, and the kratix-info ConfigMap
+ * in it), nothing else; a Work that carried anything else would fail to apply.
  */
 export const FLUX_APPLIER = "kratix-dynamodb-applier";
 
-/** The applier's ServiceAccount, and a ClusterRole (bound to it) over ACK Tables only. */
+/** Kratix's canary objects, as it writes them into every destination's folders. */
+export const KRATIX_CANARY = { namespace: NAMESPACES.kratixWorker, configMap: "kratix-info" } as const;
+
+/**
+ * The applier's ServiceAccount; a ClusterRole over ACK Tables and the canary Namespace
+ * (by name: it exists, so applying it is a patch), bound cluster-wide; and a Role for
+ * ConfigMaps in the canary namespace only (creating one cannot be limited by name).
+ */
 export function fluxApplierRbac() {
   const name = FLUX_APPLIER;
+  const rbac = "rbac.authorization.k8s.io";
+  const subjects = [{ kind: "ServiceAccount", name, namespace: NAMESPACES.flux }];
   return [
     { apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace: NAMESPACES.flux } },
     {
-      apiVersion: "rbac.authorization.k8s.io/v1",
+      apiVersion: `${rbac}/v1`,
       kind: "ClusterRole",
       metadata: { name },
       rules: [
@@ -108,14 +137,28 @@ export function fluxApplierRbac() {
           resources: ["tables"],
           verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
         },
+        { apiGroups: [""], resources: ["namespaces"], resourceNames: [KRATIX_CANARY.namespace], verbs: ["get", "patch"] },
       ],
     },
     {
-      apiVersion: "rbac.authorization.k8s.io/v1",
+      apiVersion: `${rbac}/v1`,
       kind: "ClusterRoleBinding",
       metadata: { name },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
-      subjects: [{ kind: "ServiceAccount", name, namespace: NAMESPACES.flux }],
+      roleRef: { apiGroup: rbac, kind: "ClusterRole", name },
+      subjects,
+    },
+    {
+      apiVersion: `${rbac}/v1`,
+      kind: "Role",
+      metadata: { name, namespace: KRATIX_CANARY.namespace },
+      rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "create", "patch", "delete"] }],
+    },
+    {
+      apiVersion: `${rbac}/v1`,
+      kind: "RoleBinding",
+      metadata: { name, namespace: KRATIX_CANARY.namespace },
+      roleRef: { apiGroup: rbac, kind: "Role", name },
+      subjects,
     },
   ];
 }

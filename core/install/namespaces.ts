@@ -5,6 +5,8 @@ export const NAMESPACES = {
   kratix: "kratix-platform-system",
   flux: "flux-system",
   ack: "ack-system",
+  /** Where Kratix's canary objects go on every destination (its kratix-info ConfigMap). */
+  kratixWorker: "kratix-worker-system",
 } as const;
 
 /** The ACK controller's service account (the chart's default), which IRSA and Pod Identity trust. */

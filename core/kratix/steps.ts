@@ -17,7 +17,15 @@ export function droppedAttributesNote(dropped: string[]): string | undefined {
 }
 
 export type ConfigureResult =
-  { ok: false; errors: FieldError[] } | { ok: true; plan: TablePlan; table: AckTable; status: DynamoDBRequestStatus; warnings: string[] };
+  | { ok: false; errors: FieldError[] }
+  | {
+      ok: true;
+      request: DynamoDBRequest;
+      plan: TablePlan;
+      table: AckTable;
+      status: DynamoDBRequestStatus;
+      warnings: string[];
+    };
 
 /** The `configure` step: validate the request, plan and render its ACK Table, and say so in status. */
 export function configureRequest(input: unknown, defaults: PlatformDefaults = {}): ConfigureResult {
@@ -36,6 +44,7 @@ export function configureRequest(input: unknown, defaults: PlatformDefaults = {}
   const warnings = note ? [note] : [];
   return {
     ok: true,
+    request,
     plan,
     table,
     warnings,
@@ -60,6 +69,7 @@ export interface Condition {
 
 /** The parts of an ACK Table's status the status step reads. */
 export interface ObservedTable {
+  spec?: Record<string, unknown>;
   status?: {
     tableStatus?: string;
     ackResourceMetadata?: { arn?: string; region?: string };
@@ -79,15 +89,45 @@ export const TABLE_READY_CONDITION = "TableReady";
 /** Retry intervals: quick while AWS is creating, slower when a human must act. */
 export const RETRY = { missing: "30s", creating: "15s", recoverable: "1m", terminal: "5m" } as const;
 
+/** What the request asks for now: the table is ready only once the live Table carries it. */
+export interface ReadinessExpectation {
+  /** The Table spec the configure step renders for the request as it is now. */
+  spec: Record<string, unknown>;
+  /** The request's metadata.generation, written to status.readyGeneration once ready. */
+  generation?: number;
+  /** The request's spec-digest annotation (SPEC_DIGEST_ANNOTATION), written to status.readySpecDigest once ready. */
+  digest?: string;
+}
+
+/**
+ * True when every field of `want` is in `live` with the same value (objects
+ * recursively, arrays element by element): ACK may add late-initialised fields
+ * to the live spec, but must not lack or change any field we render.
+ */
+export function specCarries(live: unknown, want: unknown): boolean {
+  if (Array.isArray(want)) return Array.isArray(live) && live.length === want.length && want.every((w, i) => specCarries(live[i], w));
+  if (want !== null && typeof want === "object") {
+    if (live === null || typeof live !== "object" || Array.isArray(live)) return false;
+    return Object.entries(want as Record<string, unknown>).every(
+      ([k, v]) => v === undefined || specCarries((live as Record<string, unknown>)[k], v),
+    );
+  }
+  return live === want;
+}
+
 /**
  * The `status` step: turn what ACK reports about the Table into the request's
  * status (ARN, table status, a readable message, a TableReady condition), and
- * decide whether Kratix should run the step again later.
+ * decide whether Kratix should run the step again later. With an expectation,
+ * "ready" means ACTIVE, synced by ACK, and carrying the spec rendered now, and
+ * only then are readyGeneration and readySpecDigest written (a status from the
+ * previous spec never passes for the new one).
  */
 export function tableStatusToRequestStatus(
   table: ObservedTable | undefined,
   ref: { namespace: string; name: string },
   now: Date,
+  expect?: ReadinessExpectation,
 ): StatusResult {
   const at = now.toISOString();
   const result = (
@@ -140,7 +180,24 @@ export function tableStatusToRequestStatus(
     );
   }
   if (s.tableStatus === "ACTIVE" && s.ackResourceMetadata?.arn) {
-    return result(true, "Active", `table is ACTIVE: ${s.ackResourceMetadata.arn}`, undefined, observed);
+    if (expect && !specCarries(table.spec, expect.spec)) {
+      return result(
+        false,
+        "Updating",
+        `table is ACTIVE, but ACK Table ${ref.namespace}/${ref.name} does not carry this request's spec yet (Flux applies it from the state store)`,
+        RETRY.creating,
+        observed,
+      );
+    }
+    if (expect && !condition("ACK.ResourceSynced")) {
+      return result(false, "Syncing", `table is ACTIVE; ACK is syncing this request's spec to AWS`, RETRY.creating, observed);
+    }
+    const ready: DynamoDBRequestStatus = {
+      ...observed,
+      ...(expect?.generation !== undefined ? { readyGeneration: expect.generation } : {}),
+      ...(expect?.digest ? { readySpecDigest: expect.digest } : {}),
+    };
+    return result(true, "Active", `table is ACTIVE: ${s.ackResourceMetadata.arn}`, undefined, ready);
   }
   return result(false, "Creating", `table is ${s.tableStatus ?? "not yet created"} in AWS`, RETRY.creating, observed);
 }

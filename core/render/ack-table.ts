@@ -126,11 +126,12 @@ export function renderAckTable(plan: TablePlan, ref: RequestRef): AckTable {
             projection: projection(l.projection),
           }))
         : undefined,
-      streamSpecification: s.stream
-        ? compact({ streamEnabled: s.stream.enabled, streamViewType: s.stream.enabled ? s.stream.viewType : undefined })
-        : undefined,
+      // Only an enabled stream or TTL is written: AWS describes a disabled one as absent, so ACK
+      // would compare {enabled: false} with nothing and call UpdateTable/UpdateTimeToLive forever
+      // (aws-controllers-k8s/community#2782; found by the ACK test double, test/e2e/ack-double.test.ts).
+      streamSpecification: s.stream?.enabled ? { streamEnabled: true, streamViewType: s.stream.viewType } : undefined,
       continuousBackups: s.pointInTimeRecovery !== undefined ? { pointInTimeRecoveryEnabled: s.pointInTimeRecovery } : undefined,
-      timeToLive: s.timeToLive ? { attributeName: s.timeToLive.attributeName, enabled: s.timeToLive.enabled } : undefined,
+      timeToLive: s.timeToLive?.enabled ? { attributeName: s.timeToLive.attributeName, enabled: true } : undefined,
       tableClass: s.tableClass,
       deletionProtectionEnabled: s.deletionProtection,
       sseSpecification: sse(s.encryption),

@@ -82,11 +82,19 @@ export function renderEnvironment(config: PlatformConfig, aws: { accountId?: str
   if (config.install.certManager) chart("cert-manager", CHARTS.certManager, NAMESPACES.certManager, certManagerValues());
   if (config.install.kratix) chart("kratix", CHARTS.kratix, NAMESPACES.kratix, kratixValues(IMAGES.kratix));
   if (config.install.flux) chart("flux", CHARTS.flux, NAMESPACES.flux, fluxValues());
-  if (config.stateStore.mode === "s3") {
+  const store = config.stateStore;
+  if (store.mode === "s3" || store.mode === "bucket") {
     const bucket: StateStoreBucket = {
-      bucketName: config.stateStore.bucketName ?? PLACEHOLDER("bucket name"),
+      bucketName: store.bucketName ?? PLACEHOLDER("bucket name"),
       region,
-      ...(config.stateStore.path ? { path: config.stateStore.path } : {}),
+      ...(store.mode === "bucket"
+        ? {
+            endpoint: store.endpoint,
+            ...(store.insecure ? { insecure: true } : {}),
+            ...(store.interval ? { interval: store.interval } : {}),
+          }
+        : {}),
+      ...(store.path ? { path: store.path } : {}),
     };
     const dest = destination();
     const key = PLACEHOLDER("access key id");
@@ -100,6 +108,7 @@ export function renderEnvironment(config: PlatformConfig, aws: { accountId?: str
       objects: [
         secret(FLUX_S3_SECRET, NAMESPACES.flux, fluxS3SecretData(key, value)),
         fluxBucket(bucket),
+        { apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACES.kratixWorker } },
         ...fluxApplierRbac(),
         ...fluxKustomizations(destinationFolder(bucket, dest)),
       ],

@@ -6,6 +6,8 @@ import { RawYaml, runPipeline } from "../helpers/pipeline-process.ts";
 import { startFakeApiServer, type FakeApiServer } from "../helpers/fake-apiserver.ts";
 import { BAD, DESIGN_USER_DATA, DESIGN_USER_SESSIONS, EVERYTHING, GOOD, requestObject } from "../fixtures/corpus.ts";
 import { TABLE_OUTPUT_FILE } from "../../pipeline/main.ts";
+import { configureRequest } from "../../core/kratix/steps.ts";
+import { SPEC_DIGEST_ANNOTATION } from "../../core/api/spec-digest.ts";
 
 const parallel = { concurrency: 4 };
 
@@ -181,18 +183,63 @@ describe("pipeline status", () => {
     assert.ok(api.requests.some((r) => r.includes("/namespaces/team-a/tables/missing")));
   });
 
-  it("writes the ARN and no retry once the table is ACTIVE", async () => {
-    api.tables.set("team-a/active", {
-      status: { tableStatus: "ACTIVE", ackResourceMetadata: { arn }, conditions: [{ type: "ACK.ResourceSynced", status: "True" }] },
-    });
-    const run = await runPipeline("status", requestObject(DESIGN_USER_DATA as never, "active", "team-a"), { KUBECONFIG: api.kubeconfig });
+  /** The Table configure renders for this request, as ACK would show it: spec plus the given status. */
+  const liveTable = (spec: unknown, name: string, namespace: string, status: Record<string, unknown>) => {
+    const configured = configureRequest(requestObject(spec as never, name, namespace), {});
+    assert.ok(configured.ok);
+    return { spec: configured.table.spec, status };
+  };
+  const synced = [{ type: "ACK.ResourceSynced", status: "True" }];
+
+  it("writes the ARN, the ready generation and spec digest, and no retry once the table carrying the spec is ACTIVE and synced", async () => {
+    api.tables.set(
+      "team-a/active",
+      liveTable(DESIGN_USER_DATA, "active", "team-a", { tableStatus: "ACTIVE", ackResourceMetadata: { arn }, conditions: synced }),
+    );
+    const plain = requestObject(DESIGN_USER_DATA as never, "active", "team-a");
+    const request = {
+      ...plain,
+      metadata: { ...plain.metadata, generation: 3, annotations: { [SPEC_DIGEST_ANNOTATION]: "0123456789abcdef" } },
+    };
+    const run = await runPipeline("status", request, { KUBECONFIG: api.kubeconfig });
     assert.equal(run.code, 0, run.stderr);
     const status = run.metadata["status.yaml"] as Record<string, unknown> & { conditions: Record<string, unknown>[] };
     assert.equal(status.tableArn, arn);
     assert.equal(status.tableStatus, "ACTIVE");
+    assert.equal(status.readyGeneration, 3);
+    assert.equal(status.readySpecDigest, "0123456789abcdef");
     assert.equal(status.conditions[0]!.type, "TableReady");
     assert.equal(status.conditions[0]!.status, "True");
     assert.equal(run.metadata["workflow-control.yaml"], undefined);
+  });
+
+  it("is not ready while the live Table still carries the previous spec (an update on its way through the state store)", async () => {
+    const older = { ...DESIGN_USER_DATA, tags: { team: "before" } };
+    api.tables.set(
+      "team-a/updating",
+      liveTable(older, "updating", "team-a", { tableStatus: "ACTIVE", ackResourceMetadata: { arn }, conditions: synced }),
+    );
+    const run = await runPipeline(
+      "status",
+      requestObject({ ...DESIGN_USER_DATA, tags: { team: "after" } } as never, "updating", "team-a"),
+      {
+        KUBECONFIG: api.kubeconfig,
+      },
+    );
+    const status = run.metadata["status.yaml"] as Record<string, unknown>;
+    assert.match(String(status.message), /does not carry this request's spec yet/);
+    assert.equal(status.readyGeneration, undefined);
+    assert.equal((run.metadata["workflow-control.yaml"] as Record<string, unknown>).retryAfter, "15s");
+  });
+
+  it("is not ready while ACK has not synced the spec", async () => {
+    api.tables.set(
+      "team-a/syncing",
+      liveTable(DESIGN_USER_DATA, "syncing", "team-a", { tableStatus: "ACTIVE", ackResourceMetadata: { arn } }),
+    );
+    const run = await runPipeline("status", requestObject(DESIGN_USER_DATA as never, "syncing", "team-a"), { KUBECONFIG: api.kubeconfig });
+    assert.match(String((run.metadata["status.yaml"] as Record<string, unknown>).message), /ACK is syncing/);
+    assert.equal((run.metadata["workflow-control.yaml"] as Record<string, unknown>).retryAfter, "15s");
   });
 
   it("retries quickly while AWS is CREATING", async () => {
@@ -217,7 +264,10 @@ describe("pipeline status", () => {
   });
 
   it("keeps the unused-attribute note in the message", async () => {
-    api.tables.set("default/sessions", { status: { tableStatus: "ACTIVE", ackResourceMetadata: { arn } } });
+    api.tables.set(
+      "default/sessions",
+      liveTable(DESIGN_USER_SESSIONS, "sessions", "default", { tableStatus: "ACTIVE", ackResourceMetadata: { arn }, conditions: synced }),
+    );
     const run = await runPipeline("status", requestObject(DESIGN_USER_SESSIONS as never, "sessions"), { KUBECONFIG: api.kubeconfig });
     assert.match(String((run.metadata["status.yaml"] as Record<string, unknown>).message), /ACTIVE.*left out of the table/);
   });

@@ -10,6 +10,8 @@ import { DESIGN_USER_SESSIONS, EVERYTHING } from "../fixtures/corpus.ts";
 import { propertiesFromSpec } from "../../core/render/dynamodb-request.ts";
 import { validateAgainstUpstream } from "../helpers/crd-validator.ts";
 import { TABLE_GUARD_NAME } from "../../core/install/table-guard.ts";
+import { KratixInstallation } from "../../components/kratix.ts";
+import { SPEC_DIGEST_ANNOTATION, specDigest } from "../../core/api/spec-digest.ts";
 
 let reg: Registration[];
 before(async () => {
@@ -51,6 +53,19 @@ describe("DynamoDBTable", () => {
     const req = named("sessions").find((r) => r.type.endsWith(":DynamoDBRequest"))!;
     assert.deepEqual((req.inputs.metadata as Record<string, unknown>).namespace, "team-a");
     assert.ok(req.parent.includes("DynamoDBTable::sessions"));
+  });
+  it("stamps the request with its spec's digest and waits until the status reports that digest ready", async () => {
+    const t = new DynamoDBTable("digest", { table: propertiesFromSpec(DESIGN_USER_SESSIONS) });
+    await resolve(t.tableArn);
+    await settle();
+    const req = named("digest").find((r) => r.type.endsWith(":DynamoDBRequest"))!;
+    const annotations = (req.inputs.metadata as { annotations: Record<string, string> }).annotations;
+    const digest = specDigest(req.inputs.spec);
+    assert.equal(annotations[SPEC_DIGEST_ANNOTATION], digest);
+    assert.equal(annotations["pulumi.com/waitFor"], `jsonpath={.status.readySpecDigest}=${digest}`);
+    // Any change to the spec changes the digest, so a wait after an update never ends on the old status.
+    assert.notEqual(specDigest({ ...(req.inputs.spec as object), billingMode: "PROVISIONED" }), digest);
+    assert.equal(specDigest({ b: 1, a: [{ y: 2, x: 1 }] }), specDigest({ a: [{ x: 1, y: 2 }], b: 1 }));
   });
   it("computes the ARN from account, partition, region and prefixed name when not waiting, and says so", async () => {
     const t = new DynamoDBTable("computed", {
@@ -185,6 +200,55 @@ describe("AckDynamoDBController", () => {
     const kms = doc.Statement.find((s) => s.Sid.includes("Keys"))!;
     assert.deepEqual(kms.Resource, [`arn:aws:kms:us-east-1:${ACCOUNT}:key/abc`]);
     assert.deepEqual(kms.Condition, { StringEquals: { "kms:ViaService": ["dynamodb.us-east-1.amazonaws.com"] } });
+  });
+});
+
+describe("KratixInstallation", () => {
+  it("bucket mode: an S3-compatible store for Kratix and a generic Flux Bucket, one key, secret on the wire", async () => {
+    const k = new KratixInstallation("s3c", {
+      installCertManager: false,
+      installKratix: false,
+      installFlux: false,
+      stateStore: {
+        mode: "bucket",
+        endpoint: "minio.storage:9000",
+        bucketName: "kratix",
+        region: "us-east-1",
+        insecure: true,
+        interval: "10s",
+        fluxFolder: "platform-cluster/platform-cluster",
+        credentials: pulumi.secret({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "mock-secret-access-key" }),
+      },
+    });
+    await resolve(k.destinationName);
+    await settle();
+    const mine = named("s3c");
+    const cr = (kind: string) => mine.filter((r) => r.type.endsWith(`:${kind}`)).map((r) => r.inputs as { spec: Record<string, unknown> });
+    assert.deepEqual(cr("BucketStateStore")[0]!.spec, {
+      bucketName: "kratix",
+      endpoint: "minio.storage:9000",
+      insecure: true,
+      authMethod: "accessKey",
+      secretRef: { name: "kratix-state-store-credentials", namespace: "kratix-platform-system" },
+    });
+    const bucket = cr("Bucket")[0]!.spec;
+    assert.deepEqual([bucket.provider, bucket.endpoint, bucket.insecure, bucket.interval], ["generic", "minio.storage:9000", true, "10s"]);
+    assert.deepEqual(
+      cr("Kustomization")
+        .map((x) => x.spec.path)
+        .sort(),
+      ["./platform-cluster/platform-cluster/dependencies", "./platform-cluster/platform-cluster/resources"],
+    );
+    const secrets = mine.filter((r) => r.type === "kubernetes:core/v1:Secret");
+    assert.equal(secrets.length, 2);
+    for (const sec of secrets) assert.ok(sec.wire.includes(SECRET_SIG), `${sec.name} is not secret on the wire`);
+    // The canary namespace Kratix writes to every destination is made here, so Flux only patches it.
+    assert.ok(
+      mine.some(
+        (r) => r.type === "kubernetes:core/v1:Namespace" && (r.inputs.metadata as { name: string }).name === "kratix-worker-system",
+      ),
+    );
+    assert.equal(mine.filter((r) => r.type.startsWith("aws:")).length, 0);
   });
 });
 

@@ -70,3 +70,37 @@ describe("config values as Pulumi passes them (strings)", () => {
     assert.deepEqual(CONFIG_TYPES, Object.fromEntries(Object.entries(project.config).map(([k, v]) => [k, v.type])));
   });
 });
+
+describe("stateStore mode bucket (an S3-compatible server you run)", () => {
+  const parseStore = (stateStore: unknown, stateStoreCredentials?: unknown) =>
+    parsePlatformConfig(
+      { defaultRegion: "us-west-2", tableNamePrefix: "dev-", stateStore, ...(stateStoreCredentials ? { stateStoreCredentials } : {}) },
+      tableArgErrors,
+    );
+  const key = { accessKeyId: "id", secretAccessKey: "secret" };
+  it("reads endpoint, bucket, insecure, interval and the Flux folder", () => {
+    const { config, errors } = parseStore(
+      { mode: "bucket", endpoint: "127.0.0.1:19000", bucketName: "kratix", insecure: true, interval: "5s", fluxFolder: "a/b" },
+      key,
+    );
+    assert.deepEqual(errors, []);
+    assert.deepEqual(config.stateStore, {
+      mode: "bucket",
+      endpoint: "127.0.0.1:19000",
+      bucketName: "kratix",
+      insecure: true,
+      interval: "5s",
+      fluxFolder: "a/b",
+    });
+  });
+  it("names each missing or bad field, and the missing access key", () => {
+    const { errors } = parseStore({ mode: "bucket", bucketName: "", insecure: "yes", interval: "soon" });
+    assert.deepEqual(errors.map((e) => e.path).sort(), [
+      `${PROJECT}:stateStore.bucketName`,
+      `${PROJECT}:stateStore.endpoint`,
+      `${PROJECT}:stateStore.insecure`,
+      `${PROJECT}:stateStore.interval`,
+      `${PROJECT}:stateStoreCredentials`,
+    ]);
+  });
+});

@@ -1,5 +1,6 @@
 /** The full program (index.ts) with the dev stack's own config, under Pulumi's mocks. */
 import assert from "node:assert/strict";
+import { SPEC_DIGEST_ANNOTATION, specDigest } from "../../core/api/spec-digest.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
@@ -80,17 +81,17 @@ describe("the program with Pulumi.dev.yaml", () => {
       assert.ok(request.dependencies.includes(ackChart.urn!), `${request.name} does not wait for the controller`);
     }
   });
-  it("creates one valid DynamoDBRequest per table, waiting for its ARN", () => {
+  it("creates one valid DynamoDBRequest per table, waiting until the table carrying its spec is ready", () => {
     const crd = new CrdValidator(dynamoDBRequestCRD() as unknown as Crd);
     const requests = byType("kubernetes:dynamodb.kratix.io/v1alpha1:DynamoDBRequest");
     assert.deepEqual(requests.map((r) => r.name).sort(), ["orders", "user-sessions"]);
     for (const r of requests) {
       const { status: _s, ...obj } = r.inputs;
       assert.deepEqual(crd.validate(obj), []);
-      assert.equal(
-        (r.inputs.metadata as { annotations: Record<string, string> }).annotations["pulumi.com/waitFor"],
-        "jsonpath={.status.tableArn}",
-      );
+      const annotations = (r.inputs.metadata as { annotations: Record<string, string> }).annotations;
+      const digest = specDigest(r.inputs.spec);
+      assert.equal(annotations[SPEC_DIGEST_ANNOTATION], digest);
+      assert.equal(annotations["pulumi.com/waitFor"], `jsonpath={.status.readySpecDigest}=${digest}`);
     }
   });
   it("installs vela-core after cert-manager (its webhook certificates come from it)", () => {

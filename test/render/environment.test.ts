@@ -93,19 +93,32 @@ describe("npm run render", () => {
     );
     assert.deepEqual((guard[1]!.spec as { validationActions: string[] }).validationActions, ["Deny"]);
   });
-  it("Flux applies Kratix's output as a service account that may manage ACK Tables and nothing else", () => {
+  it("Flux applies Kratix's output as a service account that may manage ACK Tables and Kratix's canary, nothing else", () => {
     const kustomizations = objects.filter((o) => o.obj.kind === "Kustomization").map((o) => o.obj.spec as Record<string, unknown>);
     assert.equal(kustomizations.length, 2);
     for (const k of kustomizations) assert.equal(k.serviceAccountName, "kratix-dynamodb-applier");
     const named = (kind: string) =>
       objects.find((o) => o.obj.kind === kind && (o.obj.metadata as { name?: string }).name === "kratix-dynamodb-applier")!.obj;
     const role = named("ClusterRole") as {
-      rules: { apiGroups: string[]; resources: string[] }[];
+      rules: { apiGroups: string[]; resources: string[]; resourceNames?: string[]; verbs: string[] }[];
     };
+    // Tables; and the canary Namespace Kratix writes to every destination, by name and only
+    // get/patch (the platform creates it, so applying it never needs create).
     assert.deepEqual(
-      role.rules.map((r) => [r.apiGroups, r.resources]),
-      [[["dynamodb.services.k8s.aws"], ["tables"]]],
+      role.rules.map((r) => [r.apiGroups, r.resources, r.resourceNames ?? "any"]),
+      [
+        [["dynamodb.services.k8s.aws"], ["tables"], "any"],
+        [[""], ["namespaces"], ["kratix-worker-system"]],
+      ],
     );
+    assert.deepEqual(role.rules[1]!.verbs, ["get", "patch"]);
+    const canaryRole = named("Role") as { metadata: { namespace: string }; rules: { resources: string[] }[] };
+    assert.equal(canaryRole.metadata.namespace, "kratix-worker-system");
+    assert.deepEqual(
+      canaryRole.rules.map((r) => r.resources),
+      [["configmaps"]],
+    );
+    assert.ok(objects.some((o) => o.obj.kind === "Namespace" && (o.obj.metadata as { name: string }).name === "kratix-worker-system"));
     const binding = named("ClusterRoleBinding") as {
       subjects: { name: string; namespace: string }[];
     };

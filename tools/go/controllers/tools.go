@@ -6,4 +6,5 @@ package tools
 import (
 	_ "github.com/oam-dev/kubevela/cmd/core"
 	_ "github.com/syntasso/kratix"
+	_ "github.com/syntasso/kratix/work-creator/pipeline/cmd"
 )

@@ -1,0 +1,31 @@
+/**
+ * Which spec a request's status speaks for. Kratix owns `status.observedGeneration`
+ * (it sets it when it starts a run, not when the table is ready), and a client that
+ * just updated a request cannot know its new generation in advance; so whoever writes
+ * a request (the DynamoDBTable component) stamps it with a digest of the spec it sent,
+ * and the status step copies that digest into `status.readySpecDigest` only once the
+ * ACK Table carrying that spec is ACTIVE and synced. A wait for
+ * `readySpecDigest == <digest of what I applied>` then ends when the table is usable,
+ * never on the previous spec's status.
+ */
+import { createHash } from "node:crypto";
+import { API_GROUP } from "./rules.ts";
+
+export const SPEC_DIGEST_ANNOTATION = `${API_GROUP}/spec-digest`;
+
+/** JSON with object keys sorted at every level, so equal specs give equal text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** 16 hex characters of SHA-256 over the spec's canonical JSON. */
+export function specDigest(spec: unknown): string {
+  return createHash("sha256").update(canonicalJson(spec)).digest("hex").slice(0, 16);
+}

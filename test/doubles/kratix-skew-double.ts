@@ -1,0 +1,167 @@
+/**
+ * TEST DOUBLE, never shipped: plays two documented behaviours of current Kratix that
+ * v0.125.0 (the only Kratix the Go module proxy serves, so the one the local
+ * environment runs) does not have (docs/decisions.md, decision 23):
+ *
+ * 1. Pipeline permissions. Current Kratix grants a pipeline's service account the
+ *    `rbac.permissions` its Promise declares; v0.125.0 ignores them, so our status
+ *    step could not read the ACK Table. The double gives each Promise's resource
+ *    pipeline service account (`<promise>-resource-pipeline`, in every namespace
+ *    Kratix made one) exactly those permissions: a ClusterRole with the declared
+ *    rules, bound by a RoleBinding in that namespace (namespace-scoped, as Kratix does).
+ *
+ * 2. retryAfter. Current Kratix reruns a resource's workflow after the `retryAfter`
+ *    its pipeline writes to /kratix/metadata/workflow-control.yaml; our status step
+ *    writes one while the table is not yet ACTIVE and synced. v0.125.0 ignores the
+ *    file, so the status step would run once (before Flux has even applied the Table)
+ *    and the ARN would never come back. The double reruns the workflow the way
+ *    v0.125.0 offers: the `kratix.io/manual-reconciliation` label, which Kratix
+ *    removes when it starts the run. It acts only on requests whose last run
+ *    completed (PipelineCompleted True: a failed run of an invalid request is not
+ *    retried) and whose status is not ready for the current generation
+ *    (status.readyGeneration, written by the status step), backing off per request
+ *    and generation from 2 s to 30 s instead of the step's own intervals, so the
+ *    local loop closes in seconds.
+ *
+ *   node test/doubles/kratix-skew-double.ts --kubeconfig FILE
+ */
+import { rawRequest, sleep } from "../../local-env/kube.ts";
+import { API_GROUP, API_PLURAL, API_VERSION } from "../../core/api/rules.ts";
+
+export const MANUAL_RECONCILIATION_LABEL = "kratix.io/manual-reconciliation";
+const FIELD_MANAGER = "kratix-skew-double";
+const FIRST_DELAY_MS = 2_000;
+const MAX_DELAY_MS = 30_000;
+
+interface Request {
+  metadata: { name: string; namespace: string; uid: string; generation?: number; labels?: Record<string, string> };
+  status?: { readyGeneration?: number; conditions?: { type: string; status: string; lastTransitionTime?: string }[] };
+}
+
+interface PolicyRule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs: string[];
+}
+
+interface Promise_ {
+  metadata: { name: string };
+  spec?: { workflows?: { resource?: Record<string, { spec?: { rbac?: { permissions?: PolicyRule[] } } }[]> } };
+}
+
+/** Whether a request's workflow should run again now (pure: the tests call it). */
+export function rerunDue(r: Request, attempts: number, now: number): boolean {
+  if (r.metadata.labels?.[MANUAL_RECONCILIATION_LABEL]) return false; // already asked
+  if (r.status?.readyGeneration !== undefined && r.status.readyGeneration === r.metadata.generation) return false;
+  const done = r.status?.conditions?.find((c) => c.type === "PipelineCompleted" && c.status === "True");
+  if (!done) return false;
+  const since = done.lastTransitionTime ? Date.parse(done.lastTransitionTime) : 0;
+  return now - since >= Math.min(FIRST_DELAY_MS * 2 ** attempts, MAX_DELAY_MS);
+}
+
+/** The rules a Promise's resource pipelines declare (pure). */
+export function declaredPermissions(p: Promise_): PolicyRule[] {
+  return Object.values(p.spec?.workflows?.resource ?? {})
+    .flat()
+    .flatMap((pipeline) => pipeline.spec?.rbac?.permissions ?? [])
+    .map((rule) => ({ apiGroups: rule.apiGroups ?? [""], resources: rule.resources ?? [], verbs: rule.verbs }));
+}
+
+const apply = (kubeconfig: string, path: string, body: unknown) =>
+  rawRequest(kubeconfig, "PATCH", `${path}?fieldManager=${FIELD_MANAGER}&force=true`, body, {
+    contentType: "application/apply-patch+yaml",
+  });
+
+async function list<T>(kubeconfig: string, path: string): Promise<T[]> {
+  const res = await rawRequest(kubeconfig, "GET", path).catch(() => undefined);
+  return res?.status === 200 ? (JSON.parse(res.body) as { items: T[] }).items : [];
+}
+
+/** Grants each Promise's resource pipeline service accounts the permissions the Promise declares. */
+async function grantPipelinePermissions(kubeconfig: string, granted: Set<string>, log: (line: string) => void): Promise<void> {
+  const promises = await list<Promise_>(kubeconfig, "/apis/platform.kratix.io/v1alpha1/promises");
+  for (const p of promises) {
+    const rules = declaredPermissions(p);
+    if (rules.length === 0) continue;
+    const sa = `${p.metadata.name}-resource-pipeline`;
+    const role = `${FIELD_MANAGER}-${p.metadata.name}`;
+    const key = `${role}:${JSON.stringify(rules)}`;
+    if (!granted.has(key)) {
+      const res = await apply(kubeconfig, `/apis/rbac.authorization.k8s.io/v1/clusterroles/${role}`, {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRole",
+        metadata: { name: role },
+        rules,
+      }).catch(() => undefined);
+      if (res?.status !== 200 && res?.status !== 201) continue;
+      granted.add(key);
+    }
+    const accounts = await list<{ metadata: { namespace: string } }>(
+      kubeconfig,
+      `/api/v1/serviceaccounts?fieldSelector=metadata.name=${sa}`,
+    );
+    for (const { metadata } of accounts) {
+      const bindingKey = `${metadata.namespace}/${role}`;
+      if (granted.has(bindingKey)) continue;
+      const res = await apply(kubeconfig, `/apis/rbac.authorization.k8s.io/v1/namespaces/${metadata.namespace}/rolebindings/${role}`, {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "RoleBinding",
+        metadata: { name: role, namespace: metadata.namespace },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
+        subjects: [{ kind: "ServiceAccount", name: sa, namespace: metadata.namespace }],
+      }).catch(() => undefined);
+      if (res?.status === 200 || res?.status === 201) {
+        granted.add(bindingKey);
+        log(`granted ${metadata.namespace}/${sa} the permissions Promise ${p.metadata.name} declares`);
+      }
+    }
+  }
+}
+
+/** Marks for a rerun the requests whose status is not ready for their generation. */
+async function rerunUnready(kubeconfig: string, attempts: Map<string, number>, log: (line: string) => void): Promise<void> {
+  for (const r of await list<Request>(kubeconfig, `/apis/${API_GROUP}/${API_VERSION}/${API_PLURAL}`)) {
+    const key = `${r.metadata.uid}/${r.metadata.generation}`;
+    const n = attempts.get(key) ?? 0;
+    if (!rerunDue(r, n, Date.now())) continue;
+    const path = `/apis/${API_GROUP}/${API_VERSION}/namespaces/${r.metadata.namespace}/${API_PLURAL}/${r.metadata.name}`;
+    const patch = { metadata: { labels: { [MANUAL_RECONCILIATION_LABEL]: "true" } } };
+    const res = await rawRequest(kubeconfig, "PATCH", path, patch, { contentType: "application/merge-patch+json" }).catch(() => undefined);
+    if (res?.status === 200) {
+      attempts.set(key, n + 1);
+      log(`rerun ${r.metadata.namespace}/${r.metadata.name} (generation ${r.metadata.generation}, attempt ${n + 1})`);
+    }
+  }
+}
+
+export function runKratixSkewDouble(kubeconfig: string, log: (line: string) => void = () => undefined): { stop: () => Promise<void> } {
+  const attempts = new Map<string, number>();
+  const granted = new Set<string>();
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await grantPipelinePermissions(kubeconfig, granted, log);
+      await rerunUnready(kubeconfig, attempts, log);
+      await sleep(500);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const i = process.argv.indexOf("--kubeconfig");
+  const kubeconfig = i > 0 ? process.argv[i + 1] : undefined;
+  if (!kubeconfig) {
+    console.error("usage: node test/doubles/kratix-skew-double.ts --kubeconfig FILE");
+    process.exit(2);
+  }
+  const double = runKratixSkewDouble(kubeconfig, (line) => console.log(`[kratix-skew-double] ${new Date().toISOString()} ${line}`));
+  const stop = () => void double.stop().then(() => process.exit(0));
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
