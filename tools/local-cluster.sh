@@ -491,7 +491,7 @@ do_start_node() {
   for b in containerd containerd-shim-runc-v2 runc ctr iptables conntrack python3; do command -v "$b" >/dev/null || missing+=("$b"); done
   for b in "${CNI_BIN_DIRS[@]}"; do [ -x "$b/bridge" ] && [ -x "$b/host-local" ] && { cni_bin="$b"; break; }; done
   [ -n "$cni_bin" ] || missing+=(cni-plugins)
-  [ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]}: apt-get install $NODE_APT"
+  [ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]}: run tools/install-node-packages.sh (apt-get install $NODE_APT)"
   local pathline
   pathline="$("$ROOT/build-tools.sh" kubelet kube-scheduler kube-proxy)" || die "building the node's tools failed"
   eval "$pathline"
