@@ -15,6 +15,7 @@ import {
   fluxKustomizations,
   fluxS3SecretData,
   kratixS3SecretData,
+  s3CompatibleBucket,
   type StateStoreBucket,
 } from "../core/install/kratix-objects.ts";
 import { NAMESPACES } from "../core/install/namespaces.ts";
@@ -156,15 +157,7 @@ export class KratixInstallation extends pulumi.ComponentResource {
       );
       bucketName = bucket.bucket as pulumi.Output<string | undefined>;
     } else if (store.mode === "bucket") {
-      const bucketInfo = pulumi.output(store.region).apply((region): StateStoreBucket => ({
-        bucketName: store.bucketName,
-        region,
-        endpoint: store.endpoint,
-        ...(store.insecure ? { insecure: true } : {}),
-        ...(store.path ? { path: store.path } : {}),
-        ...(store.interval ? { interval: store.interval } : {}),
-        ...(store.fluxFolder ? { fluxFolder: store.fluxFolder } : {}),
-      }));
+      const bucketInfo = pulumi.output(store.region).apply((region) => s3CompatibleBucket(store, region));
       const credentials = pulumi.secret(store.credentials);
       destinationName = this.wireBucket(name, bucketInfo, credentials, credentials, args, kratix, flux);
       bucketName = pulumi.output(store.bucketName);
@@ -260,7 +253,7 @@ export class KratixInstallation extends pulumi.ComponentResource {
         { ...p, dependsOn: [...applier] },
       ),
     );
-    const kustomizations = bucketInfo.apply((b) => fluxKustomizations(destinationFolder(b, dest)));
+    const kustomizations = bucketInfo.apply((b) => fluxKustomizations(destinationFolder(b, dest), b.interval));
     for (const i of [0, 1]) {
       const k = kustomizations.apply((ks) => ks[i]!);
       new k8s.apiextensions.CustomResource(

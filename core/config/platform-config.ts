@@ -237,7 +237,9 @@ export function parsePlatformConfig(
     if (storeRaw.interval !== undefined && !(typeof storeRaw.interval === "string" && /^(\d+(ms|s|m|h))+$/.test(storeRaw.interval)))
       r.add("stateStore", [{ path: "interval", message: "must be a duration such as 10s or 1m" }]);
     const creds = raw.stateStoreCredentials;
-    const ok = (k: string) => isObject(creds) && typeof creds[k] === "string" && creds[k] !== "";
+    // A string once Pulumi has decrypted it; {secure: ...} as a stack file holds it (./dev render reads the file).
+    const given = (v: unknown) => (typeof v === "string" && v !== "") || (isObject(v) && typeof v.secure === "string");
+    const ok = (k: string) => isObject(creds) && given(creds[k]);
     if (!ok("accessKeyId") || !ok("secretAccessKey"))
       r.add("stateStoreCredentials", [
         {

@@ -38,6 +38,29 @@ export interface StateStoreBucket {
   fluxFolder?: string;
 }
 
+/** The fields of a store in `bucket` mode (an S3-compatible server), as config and components give them. */
+export interface S3CompatibleStore {
+  bucketName: string;
+  endpoint: string;
+  insecure?: boolean;
+  path?: string;
+  interval?: string;
+  fluxFolder?: string;
+}
+
+/** The StateStoreBucket of a `bucket`-mode store: the one place its optional fields are carried over. */
+export function s3CompatibleBucket(store: S3CompatibleStore, region: string): StateStoreBucket {
+  return {
+    bucketName: store.bucketName,
+    region,
+    endpoint: store.endpoint,
+    ...(store.insecure ? { insecure: true } : {}),
+    ...(store.path ? { path: store.path } : {}),
+    ...(store.interval ? { interval: store.interval } : {}),
+    ...(store.fluxFolder ? { fluxFolder: store.fluxFolder } : {}),
+  };
+}
+
 /** S3's regional endpoint: Kratix's S3 client sets no region and would otherwise ask GetBucketLocation. */
 export const s3Endpoint = (region: string) => `s3.${region}.amazonaws.com`;
 
@@ -165,16 +188,23 @@ export function fluxApplierRbac() {
 
 /**
  * Two Kustomizations, resources after dependencies, both pruning (prune removes a deleted
- * request's Table), both applying as FLUX_APPLIER rather than as the kustomize-controller.
+ * request's Table), both applying as FLUX_APPLIER rather than as the kustomize-controller,
+ * both orphaning what they applied when they are themselves deleted.
  */
-export function fluxKustomizations(folder: string) {
+export function fluxKustomizations(folder: string, interval = "30s") {
   const k = (suffix: string, extra: Record<string, unknown> = {}) => ({
     apiVersion: "kustomize.toolkit.fluxcd.io/v1",
     kind: "Kustomization",
     metadata: { name: `kratix-${DESTINATION_NAME}-${suffix}`, namespace: NAMESPACES.flux },
     spec: {
-      interval: "30s",
+      // The bucket's interval too: the resources wait for the dependencies to apply each new
+      // revision, and retry after this long when they have not yet.
+      interval,
       prune: true,
+      // Removing the Kustomization (uninstalling the platform) must not delete every team's
+      // Tables: prune only what leaves the state store, orphan the rest (found by the e2e:
+      // the default, MirrorPrune, deleted all Tables on `pulumi destroy`).
+      deletionPolicy: "Orphan",
       sourceRef: { kind: "Bucket", name: STATE_STORE_NAME },
       serviceAccountName: FLUX_APPLIER,
       path: `./${folder}/${suffix}`,

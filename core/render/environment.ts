@@ -14,6 +14,7 @@ import {
   destination,
   destinationFolder,
   fluxBucket,
+  s3CompatibleBucket,
   fluxApplierRbac,
   fluxKustomizations,
   fluxS3SecretData,
@@ -84,18 +85,14 @@ export function renderEnvironment(config: PlatformConfig, aws: { accountId?: str
   if (config.install.flux) chart("flux", CHARTS.flux, NAMESPACES.flux, fluxValues());
   const store = config.stateStore;
   if (store.mode === "s3" || store.mode === "bucket") {
-    const bucket: StateStoreBucket = {
-      bucketName: store.bucketName ?? PLACEHOLDER("bucket name"),
-      region,
-      ...(store.mode === "bucket"
-        ? {
-            endpoint: store.endpoint,
-            ...(store.insecure ? { insecure: true } : {}),
-            ...(store.interval ? { interval: store.interval } : {}),
-          }
-        : {}),
-      ...(store.path ? { path: store.path } : {}),
-    };
+    const bucket: StateStoreBucket =
+      store.mode === "bucket"
+        ? s3CompatibleBucket(store, region)
+        : {
+            bucketName: store.bucketName ?? PLACEHOLDER("bucket name"),
+            region,
+            ...(store.path ? { path: store.path } : {}),
+          };
     const dest = destination();
     const key = PLACEHOLDER("access key id");
     const value = PLACEHOLDER("secret access key");
@@ -110,7 +107,7 @@ export function renderEnvironment(config: PlatformConfig, aws: { accountId?: str
         fluxBucket(bucket),
         { apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACES.kratixWorker } },
         ...fluxApplierRbac(),
-        ...fluxKustomizations(destinationFolder(bucket, dest)),
+        ...fluxKustomizations(destinationFolder(bucket, dest), bucket.interval),
       ],
     });
   }

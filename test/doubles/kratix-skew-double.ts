@@ -20,7 +20,7 @@
  *    completed (PipelineCompleted True: a failed run of an invalid request is not
  *    retried) and whose status is not ready for the current generation
  *    (status.readyGeneration, written by the status step), backing off per request
- *    and generation from 2 s to 30 s instead of the step's own intervals, so the
+ *    and generation from 2 s to 10 s instead of the step's own intervals, so the
  *    local loop closes in seconds.
  *
  *   node test/doubles/kratix-skew-double.ts --kubeconfig FILE
@@ -31,7 +31,7 @@ import { API_GROUP, API_PLURAL, API_VERSION } from "../../core/api/rules.ts";
 export const MANUAL_RECONCILIATION_LABEL = "kratix.io/manual-reconciliation";
 const FIELD_MANAGER = "kratix-skew-double";
 const FIRST_DELAY_MS = 2_000;
-const MAX_DELAY_MS = 30_000;
+const MAX_DELAY_MS = 10_000;
 
 interface Request {
   metadata: { name: string; namespace: string; uid: string; generation?: number; labels?: Record<string, string> };

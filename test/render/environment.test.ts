@@ -1,6 +1,7 @@
 /** `npm run render` as a process, and every object it writes checked against the real schemas. */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -97,6 +98,8 @@ describe("npm run render", () => {
     const kustomizations = objects.filter((o) => o.obj.kind === "Kustomization").map((o) => o.obj.spec as Record<string, unknown>);
     assert.equal(kustomizations.length, 2);
     for (const k of kustomizations) assert.equal(k.serviceAccountName, "kratix-dynamodb-applier");
+    // Uninstalling the platform must not delete every team's Tables with the Kustomizations.
+    for (const k of kustomizations) assert.deepEqual([k.prune, k.deletionPolicy], [true, "Orphan"]);
     const named = (kind: string) =>
       objects.find((o) => o.obj.kind === kind && (o.obj.metadata as { name?: string }).name === "kratix-dynamodb-applier")!.obj;
     const role = named("ClusterRole") as {
@@ -139,5 +142,37 @@ describe("npm run render", () => {
     const { config } = parsePlatformConfig({ promiseDelivery: "pulumi", defaultRegion: "eu-west-1" }, tableArgErrors);
     const promise = renderEnvironment(config).find((f) => f.path === "kratix/promise.yaml")!.objects![0] as Record<string, unknown>;
     assert.deepEqual(validateAgainstUpstream(promise), []);
+  });
+});
+
+describe("npm run render --stack local (the S3-compatible state store of ./dev local)", () => {
+  it("points Kratix and Flux at the bucket, with the local poll interval and Kratix v0.125.0's folder", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "render-local-"));
+    await new Promise<void>((resolve, reject) =>
+      execFile(process.execPath, [join(REPO_ROOT, "cli", "render.ts"), "--stack", "local", "--out", dir], (err, _o, stderr) =>
+        err ? reject(new Error(stderr)) : resolve(),
+      ),
+    );
+    const docs = (await walk(dir))
+      .filter((f) => f.endsWith(".yaml"))
+      .flatMap((f) => parseAllDocuments(readFileSync(f, "utf8")).map((d) => d.toJS() as { kind: string; spec: Record<string, unknown> }));
+    const kind = (k: string) => docs.filter((d) => d.kind === k).map((d) => d.spec);
+    assert.deepEqual(
+      kind("BucketStateStore").map((s) => [s.endpoint, s.insecure]),
+      [["127.0.0.1:19000", true]],
+    );
+    assert.deepEqual(
+      kind("Bucket").map((s) => [s.provider, s.endpoint, s.interval]),
+      [["generic", "127.0.0.1:19000", "5s"]],
+    );
+    assert.deepEqual(
+      kind("Kustomization")
+        .map((s) => [s.path, s.interval])
+        .sort(),
+      [
+        ["./platform-cluster/platform-cluster/dependencies", "5s"],
+        ["./platform-cluster/platform-cluster/resources", "5s"],
+      ],
+    );
   });
 });
