@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# A throwaway Kubernetes control plane (etcd + kube-apiserver, no kubelet, no
-# controller-manager) on 127.0.0.1, for hermetic e2e tests.
+# A throwaway Kubernetes cluster on this machine for ./dev local and the hermetic e2e:
+# etcd + kube-apiserver (+ kube-controller-manager), and on request the controllers, a
+# node and the state store with Flux.
 #
 #   tools/local-cluster.sh start DIR   # start, wait for /readyz, write DIR/kubeconfig
 #   tools/local-cluster.sh env DIR     # print: export KUBECONFIG=DIR/kubeconfig
-#   tools/local-cluster.sh stop DIR    # kill both processes and remove DIR
+#   tools/local-cluster.sh stop DIR    # stop everything started in DIR and remove DIR
 #   tools/local-cluster.sh start-controllers DIR   # vela-core and kratix against it (CRDs applied first)
 #   tools/local-cluster.sh start-node DIR   # a node: containerd + runc + CNI bridge, kubelet,
 #                                      # kube-scheduler, kube-proxy; images from tools/build-images.sh
