@@ -2021,7 +2021,8 @@ class Kube {
       hostname: url.hostname,
       port: url.port,
       path: url.pathname + url.search,
-      headers: { "content-type": contentType, accept: "application/json" },
+      // The manager name the API server records for what the double writes (managedFields).
+      headers: { "content-type": contentType, accept: "application/json", "user-agent": "ack-dynamodb-controller-double" },
       timeout: 15_000,
     };
     await this.kc.applyToHTTPSOptions(opts);

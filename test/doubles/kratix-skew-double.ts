@@ -71,6 +71,8 @@ const apply = (kubeconfig: string, path: string, body: unknown) =>
   rawRequest(kubeconfig, "PATCH", `${path}?fieldManager=${FIELD_MANAGER}&force=true`, body, {
     contentType: "application/apply-patch+yaml",
   });
+/** The name the API server records as this double's manager (managedFields) for merge patches. */
+const AS_DOUBLE = { "user-agent": FIELD_MANAGER };
 
 async function list<T>(kubeconfig: string, path: string): Promise<T[]> {
   const res = await rawRequest(kubeconfig, "GET", path).catch(() => undefined);
@@ -126,7 +128,10 @@ async function rerunUnready(kubeconfig: string, attempts: Map<string, number>, l
     if (!rerunDue(r, n, Date.now())) continue;
     const path = `/apis/${API_GROUP}/${API_VERSION}/namespaces/${r.metadata.namespace}/${API_PLURAL}/${r.metadata.name}`;
     const patch = { metadata: { labels: { [MANUAL_RECONCILIATION_LABEL]: "true" } } };
-    const res = await rawRequest(kubeconfig, "PATCH", path, patch, { contentType: "application/merge-patch+json" }).catch(() => undefined);
+    const res = await rawRequest(kubeconfig, "PATCH", path, patch, {
+      contentType: "application/merge-patch+json",
+      headers: AS_DOUBLE,
+    }).catch(() => undefined);
     if (res?.status === 200) {
       attempts.set(key, n + 1);
       log(`rerun ${r.metadata.namespace}/${r.metadata.name} (generation ${r.metadata.generation}, attempt ${n + 1})`);

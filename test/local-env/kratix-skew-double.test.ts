@@ -1,0 +1,35 @@
+/** The Kratix skew double's decisions, on their own (the e2e runs it against real Kratix). */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { MANUAL_RECONCILIATION_LABEL, declaredPermissions, rerunDue } from "../doubles/kratix-skew-double.ts";
+import { renderPromise } from "../../core/render/promise.ts";
+
+const at = Date.parse("2026-11-25T12:00:00Z");
+const request = (o: { generation?: number; readyGeneration?: number; completed?: string; labels?: Record<string, string> } = {}) => ({
+  metadata: { name: "orders", namespace: "default", uid: "u1", generation: o.generation ?? 2, ...(o.labels ? { labels: o.labels } : {}) },
+  status: {
+    ...(o.readyGeneration !== undefined ? { readyGeneration: o.readyGeneration } : {}),
+    conditions: o.completed ? [{ type: "PipelineCompleted", status: "True", lastTransitionTime: o.completed }] : [],
+  },
+});
+
+describe("kratix-skew-double", () => {
+  it("reruns a completed workflow whose status is not ready for the current generation, after its backoff", () => {
+    const done = new Date(at - 3_000).toISOString();
+    assert.equal(rerunDue(request({ readyGeneration: 1, completed: done }), 0, at), true); // 2 s backoff passed
+    assert.equal(rerunDue(request({ readyGeneration: 1, completed: done }), 1, at), false); // 4 s not yet
+    assert.equal(rerunDue(request({ readyGeneration: 1, completed: new Date(at - 10_000).toISOString() }), 9, at), true); // capped at 10 s
+  });
+  it("leaves alone what is ready, still running or failed, or already marked", () => {
+    const done = new Date(at - 60_000).toISOString();
+    assert.equal(rerunDue(request({ readyGeneration: 2, completed: done }), 0, at), false);
+    assert.equal(rerunDue(request({ readyGeneration: 1 }), 0, at), false);
+    assert.equal(rerunDue(request({ completed: done, labels: { [MANUAL_RECONCILIATION_LABEL]: "true" } }), 0, at), false);
+  });
+  it("grants exactly what the Promise's resource pipelines declare", () => {
+    const promise = renderPromise({ pipelineImage: "example/pipeline:1" });
+    assert.deepEqual(declaredPermissions(promise as never), [
+      { apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get"] },
+    ]);
+  });
+});
