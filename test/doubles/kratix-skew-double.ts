@@ -21,12 +21,15 @@
  *    retried) and whose status is not ready for the current generation
  *    (status.readyGeneration, written by the status step), backing off per request
  *    and generation from 2 s to 10 s instead of the step's own intervals, so the
- *    local loop closes in seconds.
+ *    local loop closes in seconds; but when ACK has given up on the Table
+ *    (ACK.Terminal) it waits as long as the status step asks (RETRY.terminal, 5 min),
+ *    so a refused table is not retried in a loop.
  *
  *   node test/doubles/kratix-skew-double.ts --kubeconfig FILE
  */
 import { rawRequest, sleep } from "../../local-env/kube.ts";
 import { API_GROUP, API_PLURAL, API_VERSION } from "../../core/api/rules.ts";
+import { RETRY } from "../../core/kratix/steps.ts";
 
 export const MANUAL_RECONCILIATION_LABEL = "kratix.io/manual-reconciliation";
 const FIELD_MANAGER = "kratix-skew-double";
@@ -49,14 +52,22 @@ interface Promise_ {
   spec?: { workflows?: { resource?: Record<string, { spec?: { rbac?: { permissions?: PolicyRule[] } } }[]> } };
 }
 
-/** Whether a request's workflow should run again now (pure: the tests call it). */
-export function rerunDue(r: Request, attempts: number, now: number): boolean {
+/** A Go duration of whole units ("15s", "5m") in milliseconds. */
+const durationMs = (d: string) => Number(d.slice(0, -1)) * { s: 1_000, m: 60_000, h: 3_600_000 }[d.slice(-1) as "s" | "m" | "h"];
+
+/** How long the status step asks Kratix to wait when ACK has given up on the Table (ACK.Terminal). */
+export const TERMINAL_DELAY_MS = durationMs(RETRY.terminal);
+
+/**
+ * Whether a request's workflow should run again now (pure: the tests call it); `floorMs`
+ * is the least wait, TERMINAL_DELAY_MS when ACK has given up on its Table, as the status
+ * step's own retryAfter says.
+ */
+export function rerunDue(r: Request, attempts: number, now: number, floorMs = 0): boolean {
   if (r.metadata.labels?.[MANUAL_RECONCILIATION_LABEL]) return false; // already asked
   if (r.status?.readyGeneration !== undefined && r.status.readyGeneration === r.metadata.generation) return false;
-  const done = r.status?.conditions?.find((c) => c.type === "PipelineCompleted" && c.status === "True");
-  if (!done) return false;
-  const since = done.lastTransitionTime ? Date.parse(done.lastTransitionTime) : 0;
-  return now - since >= Math.min(FIRST_DELAY_MS * 2 ** attempts, MAX_DELAY_MS);
+  if (!r.status?.conditions?.some((c) => c.type === "PipelineCompleted" && c.status === "True")) return false;
+  return now - completedAt(r) >= Math.max(floorMs, Math.min(FIRST_DELAY_MS * 2 ** attempts, MAX_DELAY_MS));
 }
 
 /** The rules a Promise's resource pipelines declare (pure). */
@@ -120,12 +131,33 @@ async function grantPipelinePermissions(kubeconfig: string, granted: Set<string>
   }
 }
 
+/** Since when the request's ACK Table (same namespace and name) carries ACK.Terminal True, if it does. */
+async function terminalSince(kubeconfig: string, namespace: string, name: string): Promise<number | undefined> {
+  const res = await rawRequest(kubeconfig, "GET", `/apis/dynamodb.services.k8s.aws/v1alpha1/namespaces/${namespace}/tables/${name}`).catch(
+    () => undefined,
+  );
+  if (res?.status !== 200) return undefined;
+  const table = JSON.parse(res.body) as { status?: { conditions?: { type: string; status: string; lastTransitionTime?: string }[] } };
+  const c = table.status?.conditions?.find((x) => x.type === "ACK.Terminal" && x.status === "True");
+  return c ? Date.parse(c.lastTransitionTime ?? "1970-01-01T00:00:00Z") : undefined;
+}
+
+/** When the request's last workflow run completed (0 if none has). */
+function completedAt(r: Request): number {
+  const done = r.status?.conditions?.find((c) => c.type === "PipelineCompleted" && c.status === "True");
+  return done?.lastTransitionTime ? Date.parse(done.lastTransitionTime) : 0;
+}
+
 /** Marks for a rerun the requests whose status is not ready for their generation. */
 async function rerunUnready(kubeconfig: string, attempts: Map<string, number>, log: (line: string) => void): Promise<void> {
   for (const r of await list<Request>(kubeconfig, `/apis/${API_GROUP}/${API_VERSION}/${API_PLURAL}`)) {
     const key = `${r.metadata.uid}/${r.metadata.generation}`;
     const n = attempts.get(key) ?? 0;
     if (!rerunDue(r, n, Date.now())) continue;
+    // ACK gave up on the Table and the last run (after that) has reported it: the status step
+    // then asks for 5 minutes, so no quick reruns.
+    const gaveUp = await terminalSince(kubeconfig, r.metadata.namespace, r.metadata.name);
+    if (gaveUp !== undefined && completedAt(r) > gaveUp && !rerunDue(r, n, Date.now(), TERMINAL_DELAY_MS)) continue;
     const path = `/apis/${API_GROUP}/${API_VERSION}/namespaces/${r.metadata.namespace}/${API_PLURAL}/${r.metadata.name}`;
     const patch = { metadata: { labels: { [MANUAL_RECONCILIATION_LABEL]: "true" } } };
     const res = await rawRequest(kubeconfig, "PATCH", path, patch, {

@@ -1,7 +1,7 @@
 /** The Kratix skew double's decisions, on their own (the e2e runs it against real Kratix). */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MANUAL_RECONCILIATION_LABEL, declaredPermissions, rerunDue } from "../doubles/kratix-skew-double.ts";
+import { MANUAL_RECONCILIATION_LABEL, TERMINAL_DELAY_MS, declaredPermissions, rerunDue } from "../doubles/kratix-skew-double.ts";
 import { renderPromise } from "../../core/render/promise.ts";
 
 const at = Date.parse("2026-11-25T12:00:00Z");
@@ -19,6 +19,15 @@ describe("kratix-skew-double", () => {
     assert.equal(rerunDue(request({ readyGeneration: 1, completed: done }), 0, at), true); // 2 s backoff passed
     assert.equal(rerunDue(request({ readyGeneration: 1, completed: done }), 1, at), false); // 4 s not yet
     assert.equal(rerunDue(request({ readyGeneration: 1, completed: new Date(at - 10_000).toISOString() }), 9, at), true); // capped at 10 s
+  });
+  it("waits as long as the status step asks (5 min) when ACK has given up on the Table", () => {
+    assert.equal(TERMINAL_DELAY_MS, 5 * 60_000);
+    const done = new Date(at - 60_000).toISOString();
+    assert.equal(rerunDue(request({ readyGeneration: 1, completed: done }), 9, at, TERMINAL_DELAY_MS), false);
+    assert.equal(
+      rerunDue(request({ readyGeneration: 1, completed: new Date(at - 301_000).toISOString() }), 9, at, TERMINAL_DELAY_MS),
+      true,
+    );
   });
   it("leaves alone what is ready, still running or failed, or already marked", () => {
     const done = new Date(at - 60_000).toISOString();
