@@ -25,11 +25,21 @@ interface Obj {
   status?: Record<string, unknown>;
 }
 
+const JOB_STATES = ["succeeded", "running", "failed"] as const;
+type JobState = (typeof JOB_STATES)[number];
+
 export interface ChainState {
   application?: { status?: string; services: { name: string; healthy?: boolean; message?: string }[] };
   promise?: { status?: string; managers: string[]; spec: Record<string, unknown> };
   crd?: { promiseLabel?: string; managers: string[] };
-  requests: { name: string; namespace: string; message?: string; tableArn?: string; tableStatus?: string; jobs: string[] }[];
+  requests: {
+    name: string;
+    namespace: string;
+    message?: string;
+    tableArn?: string;
+    tableStatus?: string;
+    jobs: { name: string; state: JobState }[];
+  }[];
   /** The ACK Tables on the cluster, with what ACK (or its local test double) reports, and who applied them. */
   tables: { name: string; namespace: string; arn?: string; tableStatus?: string; synced?: string; managers: string[] }[];
 }
@@ -61,7 +71,7 @@ export async function readChain(kubeconfig: string, namespace = "default"): Prom
     const jobs = await get<{ items: Obj[] }>(
       batch.listNamespacedJob({ namespace: ns, labelSelector: `kratix.io/resource-name=${r.metadata!.name!}` }),
     );
-    const state = (j: Obj) => {
+    const state = (j: Obj): JobState => {
       const st = j.status as { succeeded?: number; failed?: number } | undefined;
       return st?.succeeded ? "succeeded" : st?.failed ? "failed" : "running";
     };
@@ -71,7 +81,7 @@ export async function readChain(kubeconfig: string, namespace = "default"): Prom
       ...(typeof r.status?.message === "string" ? { message: r.status.message } : {}),
       ...(typeof r.status?.tableArn === "string" ? { tableArn: r.status.tableArn } : {}),
       ...(typeof r.status?.tableStatus === "string" ? { tableStatus: r.status.tableStatus } : {}),
-      jobs: (jobs?.items ?? []).map((j) => `${j.metadata!.name!} (${state(j)})`).sort(),
+      jobs: (jobs?.items ?? []).map((j) => ({ name: j.metadata!.name!, state: state(j) })).sort((a, b) => a.name.localeCompare(b.name)),
     });
   }
   const ackTables = await get<{ items: Obj[] }>(
@@ -122,11 +132,11 @@ export async function readChain(kubeconfig: string, namespace = "default"): Prom
   };
 }
 
-/** "5 (4 succeeded, 1 running)" from job names ending in their state. */
-function runs(jobs: string[]): string {
+/** "5 (4 succeeded, 1 running)": a request's pipeline Jobs counted by state. */
+function runs(jobs: { state: JobState }[]): string {
   if (!jobs.length) return "none";
-  const count = (state: string) => jobs.filter((j) => j.endsWith(`(${state})`)).length;
-  const parts = ["succeeded", "running", "failed"].map((st) => [count(st), st] as const).filter(([n]) => n > 0);
+  const count = (state: JobState) => jobs.filter((j) => j.state === state).length;
+  const parts = JOB_STATES.map((st) => [count(st), st] as const).filter(([n]) => n > 0);
   return `${jobs.length} (${parts.map(([n, st]) => `${n} ${st}`).join(", ")})`;
 }
 

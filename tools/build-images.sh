@@ -289,6 +289,12 @@ bud() { # ref containerfile context [extra buildah bud args...]
 # `oci-archive:<file>:<ref>` writes the ref as the manifest's org.opencontainers.image.ref.name,
 # which `ctr images import` takes as the image's name. Written aside, then renamed, so a
 # failed export never leaves a half archive under the real name.
+# The end of every image's build: its archive, its stamp, its line on stdout.
+publish() { # name ref archive stamp start-seconds
+  export_archive "$2" "$3"
+  write_stamp "$1" "$4"
+  report "$1" "$2" "$3" $((SECONDS - $5))
+}
 export_archive() { # ref archive
   rm -f "$2.tmp"
   bh push --quiet --signature-policy "$WORK/conf/policy.json" "$1" "oci-archive:$2.tmp:$1" >&2
@@ -325,9 +331,7 @@ build_pause() {
   strip "$ctx/pause"
   bud "$PAUSE_REF" "$RECIPES/pause.Containerfile" "$ctx"
   check_pause
-  export_archive "$PAUSE_REF" "$archive"
-  write_stamp pause "$stamp"
-  report pause "$PAUSE_REF" "$archive" $((SECONDS - t0))
+  publish pause "$PAUSE_REF" "$archive" "$stamp" "$t0"
 }
 check_pause() {
   local c=kddb-check-pause; container_of "$PAUSE_REF" "$c"
@@ -437,9 +441,7 @@ build_pipeline() {
   log "pipeline: buildah bud -f pipeline/Dockerfile (npm ci reaches the npm registry: host network)"
   (cd "$REPO" && bud "$PIPELINE_REF" pipeline/Dockerfile . --network host)
   check_pipeline
-  export_archive "$PIPELINE_REF" "$archive"
-  write_stamp pipeline "$stamp"
-  report pipeline "$PIPELINE_REF" "$archive" $((SECONDS - t0))
+  publish pipeline "$PIPELINE_REF" "$archive" "$stamp" "$t0"
 }
 # Runs the image's entrypoint once as Kratix would: uid 65532, read-only root filesystem,
 # /kratix/{input,output,metadata} mounted, the warm-up's sample as the request. Passes
@@ -550,9 +552,7 @@ build_adapter() {
   bud "$ADAPTER_REF" "$RECIPES/pipeline-adapter.Containerfile" "$ctx"
   rm -f "$ctx/rootfs.tar"
   check_adapter
-  export_archive "$ADAPTER_REF" "$archive"
-  write_stamp adapter "$stamp"
-  report adapter "$ADAPTER_REF" "$archive" $((SECONDS - t0))
+  publish adapter "$ADAPTER_REF" "$archive" "$stamp" "$t0"
 }
 # What Kratix's scripts use: sh with pipefail, date -u +FORMAT, yq, kubectl; and work-creator.
 check_adapter() {

@@ -14,7 +14,6 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, describe, it } from "node:test";
@@ -24,6 +23,7 @@ import {
   ackCrdFile,
   applyCrds,
   ensureNamespace,
+  freePort,
   rawRequest,
   readManifests,
   startCluster,
@@ -69,18 +69,6 @@ function render(spec: Spec, name: string, namespace = NS): AckTable {
 
 const condition = (t: AckTable | undefined, type: string): Condition | undefined => t?.status?.conditions?.find((c) => c.type === type);
 const synced = (t: AckTable | undefined) => condition(t, CONDITION.synced)?.status === "True";
-
-/** A free port on 127.0.0.1 (the kernel's pick). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      s.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 /** The double as a child process; its stdout kept line by line. */
 class DoubleProcess {
