@@ -17,9 +17,4 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
     },
   },
-  {
-    // node:test's describe/it return promises the runner itself awaits.
-    files: ["test/**/*.ts"],
-    rules: { "@typescript-eslint/no-floating-promises": "off" },
-  },
 );

@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { it } from "node:test";
+import { it } from "mocha";
 import { REPO_ROOT } from "./helpers/paths.ts";
 
 const run = (cmd: string, args: string[]) =>

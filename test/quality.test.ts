@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { before, describe, it } from "mocha";
 import { REPO_ROOT } from "./helpers/paths.ts";
 
 const bin = (name: string) => join(REPO_ROOT, "node_modules", ".bin", name);
@@ -13,17 +13,28 @@ const run = (cmd: string, args: string[]) =>
     ),
   );
 
-describe("code quality", { concurrency: true }, () => {
+// The three checks are independent and slow: start them together, test each result.
+const checks = {
+  tsc: () => run(bin("tsc"), ["--noEmit", "-p", "."]),
+  eslint: () => run(bin("eslint"), ["."]),
+  prettier: () => run(bin("prettier"), ["--check", "."]),
+};
+let results: Record<keyof typeof checks, Promise<{ code: number; out: string }>>;
+
+describe("code quality", () => {
+  before(() => {
+    results = { tsc: checks.tsc(), eslint: checks.eslint(), prettier: checks.prettier() };
+  });
   it("type-checks (tsc --noEmit, strict)", async () => {
-    const r = await run(bin("tsc"), ["--noEmit", "-p", "."]);
+    const r = await results.tsc;
     assert.equal(r.code, 0, r.out);
   });
   it("lints clean (eslint)", async () => {
-    const r = await run(bin("eslint"), ["."]);
+    const r = await results.eslint;
     assert.equal(r.code, 0, r.out);
   });
   it("is formatted (prettier --check)", async () => {
-    const r = await run(bin("prettier"), ["--check", "."]);
+    const r = await results.prettier;
     assert.equal(r.code, 0, r.out);
   });
 });

@@ -5,7 +5,7 @@
  * they are attached), and every CEL rule in the CRD is broken by some case.
  */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "mocha";
 import { dynamoDBRequestCRD } from "../../core/api/schema.ts";
 import { validateSpec } from "../../core/api/validate.ts";
 import { CROSS_FIELD_RULES } from "../../core/api/cross-field-rules.ts";

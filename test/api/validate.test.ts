@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "mocha";
 import { formatErrors, validateRequestObject, validateSpec } from "../../core/api/validate.ts";
 import { planTable, validatePlatformDefaults } from "../../core/api/plan.ts";
 import { BAD, DESIGN_USER_DATA, DESIGN_USER_SESSIONS, EVERYTHING, GOOD, requestObject } from "../fixtures/corpus.ts";

@@ -1,6 +1,6 @@
 /** The ACK controller's IAM policy: only what the Table reconciler calls, on the platform's tables. */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "mocha";
 import { ACK_TABLE_ACTIONS, ackDynamoDBPolicy } from "../../core/aws/ack-policy.ts";
 
 describe("ACK controller IAM policy", () => {

@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "mocha";
 import {
   LOCAL_DIR,
   ROOT,
@@ -117,7 +117,7 @@ class DoubleProcess {
   }
 }
 
-describe("the ACK DynamoDB controller double on a real API server", { skip: SKIP ? "KDDB_SKIP_E2E=1" : false }, () => {
+(SKIP ? describe.skip : describe)("the ACK DynamoDB controller double on a real API server", () => {
   const dir = join(LOCAL_DIR, "ack-double");
   const dataDir = join(LOCAL_DIR, "ack-double-data");
   let env: NodeJS.ProcessEnv;
@@ -168,38 +168,35 @@ describe("the ACK DynamoDB controller double on a real API server", { skip: SKIP
   const waitForSynced = (ns: string, name: string, extra: (t: AckTable) => boolean = () => true) =>
     waitForTable(ns, name, "ACTIVE and ACK.ResourceSynced True", (t) => !!t && t.status?.tableStatus === "ACTIVE" && synced(t) && extra(t));
 
-  before(
-    async () => {
-      try {
-        env = { ...process.env, PATH: await toolsPath(TOOLS) };
-      } catch (e) {
-        throw new Error(
-          `this test needs ${TOOLS.join(", ")} (tools/build-tools.sh finds them on PATH or in ~/.cache/kratix-dynamodb/tools, or builds them): ${(e as Error).message}`,
-          { cause: e },
-        );
-      }
-      await stopCluster(dir, env);
-      rmSync(dataDir, { recursive: true, force: true });
-      kubeconfig = await startCluster(dir, env);
-      await applyCrds(kubeconfig, readManifests([ackCrdFile()]));
-      await ensureNamespace(kubeconfig, NS);
-      const ns = await rawRequest(kubeconfig, "POST", "/api/v1/namespaces", {
-        metadata: { name: NS_RETAIN, annotations: { "dynamodb.services.k8s.aws/deletion-policy": "retain" } },
-      });
-      assert.equal(ns.status, 201, ns.body);
-      const port = await freePort();
-      endpoint = `http://127.0.0.1:${port}`;
-      double = new DoubleProcess(
-        [
-          ...["--kubeconfig", kubeconfig, "--port", String(port), "--data-dir", dataDir, "--region", "us-west-2", "--account-id", ACCOUNT],
-          ...["--create-table-ms", "500", "--update-table-ms", "800", "--delete-table-ms", "300", "--requeue-ms", "200"],
-        ],
-        env,
+  before(async () => {
+    try {
+      env = { ...process.env, PATH: await toolsPath(TOOLS) };
+    } catch (e) {
+      throw new Error(
+        `this test needs ${TOOLS.join(", ")} (tools/build-tools.sh finds them on PATH or in ~/.cache/kratix-dynamodb/tools, or builds them): ${(e as Error).message}`,
+        { cause: e },
       );
-      await double.start();
-    },
-    { timeout: 240_000 },
-  );
+    }
+    await stopCluster(dir, env);
+    rmSync(dataDir, { recursive: true, force: true });
+    kubeconfig = await startCluster(dir, env);
+    await applyCrds(kubeconfig, readManifests([ackCrdFile()]));
+    await ensureNamespace(kubeconfig, NS);
+    const ns = await rawRequest(kubeconfig, "POST", "/api/v1/namespaces", {
+      metadata: { name: NS_RETAIN, annotations: { "dynamodb.services.k8s.aws/deletion-policy": "retain" } },
+    });
+    assert.equal(ns.status, 201, ns.body);
+    const port = await freePort();
+    endpoint = `http://127.0.0.1:${port}`;
+    double = new DoubleProcess(
+      [
+        ...["--kubeconfig", kubeconfig, "--port", String(port), "--data-dir", dataDir, "--region", "us-west-2", "--account-id", ACCOUNT],
+        ...["--create-table-ms", "500", "--update-table-ms", "800", "--delete-table-ms", "300", "--requeue-ms", "200"],
+      ],
+      env,
+    );
+    await double.start();
+  });
   after(async () => {
     await double?.kill("SIGTERM");
     if (env) await stopCluster(dir, env);

@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "mocha";
 import { parse, parseAllDocuments, stringify } from "yaml";
 import {
   LOCAL_DIR,
@@ -109,7 +109,7 @@ function chainIt(name: string, fn: () => Promise<void>) {
       await fn();
     } catch (e) {
       if (!(e instanceof Error)) throw e;
-      // node:test prints the stack, which holds the message as it was when the error was made.
+      // mocha prints the stack, which holds the message as it was when the error was made.
       const context = `\n\nApplication statuses:\n${await applicationStatuses()}\n\n${local.controllerLogs()}`;
       e.message += context;
       e.stack = `${e.stack}${context}`;
@@ -237,7 +237,7 @@ async function assertStateMatchesServer(name: string): Promise<void> {
   }
 }
 
-describe("the local stack with vela-core and Kratix reconciling", { skip: SKIP ? "KDDB_SKIP_E2E=1" : false }, () => {
+(SKIP ? describe.skip : describe)("the local stack with vela-core and Kratix reconciling", () => {
   // Inside the suite, so a failed start is reported against it (a top-level hook's failure is not shown).
   before(async () => {
     rmSync(work, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 /** The Kratix skew double's decisions, on their own (the e2e runs it against real Kratix). */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "mocha";
 import { MANUAL_RECONCILIATION_LABEL, TERMINAL_DELAY_MS, declaredPermissions, rerunDue } from "../doubles/kratix-skew-double.ts";
 import { renderPromise } from "../../core/render/promise.ts";
 

@@ -1,6 +1,6 @@
 /** The pipeline as Kratix runs it: a process, real files in, real files out. */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "mocha";
 import { validateAgainstUpstream } from "../helpers/crd-validator.ts";
 import { RawYaml, runPipeline } from "../helpers/pipeline-process.ts";
 import { startFakeApiServer, type FakeApiServer } from "../helpers/fake-apiserver.ts";
@@ -9,9 +9,7 @@ import { TABLE_OUTPUT_FILE } from "../../pipeline/main.ts";
 import { configureRequest } from "../../core/kratix/steps.ts";
 import { SPEC_DIGEST_ANNOTATION } from "../../core/api/spec-digest.ts";
 
-const parallel = { concurrency: 4 };
-
-describe("pipeline configure", parallel, () => {
+describe("pipeline configure", () => {
   for (const c of GOOD) {
     it(`writes a valid ACK Table and status: ${c.name}`, async () => {
       const run = await runPipeline("configure", requestObject(c.spec, "req", "team-a"), { DEFAULT_REGION: "us-east-1" });
@@ -101,7 +99,7 @@ describe("pipeline configure", parallel, () => {
   });
 });
 
-describe("pipeline on hostile files", parallel, () => {
+describe("pipeline on hostile files", () => {
   const file = /input\/object\.yaml/;
   it("refuses a YAML alias bomb quickly instead of expanding it", async () => {
     // 9 levels of 9 aliases: ~387 million values once expanded, 600 bytes of YAML.

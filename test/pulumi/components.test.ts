@@ -1,6 +1,6 @@
 /** Each component on its own, under Pulumi's mocks. */
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { before, describe, it } from "mocha";
 import * as pulumi from "@pulumi/pulumi";
 import { ACCOUNT, SECRET_SIG, resolve, settle, setupMocks, type Registration } from "../helpers/pulumi-mocks.ts";
 import { DynamoDBTable } from "../../components/dynamodb-table.ts";

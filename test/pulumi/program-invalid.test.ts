@@ -1,6 +1,6 @@
 /** A bad table in stack config stops the program, naming the config key, before any resource exists. */
 import assert from "node:assert/strict";
-import { it } from "node:test";
+import { it } from "mocha";
 import * as pulumi from "@pulumi/pulumi";
 import { setupMocks } from "../helpers/pulumi-mocks.ts";
 import { PROJECT } from "../../core/config/platform-config.ts";

@@ -1,6 +1,6 @@
 /** A stack whose AWS provider region differs from the platform's default region stops before anything is created. */
 import assert from "node:assert/strict";
-import { it } from "node:test";
+import { it } from "mocha";
 import * as pulumi from "@pulumi/pulumi";
 import { setupMocks } from "../helpers/pulumi-mocks.ts";
 import { PROJECT } from "../../core/config/platform-config.ts";

@@ -4,7 +4,7 @@
  * reach the ACK controller's IAM policy (and nothing else gets KMS).
  */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "mocha";
 import * as pulumi from "@pulumi/pulumi";
 import { settle, setupMocks } from "../helpers/pulumi-mocks.ts";
 import { PROJECT, parsePlatformConfig, regionAgreementErrors } from "../../core/config/platform-config.ts";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { SPEC_DIGEST_ANNOTATION, specDigest } from "../../core/api/spec-digest.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { before, describe, it } from "node:test";
+import { before, describe, it } from "mocha";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { ACCOUNT, SECRET_SIG, arnFor, resolve, settle, setupMocks, type Registration } from "../helpers/pulumi-mocks.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "mocha";
 import { configureRequest } from "../../core/kratix/steps.ts";
 import { validateAgainstUpstream } from "../helpers/crd-validator.ts";
 import { DESIGN_USER_DATA, DESIGN_USER_SESSIONS, EVERYTHING, GOOD, requestObject } from "../fixtures/corpus.ts";

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { before, describe, it } from "node:test";
+import { before, describe, it } from "mocha";
 import { parseAllDocuments } from "yaml";
 import { REPO_ROOT } from "../helpers/paths.ts";
 import { CrdValidator, validateAgainstUpstream, type Crd } from "../helpers/crd-validator.ts";

@@ -1,6 +1,6 @@
 /** Label values the platform writes, from settings rather than requests: valid, or refused where they are set. */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "mocha";
 import { isLabelValue, labelValue } from "../../core/k8s/metadata.ts";
 import { renderPromise } from "../../core/render/promise.ts";
 import { destination } from "../../core/install/kratix-objects.ts";

@@ -1,6 +1,6 @@
 /** The Promise's pipelines ask for no more than they use. */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "mocha";
 import { PIPELINES, renderPromise } from "../../core/render/promise.ts";
 
 describe("Promise pipelines' permissions", () => {

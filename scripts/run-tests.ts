@@ -1,0 +1,98 @@
+/**
+ * `./dev test`: every test file under mocha, each file in its own mocha process, two at a
+ * time, then one closing line "N passed, N failed[, N skipped]" that CI reads.
+ *
+ * Why a process per file: the Pulumi tests import the program (index.ts) under
+ * `pulumi.runtime.setMocks` with different stack config per file, and Pulumi's runtime
+ * state (mocks, config, the program module itself) is process-wide. mocha's own
+ * `--parallel` reuses its worker processes across files, which would leak that state.
+ *
+ *   node scripts/run-tests.ts                          every test/**\/*.test.ts
+ *   node scripts/run-tests.ts test/api/*.test.ts       some files (any glob or path)
+ *   KDDB_TEST_JOBS=1 node scripts/run-tests.ts         one file at a time
+ *
+ * mocha's settings (TypeScript files, timeout, reporter) are in .mocharc.json, so
+ * `npx mocha <file>` runs one file exactly as this runner does.
+ */
+import { spawn } from "node:child_process";
+import { globSync } from "node:fs";
+import { join, relative } from "node:path";
+import { REPO_ROOT } from "../test/helpers/paths.ts";
+
+const MOCHA = join(REPO_ROOT, "node_modules", "mocha", "bin", "mocha.js");
+const JOBS = Math.max(1, Number(process.env.KDDB_TEST_JOBS ?? 2));
+/** A file still running after this long gets a progress line, so a CI log never looks hung. */
+const PROGRESS_EVERY_MS = 60_000;
+
+interface FileResult {
+  file: string;
+  passed: number;
+  failed: number;
+  skipped: number;
+  seconds: number;
+}
+
+/** The counts from mocha's spec epilogue ("12 passing", "1 failing", "3 pending"). */
+export function parseCounts(output: string): { passed: number; failed: number; skipped: number } {
+  const count = (word: string) => Number(new RegExp(`^\\s*(\\d+) ${word}\\b`, "m").exec(output)?.[1] ?? 0);
+  return { passed: count("passing"), failed: count("failing"), skipped: count("pending") };
+}
+
+function runFile(file: string): Promise<FileResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MOCHA, file], { cwd: REPO_ROOT, env: process.env });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const progress = setInterval(
+      () => process.stdout.write(`… ${file} still running (${Math.round((Date.now() - started) / 1000)} s)\n`),
+      PROGRESS_EVERY_MS,
+    );
+    child.on("close", (code, signal) => {
+      clearInterval(progress);
+      const counts = parseCounts(out);
+      // A file that crashed before mocha's epilogue (a syntax error, an import that throws,
+      // a killed process) reports no failures itself: count it as one.
+      if ((code !== 0 || signal) && counts.failed === 0) {
+        counts.failed = 1;
+        out += `\n${file}: mocha exited with ${signal ?? `code ${code}`} and reported no failing test\n`;
+      }
+      const seconds = Math.round((Date.now() - started) / 100) / 10;
+      // Each file's output is printed whole when it ends, so two files never interleave.
+      process.stdout.write(`\n━━ ${file} (${seconds} s)\n${out.trimEnd()}\n`);
+      resolve({ file, ...counts, seconds });
+    });
+  });
+}
+
+/** The slowest files (the e2e ones) first, so they never start last and stretch the run. */
+function schedule(files: string[]): string[] {
+  const weight = (f: string) => (f.includes("/e2e/") ? 0 : 1);
+  return [...files].sort((a, b) => weight(a) - weight(b) || a.localeCompare(b));
+}
+
+async function main(): Promise<void> {
+  const patterns = process.argv.slice(2);
+  const files = schedule(
+    [...new Set((patterns.length ? patterns : ["test/**/*.test.ts"]).flatMap((p) => globSync(p, { cwd: REPO_ROOT })))].map((f) =>
+      relative(REPO_ROOT, join(REPO_ROOT, f)),
+    ),
+  );
+  if (files.length === 0) throw new Error(`no test files match ${patterns.join(" ")}`);
+  const queue = [...files];
+  const results: FileResult[] = [];
+  await Promise.all(
+    Array.from({ length: Math.min(JOBS, files.length) }, async () => {
+      for (let f = queue.shift(); f; f = queue.shift()) results.push(await runFile(f));
+    }),
+  );
+  const sum = (k: "passed" | "failed" | "skipped") => results.reduce((n, r) => n + r[k], 0);
+  const failedFiles = results.filter((r) => r.failed > 0).map((r) => r.file);
+  if (failedFiles.length) process.stdout.write(`\nfiles with failures: ${failedFiles.join(", ")}\n`);
+  const skipped = sum("skipped");
+  process.stdout.write(`\n${sum("passed")} passed, ${sum("failed")} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
+  process.exitCode = sum("failed") > 0 ? 1 : 0;
+}
+
+if (import.meta.main) await main();
