@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stateStorePolicy } from "../core/aws/ack-policy.ts";
 import { certManagerValues, fluxValues, kratixValues } from "../core/install/helm-values.ts";
+import { certManagerCheckImage, certManagerStartupCheck } from "../core/install/cert-manager-check.ts";
 import {
   FLUX_S3_SECRET,
   KRATIX_S3_SECRET,
@@ -55,6 +56,8 @@ export type StateStoreArgs =
   | { mode: "none" };
 
 export interface KratixArgs {
+  /** The image of cert-manager's start-up check Job (pin it by digest in your registry). Default: the chart's own, at the chart's version. */
+  certManagerCheckImage?: pulumi.Input<string>;
   /** Install cert-manager (Kratix's webhooks need it). Default true. */
   installCertManager?: boolean;
   /** Install Kratix (chart syntasso/kratix, image pinned by digest). Default true. */
@@ -85,8 +88,10 @@ export class KratixInstallation extends pulumi.ComponentResource {
   declare readonly namespace: pulumi.Output<string>;
   /** Resources a Promise must wait for (the Kratix controller and its CRDs). */
   readonly ready: pulumi.Resource[] = [];
-  /** The cert-manager chart, when installed: other charts' certificates wait for it. */
+  /** The cert-manager chart, when installed. */
   readonly certManager?: pulumi.Resource;
+  /** cert-manager's start-up check Job, when installed: complete once its webhook serves. What makes Issuers or Certificates waits for it. */
+  readonly certManagerReady?: pulumi.Resource;
 
   constructor(name: string, args: KratixArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super(`${TOKEN_PREFIX}:KratixInstallation`, name, {}, opts);
@@ -99,7 +104,17 @@ export class KratixInstallation extends pulumi.ComponentResource {
         ...p,
         dependsOn: [ns],
       });
-      certManager = [this.certManager];
+      // The chart's start-up check (a Helm hook helm.v4.Chart skips), run as a plain Job that
+      // Pulumi waits for: what needs cert-manager's webhook waits for it to serve.
+      const check = certManagerStartupCheck<pulumi.Input<string>>(
+        args.certManagerCheckImage ?? certManagerCheckImage(charts.certManager.version),
+      );
+      const after = { ...p, dependsOn: [this.certManager] };
+      const sa = new k8s.core.v1.ServiceAccount(`${name}-cert-manager-check`, check.serviceAccount, after);
+      const role = new k8s.rbac.v1.Role(`${name}-cert-manager-check`, check.role, after);
+      const binding = new k8s.rbac.v1.RoleBinding(`${name}-cert-manager-check`, check.roleBinding, { ...p, dependsOn: [sa, role] });
+      this.certManagerReady = new k8s.batch.v1.Job(`${name}-cert-manager-check`, check.job, { ...p, dependsOn: [binding] });
+      certManager = [this.certManagerReady];
     }
     let kratix: pulumi.Resource[] = [];
     if (args.installKratix ?? true) {

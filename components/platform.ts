@@ -85,13 +85,13 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
       },
       p,
     );
-    // vela-core's webhook certificates come from cert-manager, so vela-core waits for it.
+    // vela-core's webhook certificates come from cert-manager, so vela-core waits for its webhook to serve.
     const definitions =
       delivery === "kubevela"
         ? new KubeVelaDefinitions(
             `${name}-vela`,
             { installVelaCore: install.velaCore },
-            { ...p, dependsOn: install.velaCore && kratix.certManager ? [kratix.certManager] : [] },
+            { ...p, dependsOn: install.velaCore && kratix.certManagerReady ? [kratix.certManagerReady] : [] },
           )
         : undefined;
     const ack = install.ackController

@@ -2,24 +2,36 @@
  * The aws-dynamodb-kratix Promise pipeline: one program, three steps.
  *
  *   configure  validate the request, write its ACK Table to output/, status to metadata/
- *   status     read the Table back from the cluster, write ARN and state to status,
- *              ask Kratix to retry while the table is not ACTIVE
+ *              (an invalid request: the reasons, naming each field, to status only)
+ *   status     check the request owns its table name (core/kratix/table-claims.ts), read
+ *              the Table back from the cluster, write ARN and state to status, ask Kratix
+ *              to retry while the table is not ACTIVE; a refused request keeps the Table
+ *              applied now and renders no other
  *   delete     say what happens to the AWS table (removing the Work is Kratix's job)
  *
  * Usage: node pipeline/main.ts <configure|status|delete>  (npm run --silent pipeline -- <step>)
- * Exit codes: 0 done, 1 invalid request, invalid platform settings or failed read, 2 bad usage.
+ * Exit codes: 0 done (an invalid request too: its status says why), 1 invalid platform
+ * settings, an unreadable input file or a failed read of the cluster, 2 bad usage.
  */
 import { formatErrors, type FieldError } from "../core/api/validate.ts";
 import {
+  REFUSAL,
+  RETRY,
   configureRequest,
   deleteRequestMessage,
   droppedAttributesNote,
+  heldTable,
+  invalidRequestStatus,
+  refusedStatus,
   tableStatusToRequestStatus,
   type ConfigureResult,
+  type StatusResult,
 } from "../core/kratix/steps.ts";
+import { API_GROUP, API_KIND, API_VERSION } from "../core/api/rules.ts";
+import { claimOf, tableNameOwner, tableNameTakenMessage } from "../core/kratix/table-claims.ts";
 import type { DynamoDBRequest } from "../core/api/types.ts";
 import { SPEC_DIGEST_ANNOTATION } from "../core/api/spec-digest.ts";
-import { kratixDirs, readObject, writeOutput, writeRetry, writeStatus, type KratixDirs } from "./kratix-files.ts";
+import { kratixDirs, readObject, removeOutput, writeOutput, writeRetry, writeStatus, type KratixDirs } from "./kratix-files.ts";
 import { platformSettingsFromEnv } from "./platform-env.ts";
 
 export const TABLE_OUTPUT_FILE = "dynamodb-table.yaml";
@@ -33,27 +45,65 @@ const invalid = (errors: FieldError[]) => log(`invalid DynamoDBRequest:\n${forma
 
 const SETTINGS_SOURCE = "the Promise's environment variables for the pipeline container";
 
+/** An object Kratix could have sent for this Promise: the right kind, with a name. */
+const isRequestShaped = (input: unknown): boolean => {
+  const o = input as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown } } | null;
+  return (
+    typeof o === "object" &&
+    o !== null &&
+    o.apiVersion === `${API_GROUP}/${API_VERSION}` &&
+    o.kind === API_KIND &&
+    typeof o.metadata?.name === "string"
+  );
+};
+
+type Checked =
+  | { ok: true; configured: Extract<ConfigureResult, { ok: true }> }
+  /** An invalid request: its status says why, and it renders no Table. */
+  | { ok: false; request: { namespace: string; name: string; generation?: number }; refusal: StatusResult };
+
 /**
  * The request, checked and planned with the platform's settings, which are checked
  * first, before anything is read or written: a bad one would otherwise render a Table
- * for region "Oregon" in every request that names none. Undefined (after logging why)
- * when either is invalid.
+ * for region "Oregon" in every request that names none. Bad platform settings are the
+ * platform team's to fix: the step fails (exit 1), Kratix keeps the request's Work as it
+ * was, and the Job's failure is what their monitoring sees. An invalid request is its
+ * author's to fix: the step succeeds with the reason in the request's status.
  */
-async function checkedRequest(dirs: KratixDirs): Promise<Extract<ConfigureResult, { ok: true }> | undefined> {
+async function checkedRequest(dirs: KratixDirs): Promise<Checked | undefined> {
   const { defaults, errors } = platformSettingsFromEnv();
   if (errors.length) {
     log(`invalid platform settings (${SETTINGS_SOURCE}):\n${formatErrors(errors)}`);
     return undefined;
   }
-  const result = configureRequest(await readObject(dirs), defaults);
-  if (result.ok) return result;
+  const input = await readObject(dirs);
+  const result = configureRequest(input, defaults);
+  if (result.ok) return { ok: true, configured: result };
   invalid(result.errors);
-  return undefined;
+  // Not a DynamoDBRequest at all (Kratix never sends one): there is no request to tell.
+  if (!isRequestShaped(input)) return undefined;
+  const meta = (input as { metadata?: { name?: unknown; namespace?: unknown; generation?: unknown } } | null)?.metadata ?? {};
+  const generation = typeof meta.generation === "number" ? meta.generation : undefined;
+  return {
+    ok: false,
+    request: {
+      name: typeof meta.name === "string" ? meta.name : "",
+      namespace: typeof meta.namespace === "string" ? meta.namespace : "default",
+      ...(generation !== undefined ? { generation } : {}),
+    },
+    refusal: invalidRequestStatus(result.errors, new Date(), generation),
+  };
 }
 
 async function configure(dirs: KratixDirs): Promise<number> {
-  const result = await checkedRequest(dirs);
-  if (!result) return 1;
+  const checked = await checkedRequest(dirs);
+  if (!checked) return 1;
+  if (!checked.ok) {
+    // No Table output here; the status step, which reads the cluster, keeps the one applied now.
+    await writeStatus(dirs, checked.refusal.status);
+    return 0;
+  }
+  const result = checked.configured;
   await writeOutput(dirs, TABLE_OUTPUT_FILE, result.table);
   await writeStatus(dirs, result.status);
   for (const w of result.warnings) log(`warning: ${w}`);
@@ -63,17 +113,49 @@ async function configure(dirs: KratixDirs): Promise<number> {
   return 0;
 }
 
+/**
+ * A refused request (invalid, or asking for a table name another request owns) renders
+ * no new Table, but keeps the one applied now in its Work (core/kratix/steps.ts heldTable):
+ * an output without it would have Flux prune it, and ACK delete the table if the request
+ * said deletionPolicy Delete.
+ */
+async function refuse(dirs: KratixDirs, request: { namespace: string; name: string }, refusal: StatusResult): Promise<number> {
+  const { readAckTable } = await import("./cluster.ts");
+  const held = request.name ? heldTable(await readAckTable(request.namespace, request.name)) : undefined;
+  if (held) await writeOutput(dirs, TABLE_OUTPUT_FILE, held);
+  else await removeOutput(dirs, TABLE_OUTPUT_FILE);
+  await writeStatus(dirs, refusal.status);
+  if (refusal.retryAfter) await writeRetry(dirs, refusal.retryAfter, refusal.status.message ?? "");
+  log(`${refusal.status.message ?? ""}${held ? " (the Table applied now is kept as it is)" : ""}`);
+  return 0;
+}
+
 async function status(dirs: KratixDirs): Promise<number> {
-  const configured = await checkedRequest(dirs);
-  if (!configured) return 1;
+  const checked = await checkedRequest(dirs);
+  if (!checked) return 1;
+  if (!checked.ok) return refuse(dirs, checked.request, checked.refusal);
+  const configured = checked.configured;
   const { name, namespace } = configured.table.metadata;
-  // Loaded here, not at the top: only this step needs the Kubernetes client (4 MB of code).
-  const { readAckTable } = await import("./read-table.ts");
-  const table = await readAckTable(namespace, name);
   const meta = configured.request.metadata;
+  const generation = typeof meta.generation === "number" ? meta.generation : undefined;
+  // Loaded here, not at the top: only this step needs the Kubernetes client (4 MB of code).
+  const { listDynamoDBRequests, readAckTable } = await import("./cluster.ts");
+  const { defaults } = platformSettingsFromEnv();
+  const mine = claimOf(configured.request, defaults);
+  if (mine) {
+    const owner = tableNameOwner(
+      mine,
+      (await listDynamoDBRequests()).flatMap((r) => claimOf(r, defaults) ?? []),
+    );
+    if (owner.namespace !== mine.namespace || owner.name !== mine.name) {
+      const refusal = refusedStatus(REFUSAL.tableNameTaken, tableNameTakenMessage(mine, owner), new Date(), generation, RETRY.terminal);
+      return refuse(dirs, { namespace, name }, refusal);
+    }
+  }
+  const table = await readAckTable(namespace, name);
   const result = tableStatusToRequestStatus(table, { namespace, name }, new Date(), {
     spec: configured.table.spec,
-    ...(typeof meta.generation === "number" ? { generation: meta.generation } : {}),
+    ...(generation !== undefined ? { generation } : {}),
     ...(meta.annotations?.[SPEC_DIGEST_ANNOTATION] ? { digest: meta.annotations[SPEC_DIGEST_ANNOTATION] } : {}),
   });
   const note = droppedAttributesNote(configured.plan.droppedAttributes);

@@ -43,10 +43,10 @@ const precompiledValidator: Plugin = {
 };
 
 /** The status step's module stays a separate file, loaded only by that step. */
-const readTableApart: Plugin = {
-  name: "read-table-apart",
+const clusterReadsApart: Plugin = {
+  name: "cluster-apart",
   setup(b) {
-    b.onResolve({ filter: /[\\/]read-table\.ts$|^\.\/read-table\.ts$/ }, () => ({ path: "./read-table.mjs", external: true }));
+    b.onResolve({ filter: /[\\/]cluster\.ts$|^\.\/cluster\.ts$/ }, () => ({ path: "./cluster.mjs", external: true }));
   },
 };
 
@@ -69,13 +69,13 @@ const results = [
     ...common,
     entryPoints: [join(root, "pipeline", "main.ts")],
     outfile: join(outdir, "main.mjs"),
-    plugins: [precompiledValidator, readTableApart],
+    plugins: [precompiledValidator, clusterReadsApart],
   }),
   // The Kubernetes client for the status step. It is CommonJS and calls require() for Node built-ins.
   await build({
     ...common,
-    entryPoints: [join(root, "pipeline", "read-table.ts")],
-    outfile: join(outdir, "read-table.mjs"),
+    entryPoints: [join(root, "pipeline", "cluster.ts")],
+    outfile: join(outdir, "cluster.mjs"),
     banner: {
       js: 'import { createRequire as __kratixCreateRequire } from "node:module"; const require = __kratixCreateRequire(import.meta.url);',
     },

@@ -5,7 +5,7 @@
  */
 import { planTable, type TablePlan } from "../api/plan.ts";
 import type { DynamoDBRequest, DynamoDBRequestStatus, PlatformDefaults } from "../api/types.ts";
-import { validateRequestObject, type FieldError } from "../api/validate.ts";
+import { formatErrors, validateRequestObject, type FieldError } from "../api/validate.ts";
 import { renderAckTable, type AckTable } from "../render/ack-table.ts";
 
 export const DEFAULT_PROMISE_NAME = "aws-dynamodb-kratix";
@@ -50,6 +50,7 @@ export function configureRequest(input: unknown, defaults: PlatformDefaults = {}
     warnings,
     status: {
       message: [`table ${plan.tableName} in ${plan.region} handed to ACK`, ...warnings].join("; "),
+      reason: "Rendered",
       tableName: plan.tableName,
       region: plan.region,
       deletionPolicy: plan.deletionPolicy,
@@ -142,6 +143,7 @@ export function tableStatusToRequestStatus(
     status: {
       ...extra,
       message,
+      reason,
       conditions: [{ type: TABLE_READY_CONDITION, status: ready ? "True" : "False", reason, message, lastTransitionTime: at }],
     },
   });
@@ -200,6 +202,71 @@ export function tableStatusToRequestStatus(
     return result(true, "Active", `table is ACTIVE: ${s.ackResourceMetadata.arn}`, undefined, ready);
   }
   return result(false, "Creating", `table is ${s.tableStatus ?? "not yet created"} in AWS`, RETRY.creating, observed);
+}
+
+/**
+ * Why a request renders no Table, as a plain status field as well as the TableReady
+ * condition's reason: Kratix v0.125.0 drops the conditions a pipeline writes, and
+ * `kubectl get` and KubeVela show a field. Every status the steps write sets `reason`
+ * (Kratix merges status.yaml into the status, so a stale reason would otherwise stay).
+ */
+export const REFUSAL = { invalidRequest: "InvalidRequest", tableNameTaken: "TableNameTaken" } as const;
+
+/** Error lines a status message holds at most (the Job log has them all, up to its own cap). */
+export const MAX_STATUS_ERRORS = 10;
+
+/**
+ * The status of a request that renders no Table, and why. `generation` is the request's
+ * metadata.generation the verdict is about (status.observedGeneration): a rerun of the
+ * same generation cannot change an invalid request's verdict.
+ */
+export function refusedStatus(
+  reason: (typeof REFUSAL)[keyof typeof REFUSAL],
+  message: string,
+  now: Date,
+  generation?: number,
+  retryAfter?: string,
+): StatusResult {
+  return {
+    ready: false,
+    ...(retryAfter ? { retryAfter } : {}),
+    status: {
+      message,
+      reason,
+      ...(generation !== undefined ? { observedGeneration: generation } : {}),
+      conditions: [{ type: TABLE_READY_CONDITION, status: "False", reason, message, lastTransitionTime: now.toISOString() }],
+    },
+  };
+}
+
+/** An invalid request's status: every field error (up to MAX_STATUS_ERRORS), each naming its field. */
+export function invalidRequestStatus(errors: FieldError[], now: Date, generation?: number): StatusResult {
+  return refusedStatus(
+    REFUSAL.invalidRequest,
+    `invalid DynamoDBRequest, no table rendered:\n${formatErrors(errors, MAX_STATUS_ERRORS)}`,
+    now,
+    generation,
+  );
+}
+
+/**
+ * The Table a refused request keeps in the state store: the one applied now, as it is.
+ * A pipeline run that outputs nothing would remove the request's Table from its Work, and
+ * Flux would prune it, and with deletionPolicy Delete ACK would delete the AWS table:
+ * an invalid edit must never cost data. Undefined when the request has no Table.
+ */
+export function heldTable(live: (ObservedTable & { apiVersion?: string; kind?: string; metadata?: Record<string, unknown> }) | undefined) {
+  if (!live?.metadata || !live.spec) return undefined;
+  const m = live.metadata as { name?: string; namespace?: string; labels?: unknown; annotations?: Record<string, string> };
+  // Only what the pipeline itself rendered: the server's bookkeeping (uid, resourceVersion,
+  // managedFields) and annotations ACK adds would make Flux fight over them.
+  const annotations = Object.fromEntries(Object.entries(m.annotations ?? {}).filter(([k]) => !k.startsWith("kubectl.kubernetes.io/")));
+  return {
+    apiVersion: live.apiVersion,
+    kind: live.kind,
+    metadata: { name: m.name, namespace: m.namespace, ...(m.labels ? { labels: m.labels } : {}), annotations },
+    spec: live.spec,
+  };
 }
 
 /** The `delete` step: say plainly what happens to the AWS table. Nothing else is Kratix's to do. */

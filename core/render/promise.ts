@@ -7,6 +7,8 @@
  *   delete:    report-delete (say what happens to the AWS table)
  */
 import { dynamoDBRequestCRD } from "../api/schema.ts";
+import { API_GROUP, API_PLURAL } from "../api/rules.ts";
+import { ACK_TABLE_API_VERSION } from "./ack-table.ts";
 import type { PlatformDefaults } from "../api/types.ts";
 import { ENV_DEFAULT_REGION, ENV_TABLE_NAME_PREFIX } from "../kratix/env.ts";
 import { DEFAULT_PROMISE_NAME } from "../kratix/steps.ts";
@@ -126,9 +128,14 @@ export function renderPromise(o: PromiseOptions) {
               "status",
               { ...o, name },
               {
-                // The status step reads the request's ACK Table (in the request's namespace).
                 rbac: {
-                  permissions: [{ apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get"] }],
+                  permissions: [
+                    // The request's ACK Table (in the request's namespace): one get, no list or watch.
+                    { apiGroups: [ACK_TABLE_API_VERSION.split("/")[0]!], resources: ["tables"], verbs: ["get"] },
+                    // Every request's table name, in every namespace: a name belongs to one request
+                    // (core/kratix/table-claims.ts). Kratix binds a "*" permission cluster-wide.
+                    { apiGroups: [API_GROUP], resources: [API_PLURAL], verbs: ["list"], resourceNamespace: "*" },
+                  ],
                 },
               },
             ),

@@ -8,7 +8,9 @@
  *    step could not read the ACK Table. The double gives each Promise's resource
  *    pipeline service account (`<promise>-resource-pipeline`, in every namespace
  *    Kratix made one) exactly those permissions: a ClusterRole with the declared
- *    rules, bound by a RoleBinding in that namespace (namespace-scoped, as Kratix does).
+ *    rules, bound by a RoleBinding in that namespace (namespace-scoped, as Kratix does),
+ *    and the rules with `resourceNamespace: "*"` in a second ClusterRole bound by a
+ *    ClusterRoleBinding (cluster-wide, as Kratix does).
  *
  * 2. retryAfter. Current Kratix reruns a resource's workflow after the `retryAfter`
  *    its pipeline writes to /kratix/metadata/workflow-control.yaml; our status step
@@ -22,8 +24,10 @@
  *    (status.readyGeneration, written by the status step), backing off per request
  *    and generation from 2 s to 10 s instead of the step's own intervals, so the
  *    local loop closes in seconds; but when ACK has given up on the Table
- *    (ACK.Terminal) it waits as long as the status step asks (RETRY.terminal, 5 min),
- *    so a refused table is not retried in a loop.
+ *    (ACK.Terminal) or another request owns the table name (status.reason
+ *    TableNameTaken) it waits as long as the status step asks (RETRY.terminal, 5 min),
+ *    so a refused table is not retried in a loop, and an invalid request (status.reason
+ *    InvalidRequest for this generation, where the step asks for no retry) is left alone.
  *
  *   node test/doubles/kratix-skew-double.ts --kubeconfig FILE
  */
@@ -38,7 +42,12 @@ const MAX_DELAY_MS = 10_000;
 
 interface Request {
   metadata: { name: string; namespace: string; uid: string; generation?: number; labels?: Record<string, string> };
-  status?: { readyGeneration?: number; conditions?: { type: string; status: string; lastTransitionTime?: string }[] };
+  status?: {
+    readyGeneration?: number;
+    reason?: string;
+    observedGeneration?: number;
+    conditions?: { type: string; status: string; lastTransitionTime?: string }[];
+  };
 }
 
 interface PolicyRule {
@@ -46,10 +55,12 @@ interface PolicyRule {
   resources?: string[];
   verbs: string[];
 }
+/** A Kratix pipeline permission: a rule, bound in the request's namespace or, with "*", cluster-wide. */
+type Permission = PolicyRule & { resourceNamespace?: string };
 
 interface Promise_ {
   metadata: { name: string };
-  spec?: { workflows?: { resource?: Record<string, { spec?: { rbac?: { permissions?: PolicyRule[] } } }[]> } };
+  spec?: { workflows?: { resource?: Record<string, { spec?: { rbac?: { permissions?: Permission[] } } }[]> } };
 }
 
 /** A Go duration of whole units ("15s", "5m") in milliseconds. */
@@ -66,16 +77,23 @@ export const TERMINAL_DELAY_MS = durationMs(RETRY.terminal);
 export function rerunDue(r: Request, attempts: number, now: number, floorMs = 0): boolean {
   if (r.metadata.labels?.[MANUAL_RECONCILIATION_LABEL]) return false; // already asked
   if (r.status?.readyGeneration !== undefined && r.status.readyGeneration === r.metadata.generation) return false;
+  // The step asked for no retry: this generation of the request is invalid, and stays so.
+  if (r.status?.reason === "InvalidRequest" && r.status.observedGeneration === r.metadata.generation) return false;
+  if (r.status?.reason === "TableNameTaken") floorMs = Math.max(floorMs, TERMINAL_DELAY_MS);
   if (!r.status?.conditions?.some((c) => c.type === "PipelineCompleted" && c.status === "True")) return false;
   return now - completedAt(r) >= Math.max(floorMs, Math.min(FIRST_DELAY_MS * 2 ** attempts, MAX_DELAY_MS));
 }
 
-/** The rules a Promise's resource pipelines declare (pure). */
-export function declaredPermissions(p: Promise_): PolicyRule[] {
-  return Object.values(p.spec?.workflows?.resource ?? {})
+/** The rules a Promise's resource pipelines declare (pure): those bound per namespace, and those bound cluster-wide ("*"). */
+export function declaredPermissions(p: Promise_): { namespaced: PolicyRule[]; clusterWide: PolicyRule[] } {
+  const all = Object.values(p.spec?.workflows?.resource ?? {})
     .flat()
-    .flatMap((pipeline) => pipeline.spec?.rbac?.permissions ?? [])
-    .map((rule) => ({ apiGroups: rule.apiGroups ?? [""], resources: rule.resources ?? [], verbs: rule.verbs }));
+    .flatMap((pipeline) => pipeline.spec?.rbac?.permissions ?? []);
+  const rule = (r: Permission): PolicyRule => ({ apiGroups: r.apiGroups ?? [""], resources: r.resources ?? [], verbs: r.verbs });
+  return {
+    namespaced: all.filter((r) => r.resourceNamespace === undefined).map(rule),
+    clusterWide: all.filter((r) => r.resourceNamespace === "*").map(rule),
+  };
 }
 
 const apply = (kubeconfig: string, path: string, body: unknown) =>
@@ -90,42 +108,76 @@ async function list<T>(kubeconfig: string, path: string): Promise<T[]> {
   return res?.status === 200 ? (JSON.parse(res.body) as { items: T[] }).items : [];
 }
 
+/** Applies one RBAC object; true when the API server took it. */
+async function applied(kubeconfig: string, path: string, body: unknown): Promise<boolean> {
+  const res = await apply(kubeconfig, path, body).catch(() => undefined);
+  return res?.status === 200 || res?.status === 201;
+}
+
 /** Grants each Promise's resource pipeline service accounts the permissions the Promise declares. */
 async function grantPipelinePermissions(kubeconfig: string, granted: Set<string>, log: (line: string) => void): Promise<void> {
+  const RBAC = "/apis/rbac.authorization.k8s.io/v1";
   const promises = await list<Promise_>(kubeconfig, "/apis/platform.kratix.io/v1alpha1/promises");
   for (const p of promises) {
-    const rules = declaredPermissions(p);
-    if (rules.length === 0) continue;
+    const { namespaced, clusterWide } = declaredPermissions(p);
     const sa = `${p.metadata.name}-resource-pipeline`;
-    const role = `${FIELD_MANAGER}-${p.metadata.name}`;
-    const key = `${role}:${JSON.stringify(rules)}`;
-    if (!granted.has(key)) {
-      const res = await apply(kubeconfig, `/apis/rbac.authorization.k8s.io/v1/clusterroles/${role}`, {
-        apiVersion: "rbac.authorization.k8s.io/v1",
-        kind: "ClusterRole",
-        metadata: { name: role },
-        rules,
-      }).catch(() => undefined);
-      if (res?.status !== 200 && res?.status !== 201) continue;
-      granted.add(key);
-    }
+    const roles = [
+      { role: `${FIELD_MANAGER}-${p.metadata.name}`, rules: namespaced, cluster: false },
+      { role: `${FIELD_MANAGER}-${p.metadata.name}-cluster`, rules: clusterWide, cluster: true },
+    ].filter((r) => r.rules.length > 0);
     const accounts = await list<{ metadata: { namespace: string } }>(
       kubeconfig,
       `/api/v1/serviceaccounts?fieldSelector=metadata.name=${sa}`,
     );
-    for (const { metadata } of accounts) {
-      const bindingKey = `${metadata.namespace}/${role}`;
-      if (granted.has(bindingKey)) continue;
-      const res = await apply(kubeconfig, `/apis/rbac.authorization.k8s.io/v1/namespaces/${metadata.namespace}/rolebindings/${role}`, {
-        apiVersion: "rbac.authorization.k8s.io/v1",
-        kind: "RoleBinding",
-        metadata: { name: role, namespace: metadata.namespace },
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
-        subjects: [{ kind: "ServiceAccount", name: sa, namespace: metadata.namespace }],
-      }).catch(() => undefined);
-      if (res?.status === 200 || res?.status === 201) {
-        granted.add(bindingKey);
-        log(`granted ${metadata.namespace}/${sa} the permissions Promise ${p.metadata.name} declares`);
+    for (const { role, rules, cluster } of roles) {
+      const key = `${role}:${JSON.stringify(rules)}`;
+      if (!granted.has(key)) {
+        if (
+          !(await applied(kubeconfig, `${RBAC}/clusterroles/${role}`, {
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "ClusterRole",
+            metadata: { name: role },
+            rules,
+          }))
+        )
+          continue;
+        granted.add(key);
+      }
+      const roleRef = { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role };
+      const subjects = accounts.map(({ metadata }) => ({ kind: "ServiceAccount", name: sa, namespace: metadata.namespace }));
+      if (cluster) {
+        // One ClusterRoleBinding naming every namespace's pipeline service account.
+        const bindingKey = `cluster/${role}:${JSON.stringify(subjects)}`;
+        if (subjects.length === 0 || granted.has(bindingKey)) continue;
+        const body = {
+          apiVersion: "rbac.authorization.k8s.io/v1",
+          kind: "ClusterRoleBinding",
+          metadata: { name: role },
+          roleRef,
+          subjects,
+        };
+        if (await applied(kubeconfig, `${RBAC}/clusterrolebindings/${role}`, body)) {
+          granted.add(bindingKey);
+          log(
+            `granted ${subjects.map((s) => `${s.namespace}/${sa}`).join(", ")} cluster-wide the permissions Promise ${p.metadata.name} declares with resourceNamespace "*"`,
+          );
+        }
+        continue;
+      }
+      for (const subject of subjects) {
+        const bindingKey = `${subject.namespace}/${role}`;
+        if (granted.has(bindingKey)) continue;
+        const body = {
+          apiVersion: "rbac.authorization.k8s.io/v1",
+          kind: "RoleBinding",
+          metadata: { name: role, namespace: subject.namespace },
+          roleRef,
+          subjects: [subject],
+        };
+        if (await applied(kubeconfig, `${RBAC}/namespaces/${subject.namespace}/rolebindings/${role}`, body)) {
+          granted.add(bindingKey);
+          log(`granted ${subject.namespace}/${sa} the permissions Promise ${p.metadata.name} declares`);
+        }
       }
     }
   }

@@ -519,7 +519,7 @@ async function assertStateMatchesServer(name: string): Promise<void> {
   });
 
   chainIt(
-    "a second request for a table name another request owns ends with ACK's refusal in its status; the first table is untouched",
+    "a second request (another namespace) for a table name another request owns is refused in its status, renders no Table; the first table is untouched",
     async () => {
       const owner = await dynamodb().describeTable("user-sessions");
       await createRequest("team-b", "sessions-copy", {
@@ -529,14 +529,22 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         keySchema: [{ attributeName: "sessionId", keyType: "HASH" }],
       });
       const refused = await waitUntil(
-        "team-b/sessions-copy to report ACK's refusal",
+        "team-b/sessions-copy to report that the name is taken",
         async () => {
-          const m = String((await getRequest("team-b", "sessions-copy")).status?.message ?? "");
-          return /ACK cannot reconcile the table/.test(m) ? m : undefined;
+          const status = (await getRequest("team-b", "sessions-copy")).status;
+          return status?.reason === "TableNameTaken" ? String(status.message) : undefined;
         },
         180_000,
       );
-      assert.match(refused, /already exists/i);
+      assert.match(
+        refused,
+        /^table name user-sessions in us-west-2 belongs to DynamoDBRequest default\/[a-z-]+: .*choose another spec\.name$/,
+      );
+      // Refused by the platform itself: no Table for ACK to refuse, in the state store or the cluster.
+      assert.deepEqual(
+        (await ackTables("team-b")).map((t) => t.metadata.name).filter((n) => n === "sessions-copy"),
+        [],
+      );
       const after = await dynamodb().describeTable("user-sessions");
       assert.equal(after?.TableArn, owner?.TableArn);
       assert.equal(after?.CreationDateTime, owner?.CreationDateTime);

@@ -1,6 +1,6 @@
 /**
- * A loopback HTTP server that answers the one call the status step makes
- * (GET an ACK Table), with a kubeconfig that points at it. Enough to test the
+ * A loopback HTTP server that answers the calls the status step makes (GET an ACK
+ * Table, LIST every DynamoDBRequest), with a kubeconfig that points at it. Enough to test the
  * status step's real Kubernetes client code path without a cluster.
  */
 import { createServer, type Server } from "node:http";
@@ -14,6 +14,8 @@ export interface FakeApiServer {
   kubeconfig: string;
   /** Tables served, by "namespace/name". */
   tables: Map<string, unknown>;
+  /** DynamoDBRequests the cluster-wide list returns. */
+  dynamoDBRequests: unknown[];
   /** Paths requested so far. */
   requests: string[];
   close(): Promise<void>;
@@ -22,6 +24,7 @@ export interface FakeApiServer {
 export async function startFakeApiServer(): Promise<FakeApiServer> {
   const tables = new Map<string, unknown>();
   const requests: string[] = [];
+  const dynamoDBRequests: unknown[] = [];
   const server: Server = createServer((req, res) => {
     requests.push(req.url ?? "");
     const m = /^\/apis\/dynamodb\.services\.k8s\.aws\/v1alpha1\/namespaces\/([^/]+)\/tables\/([^/?]+)/.exec(req.url ?? "");
@@ -30,6 +33,10 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
     if (req.headers.authorization !== "Bearer test-token") {
       res.statusCode = 401;
       res.end(JSON.stringify({ kind: "Status", code: 401 }));
+    } else if (/^\/apis\/dynamodb\.kratix\.io\/v1alpha1\/dynamodbrequests(\?|$)/.test(req.url ?? "")) {
+      res.end(
+        JSON.stringify({ apiVersion: "dynamodb.kratix.io/v1alpha1", kind: "DynamoDBRequestList", metadata: {}, items: dynamoDBRequests }),
+      );
     } else if (table) {
       res.end(JSON.stringify(table));
     } else {
@@ -52,5 +59,5 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
       "current-context": "fake",
     }),
   );
-  return { kubeconfig, tables, requests, close: () => new Promise((r) => server.close(() => r())) };
+  return { kubeconfig, tables, dynamoDBRequests, requests, close: () => new Promise((r) => server.close(() => r())) };
 }

@@ -32,11 +32,13 @@ describe("the bundled pipeline", () => {
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(validateAgainstUpstream(run.output[TABLE_OUTPUT_FILE] as Record<string, unknown>), []);
   });
-  it("configure refuses a bad request with the field path", async () => {
+  it("configure refuses a bad request with the field path, in the log and the request's status", async () => {
     const bad = BAD.find((c) => c.name === "key attribute not defined")!;
     const run = await runPipeline("configure", requestObject(bad.spec), {}, main);
-    assert.equal(run.code, 1);
+    assert.equal(run.code, 0, run.stderr);
     assert.ok(run.stderr.includes(`${bad.path}: `), run.stderr);
+    assert.ok(String((run.metadata["status.yaml"] as Record<string, unknown>).message).includes(`${bad.path}: `));
+    assert.deepEqual(run.output, {});
   });
   it("the precompiled validator reads the tag pattern as Unicode (\\p{L}), as the API server does", async () => {
     const good = GOOD.find((c) => c.name.startsWith("tags in any script"))!;
@@ -44,7 +46,7 @@ describe("the bundled pipeline", () => {
     assert.equal(ok.code, 0, ok.stderr);
     const bad = BAD.find((c) => c.name === "tag value with a character AWS refuses")!;
     const run = await runPipeline("configure", requestObject(bad.spec), {}, main);
-    assert.equal(run.code, 1);
+    assert.equal((run.metadata["status.yaml"] as Record<string, unknown>).reason, "InvalidRequest");
     assert.ok(run.stderr.includes(`${bad.path}: `), run.stderr);
   });
   it("status loads the Kubernetes client chunk and reads the Table", async () => {

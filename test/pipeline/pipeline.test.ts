@@ -22,12 +22,15 @@ describe("pipeline configure", () => {
     });
   }
   for (const c of BAD) {
-    it(`exits 1 naming ${c.path}, writes nothing: ${c.name}`, async () => {
+    it(`renders nothing and says why in the request's status, naming ${c.path}: ${c.name}`, async () => {
       const run = await runPipeline("configure", requestObject(c.spec), { DEFAULT_REGION: "us-east-1" });
-      assert.equal(run.code, 1);
+      assert.equal(run.code, 0, run.stderr);
       assert.ok(run.stderr.includes(`${c.path}: `), run.stderr);
       assert.deepEqual(run.output, {});
-      assert.deepEqual(run.metadata, {});
+      assert.deepEqual(Object.keys(run.metadata), ["status.yaml"]);
+      const status = run.metadata["status.yaml"] as Record<string, unknown>;
+      assert.equal(status.reason, "InvalidRequest");
+      assert.ok(String(status.message).includes(`${c.path}: `), String(status.message));
     });
   }
   it("uses DEFAULT_REGION and TABLE_NAME_PREFIX from the Promise", async () => {
@@ -71,8 +74,10 @@ describe("pipeline configure", () => {
   it("fails on spec.region when the platform has no default either", async () => {
     const { region: _r, ...spec } = DESIGN_USER_DATA;
     const run = await runPipeline("configure", requestObject(spec as never));
-    assert.equal(run.code, 1);
+    assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /spec\.region: is required: the platform has no default region/);
+    assert.match(String((run.metadata["status.yaml"] as Record<string, unknown>).message), /spec\.region: is required/);
+    assert.deepEqual(run.output, {});
   });
   it("reports unused attributes in status and on stderr", async () => {
     const run = await runPipeline("configure", requestObject(DESIGN_USER_SESSIONS as never));
@@ -153,16 +158,21 @@ describe("pipeline on hostile files", () => {
   }
   it("says what it expected when spec is not an object", async () => {
     const run = await runPipeline("configure", requestObject("table please" as never), { DEFAULT_REGION: "us-east-1" });
-    assert.equal(run.code, 1);
+    assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /spec: must be object/);
+    assert.match(String((run.metadata["status.yaml"] as Record<string, unknown>).message), /spec: must be object/);
   });
   it("caps the errors it prints, saying how many more there are, all of it flushed before exit", async () => {
     const tags = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`t${i}`, `bad;${i}`]));
     const run = await runPipeline("configure", requestObject({ ...DESIGN_USER_DATA, tags } as never), { DEFAULT_REGION: "us-east-1" });
-    assert.equal(run.code, 1);
+    assert.equal(run.code, 0, run.stderr);
     const lines = run.stderr.trim().split("\n");
     assert.ok(lines.length <= 25, `${lines.length} lines`);
     assert.match(lines.at(-1)!, /^… and \d+ more$/);
+    // The status holds fewer still: it is shown by kubectl and KubeVela.
+    const message = String((run.metadata["status.yaml"] as Record<string, unknown>).message).split("\n");
+    assert.ok(message.length <= 12, `${message.length} lines`);
+    assert.match(message.at(-1)!, /^… and \d+ more$/);
   });
 });
 
@@ -268,6 +278,90 @@ describe("pipeline status", () => {
     );
     const run = await runPipeline("status", requestObject(DESIGN_USER_SESSIONS as never, "sessions"), { KUBECONFIG: api.kubeconfig });
     assert.match(String((run.metadata["status.yaml"] as Record<string, unknown>).message), /ACTIVE.*left out of the table/);
+  });
+
+  describe("a refused request keeps the Table applied now, and renders no other", () => {
+    const liveAck = (name: string, namespace: string) => ({
+      apiVersion: "dynamodb.services.k8s.aws/v1alpha1",
+      kind: "Table",
+      ...liveTable(DESIGN_USER_DATA, name, namespace, { tableStatus: "ACTIVE", ackResourceMetadata: { arn }, conditions: synced }),
+      metadata: {
+        name,
+        namespace,
+        uid: "0000-1111",
+        resourceVersion: "42",
+        managedFields: [{ manager: "kustomize-controller" }],
+        labels: { "app.kubernetes.io/managed-by": "kratix" },
+        annotations: { "services.k8s.aws/region": "us-west-2", "kubectl.kubernetes.io/last-applied-configuration": "{}" },
+      },
+    });
+    const invalidEdit = { ...DESIGN_USER_DATA, billingMode: "PROVISIONED" }; // no provisionedThroughput
+
+    it("an invalid edit: the live Table goes back out unchanged (no prune, no delete), the reasons go to status", async () => {
+      api.tables.set("team-a/edited", liveAck("edited", "team-a"));
+      const request = requestObject(invalidEdit as never, "edited", "team-a");
+      const run = await runPipeline(
+        "status",
+        { ...request, metadata: { ...request.metadata, generation: 4 } },
+        { KUBECONFIG: api.kubeconfig },
+      );
+      assert.equal(run.code, 0, run.stderr);
+      const held = run.output[TABLE_OUTPUT_FILE] as Record<string, Record<string, unknown>>;
+      assert.deepEqual(held.spec, liveAck("edited", "team-a").spec);
+      assert.deepEqual(Object.keys(held.metadata!).sort(), ["annotations", "labels", "name", "namespace"]);
+      assert.deepEqual(held.metadata!.annotations, { "services.k8s.aws/region": "us-west-2" });
+      assert.deepEqual(validateAgainstUpstream(held), []);
+      const status = run.metadata["status.yaml"] as Record<string, unknown>;
+      assert.equal(status.reason, "InvalidRequest");
+      assert.equal(status.observedGeneration, 4);
+      assert.match(String(status.message), /spec\.provisioned: required when billingMode is PROVISIONED/);
+      assert.equal(run.metadata["workflow-control.yaml"], undefined, "rerunning the same invalid spec cannot help");
+    });
+
+    it("an invalid request that never had a Table: nothing in output (configure's file is taken back)", async () => {
+      const run = await runPipeline("status", requestObject(invalidEdit as never, "never-valid", "team-a"), { KUBECONFIG: api.kubeconfig });
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(run.output, {});
+      assert.equal((run.metadata["status.yaml"] as Record<string, unknown>).reason, "InvalidRequest");
+    });
+
+    const other = (name: string, namespace: string, createdAt: string, status?: Record<string, unknown>) => ({
+      ...requestObject(DESIGN_USER_DATA as never, name, namespace),
+      metadata: { name, namespace, creationTimestamp: createdAt },
+      ...(status ? { status } : {}),
+    });
+
+    it("a table name an older request in another namespace asked for first: refused, naming the owner, checked again later", async () => {
+      api.dynamoDBRequests.splice(0, Infinity, other("first", "team-z", "2026-01-01T00:00:00Z"));
+      const mine = { ...requestObject(DESIGN_USER_DATA as never, "second", "team-a") };
+      const run = await runPipeline(
+        "status",
+        { ...mine, metadata: { ...mine.metadata, creationTimestamp: "2026-02-01T00:00:00Z" } },
+        { KUBECONFIG: api.kubeconfig },
+      );
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(run.output, {});
+      const status = run.metadata["status.yaml"] as Record<string, unknown>;
+      assert.equal(status.reason, "TableNameTaken", run.stderr);
+      assert.match(String(status.message), /table name user-data in us-west-2 belongs to DynamoDBRequest team-z\/first/);
+      assert.equal((run.metadata["workflow-control.yaml"] as Record<string, unknown>).retryAfter, "5m");
+      assert.ok(api.requests.some((r) => r.startsWith("/apis/dynamodb.kratix.io/v1alpha1/dynamodbrequests")));
+    });
+
+    it("the request that holds the table keeps it, even against an older request asking later", async () => {
+      api.dynamoDBRequests.splice(0, Infinity, other("older", "team-z", "2025-01-01T00:00:00Z"));
+      api.tables.set("team-a/holder", liveAck("holder", "team-a"));
+      const mine = requestObject(DESIGN_USER_DATA as never, "holder", "team-a");
+      const run = await runPipeline(
+        "status",
+        { ...mine, metadata: { ...mine.metadata, creationTimestamp: "2026-02-01T00:00:00Z" }, status: { tableArn: arn } },
+        { KUBECONFIG: api.kubeconfig },
+      );
+      assert.equal(run.code, 0, run.stderr);
+      const status = run.metadata["status.yaml"] as Record<string, unknown>;
+      assert.equal(status.reason, "Active", String(status.message));
+      assert.equal(status.tableArn, arn);
+    });
   });
 
   it("exits 1 when the API server cannot be reached", async () => {

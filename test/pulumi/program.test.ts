@@ -94,10 +94,24 @@ describe("the program with Pulumi.dev.yaml", () => {
       assert.equal(annotations["pulumi.com/waitFor"], `jsonpath={.status.readySpecDigest}=${digest}`);
     }
   });
-  it("installs vela-core after cert-manager (its webhook certificates come from it)", () => {
+  it("installs vela-core and Kratix once cert-manager's webhook serves (its start-up check Job, a hook helm.v4.Chart skips)", () => {
     const chart = (c: string) => byType("kubernetes:helm.sh/v4:Chart").find((r) => r.inputs.chart === c)!;
-    assert.ok(chart("vela-core").dependencies.includes(chart("cert-manager").urn!));
-    assert.ok(chart("kratix").dependencies.includes(chart("cert-manager").urn!));
+    const check = one("kubernetes:batch/v1:Job");
+    assert.equal(check.inputs.metadata && (check.inputs.metadata as { namespace: string }).namespace, "cert-manager");
+    const container = (check.inputs.spec as { template: { spec: { containers: { image: string; args: string[] }[] } } }).template.spec
+      .containers[0]!;
+    // The check image is the chart's own, at the chart's version.
+    assert.equal(container.image, `quay.io/jetstack/cert-manager-startupapicheck:${String(chart("cert-manager").inputs.version)}`);
+    assert.deepEqual(container.args.slice(0, 2), ["check", "api"]);
+    assert.ok(chart("vela-core").dependencies.includes(check.urn!), "vela-core does not wait for the check");
+    assert.ok(chart("kratix").dependencies.includes(check.urn!), "Kratix does not wait for the check");
+    // The check runs after the chart, with its own RBAC: a dry-run Certificate create, nothing else.
+    const checkPart = (t: string) => byType(t).find((r) => r.name.endsWith("-cert-manager-check"))!;
+    const binding = checkPart("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding");
+    assert.ok(check.dependencies.includes(binding.urn!));
+    const role = checkPart("kubernetes:rbac.authorization.k8s.io/v1:Role");
+    assert.ok(role.dependencies.includes(chart("cert-manager").urn!));
+    assert.deepEqual(role.inputs.rules, [{ apiGroups: ["cert-manager.io"], resources: ["certificates"], verbs: ["create"] }]);
   });
   it("installs every chart pinned, ACK with retain", () => {
     const charts = byType("kubernetes:helm.sh/v4:Chart");

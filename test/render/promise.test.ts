@@ -4,7 +4,7 @@ import { describe, it } from "mocha";
 import { PIPELINES, renderPromise } from "../../core/render/promise.ts";
 
 describe("Promise pipelines' permissions", () => {
-  it("the status step may only get ACK Tables (it reads one Table by name)", () => {
+  it("the status step may only get ACK Tables (one by name) and list requests (table-name ownership)", () => {
     const promise = renderPromise({ pipelineImage: "i:1" });
     const pipelines = JSON.parse(JSON.stringify(promise.spec.workflows)) as {
       resource: Record<
@@ -14,7 +14,11 @@ describe("Promise pipelines' permissions", () => {
     };
     const all = Object.values(pipelines.resource).flat();
     const status = all.find((p) => p.metadata.name === PIPELINES.status)!;
-    assert.deepEqual(status.spec.rbac?.permissions, [{ apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get"] }]);
+    assert.deepEqual(status.spec.rbac?.permissions, [
+      { apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get"] },
+      // The table-name ownership check reads every request, in every namespace; nothing else cluster-wide.
+      { apiGroups: ["dynamodb.kratix.io"], resources: ["dynamodbrequests"], verbs: ["list"], resourceNamespace: "*" },
+    ]);
     for (const p of all.filter((x) => x !== status)) assert.equal(p.spec.rbac, undefined, `${p.metadata.name} asks for permissions`);
   });
 });
