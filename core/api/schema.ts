@@ -1,11 +1,17 @@
 /**
- * The DynamoDBRequest CRD, generated from rules.ts and cross-field-rules.ts.
+ * The DynamoDBRequest API, declared once: the TypeBox declaration below is both
+ * the TypeScript types (types.ts takes them with `Static`) and the JSON schema
+ * of `spec`, from which the CRD's structural `openAPIV3Schema` is generated, with
+ * the cross-field and transition rules of cross-field-rules.ts attached as CEL
+ * `x-kubernetes-validations`.
  *
  * The structural schema carries every per-field rule (types, enums, lengths,
  * patterns, list and map sizes); the validator (validate.ts) compiles this very
  * schema, so the API server and the validator enforce the same shape by
- * construction. Cross-field rules are attached as CEL `x-kubernetes-validations`.
+ * construction, and test/definitions/cue.test.ts holds the KubeVela
+ * definition's CUE parameters to it.
  */
+import { Type, type TSchema, type TSchemaOptions } from "typebox";
 import {
   API_GROUP,
   API_KIND,
@@ -69,167 +75,186 @@ export interface SchemaNode {
   [extension: `x-${string}`]: unknown;
 }
 
-const str = (description: string, extra: Partial<SchemaNode> = {}): SchemaNode => ({
-  type: "string",
-  description,
-  ...extra,
-});
-const oneOf = (description: string, values: readonly string[], extra: Partial<SchemaNode> = {}): SchemaNode =>
-  str(`${description} One of: ${values.join(", ")}.`, { enum: values, ...extra });
-const obj = (description: string, properties: Record<string, SchemaNode>, required: string[] = []): SchemaNode => ({
-  type: "object",
-  description,
-  properties,
-  ...(required.length ? { required } : {}),
-});
-const list = (description: string, items: SchemaNode, bounds: Partial<SchemaNode>): SchemaNode => ({
-  type: "array",
-  description,
-  items,
-  ...bounds,
-});
-const bool = (description: string): SchemaNode => ({ type: "boolean", description });
+// Builders for the few shapes the API uses; each takes the field's description first.
+const str = (description: string, extra: TSchemaOptions = {}) => Type.String({ description, ...extra });
+/** A string enum (a structural schema needs `type` beside `enum`). */
+const oneOf = <const V extends string[]>(description: string, values: readonly [...V], extra: TSchemaOptions = {}) =>
+  Type.Enum(values, { type: "string", description: `${description} One of: ${values.join(", ")}.`, ...extra });
+const bool = (description: string) => Type.Boolean({ description });
+const { Optional } = Type;
 
-const nameField = (what: string): SchemaNode =>
+const nameField = (what: string) =>
   str(`${what}: ${NAME_MIN_LENGTH}-${NAME_MAX_LENGTH} characters of a-z, A-Z, 0-9, '_', '-', '.'.`, {
     minLength: NAME_MIN_LENGTH,
     maxLength: NAME_MAX_LENGTH,
     pattern: NAME_PATTERN,
   });
-const attributeName = (description: string): SchemaNode =>
+const attributeName = (description: string) =>
   str(description, { minLength: ATTRIBUTE_NAME_MIN_LENGTH, maxLength: ATTRIBUTE_NAME_MAX_LENGTH });
 
-const capacity = (): SchemaNode =>
-  obj(
-    "Provisioned throughput in capacity units (only with billingMode PROVISIONED).",
-    {
-      readCapacity: { type: "integer", description: "Read capacity units.", minimum: MIN_CAPACITY_UNITS, maximum: MAX_CAPACITY_UNITS },
-      writeCapacity: { type: "integer", description: "Write capacity units.", minimum: MIN_CAPACITY_UNITS, maximum: MAX_CAPACITY_UNITS },
-    },
-    ["readCapacity", "writeCapacity"],
-  );
+const capacityUnits = (description: string) => Type.Integer({ description, minimum: MIN_CAPACITY_UNITS, maximum: MAX_CAPACITY_UNITS });
+const Capacity = Type.Object(
+  { readCapacity: capacityUnits("Read capacity units."), writeCapacity: capacityUnits("Write capacity units.") },
+  { description: "Provisioned throughput in capacity units (only with billingMode PROVISIONED)." },
+);
 
-const keySchema = (description: string): SchemaNode =>
-  list(
-    description,
-    obj(
-      "A key attribute.",
-      {
-        attributeName: attributeName("Name of an attribute declared in attributeDefinitions."),
-        keyType: oneOf("HASH is the partition key, RANGE the sort key.", KEY_TYPES),
-      },
-      ["attributeName", "keyType"],
+const KeyElement = Type.Object(
+  {
+    attributeName: attributeName("Name of an attribute declared in attributeDefinitions."),
+    keyType: oneOf("HASH is the partition key, RANGE the sort key.", KEY_TYPES),
+  },
+  { description: "A key attribute." },
+);
+const keySchema = (description: string) => Type.Array(KeyElement, { description, minItems: 1, maxItems: 2 });
+
+const Projection = Type.Object(
+  {
+    type: oneOf("Projection type.", PROJECTION_TYPES),
+    nonKeyAttributes: Optional(
+      Type.Array(attributeName("Attribute name."), {
+        description: `Non-key attributes to project; required with INCLUDE, forbidden otherwise. At most ${MAX_NON_KEY_ATTRIBUTES_PER_INDEX} per index and ${MAX_NON_KEY_ATTRIBUTES} summed across all indexes.`,
+        minItems: 1,
+        maxItems: MAX_NON_KEY_ATTRIBUTES_PER_INDEX,
+      }),
     ),
-    { minItems: 1, maxItems: 2 },
-  );
+  },
+  { description: "Which attributes are copied into the index. Defaults to ALL." },
+);
 
-const projection = (): SchemaNode =>
-  obj(
-    "Which attributes are copied into the index. Defaults to ALL.",
-    {
-      type: oneOf("Projection type.", PROJECTION_TYPES),
-      nonKeyAttributes: list(
-        `Non-key attributes to project; required with INCLUDE, forbidden otherwise. At most ${MAX_NON_KEY_ATTRIBUTES_PER_INDEX} per index and ${MAX_NON_KEY_ATTRIBUTES} summed across all indexes.`,
-        attributeName("Attribute name."),
-        { minItems: 1, maxItems: MAX_NON_KEY_ATTRIBUTES_PER_INDEX },
-      ),
-    },
-    ["type"],
-  );
+const AttributeDefinition = Type.Object(
+  { name: attributeName("Attribute name, 1-255 characters."), type: oneOf("S string, N number, B binary.", ATTRIBUTE_TYPES) },
+  { description: "An attribute definition." },
+);
 
-/** The schema of `spec`, without CEL rules. */
-function specSchema(): SchemaNode {
-  return obj(
-    "The DynamoDB table this request asks for.",
-    {
-      name: nameField("DynamoDB table name (the platform may add a prefix)"),
-      region: str("AWS region such as us-east-1; when omitted the platform's default region is used.", {
+const GlobalSecondaryIndex = Type.Object(
+  {
+    name: nameField("Index name"),
+    keySchema: keySchema("The index key: one HASH key and optionally one RANGE key."),
+    projection: Optional(Projection),
+    provisioned: Optional(Capacity),
+  },
+  { description: "A global secondary index." },
+);
+
+const LocalSecondaryIndex = Type.Object(
+  {
+    name: nameField("Index name"),
+    keySchema: keySchema("The table's HASH key and a RANGE key of the index's own."),
+    projection: Optional(Projection),
+  },
+  { description: "A local secondary index." },
+);
+
+const Stream = Type.Object(
+  { enabled: bool("Turn the stream on."), viewType: Optional(oneOf("What each stream record holds.", STREAM_VIEW_TYPES)) },
+  { description: "DynamoDB Streams." },
+);
+
+const TimeToLive = Type.Object(
+  { attributeName: attributeName("Attribute holding the expiry time in epoch seconds."), enabled: bool("Turn TTL on.") },
+  { description: "Expire items by a timestamp attribute." },
+);
+
+const Encryption = Type.Object(
+  {
+    type: oneOf("Who owns the key.", ENCRYPTION_TYPES),
+    kmsKeyId: Optional(
+      str("KMS key id, ARN or alias; only with CUSTOMER_MANAGED, and required there.", { minLength: 1, maxLength: KMS_KEY_ID_MAX_LENGTH }),
+    ),
+  },
+  { description: "Server-side encryption at rest." },
+);
+
+/** Map keys have no schema in a structural CRD: the rules on tag keys are CEL (cross-field-rules.ts). */
+const Tags = Type.Record(Type.String(), str("Tag value.", { maxLength: TAG_VALUE_MAX_LENGTH, pattern: TAG_PATTERN }), {
+  description: `Tags on the table: at most ${MAX_USER_TAGS} (AWS allows 50; the platform adds its own), keys 1-${TAG_KEY_MAX_LENGTH} characters not starting with aws: (any case), values up to ${TAG_VALUE_MAX_LENGTH}; keys and values only of letters, digits, spaces and _ . : / = + - @.`,
+  maxProperties: MAX_USER_TAGS,
+});
+
+/** `spec` of a DynamoDBRequest, as users write it: the one declaration of the API's fields and per-field rules. */
+export const DynamoDBRequestSpecSchema = Type.Object(
+  {
+    name: nameField("DynamoDB table name (the platform may add a prefix)"),
+    region: Optional(
+      str("AWS region such as us-east-1; when omitted the platform's default region is used.", {
         pattern: REGION_PATTERN,
         maxLength: REGION_MAX_LENGTH,
       }),
-      billingMode: oneOf("Billing mode.", BILLING_MODES, { default: DEFAULT_BILLING_MODE }),
-      attributeDefinitions: list(
+    ),
+    billingMode: Optional(oneOf("Billing mode.", BILLING_MODES, { default: DEFAULT_BILLING_MODE })),
+    attributeDefinitions: Type.Array(AttributeDefinition, {
+      description:
         "Attributes used as keys of the table or of its indexes. Attributes no key uses are left out of the table (DynamoDB rejects them) and listed in status.droppedAttributes.",
-        obj(
-          "An attribute definition.",
-          {
-            name: attributeName("Attribute name, 1-255 characters."),
-            type: oneOf("S string, N number, B binary.", ATTRIBUTE_TYPES),
-          },
-          ["name", "type"],
-        ),
-        { minItems: 1, maxItems: MAX_ATTRIBUTE_DEFINITIONS },
-      ),
-      keySchema: keySchema("The table's primary key: one HASH key and optionally one RANGE key."),
-      provisioned: capacity(),
-      globalSecondaryIndexes: list(
-        `Global secondary indexes, at most ${MAX_GLOBAL_SECONDARY_INDEXES}.`,
-        obj(
-          "A global secondary index.",
-          {
-            name: nameField("Index name"),
-            keySchema: keySchema("The index key: one HASH key and optionally one RANGE key."),
-            projection: projection(),
-            provisioned: capacity(),
-          },
-          ["name", "keySchema"],
-        ),
-        { maxItems: MAX_GLOBAL_SECONDARY_INDEXES },
-      ),
-      localSecondaryIndexes: list(
-        `Local secondary indexes, at most ${MAX_LOCAL_SECONDARY_INDEXES}; fixed when the table is created.`,
-        obj(
-          "A local secondary index.",
-          {
-            name: nameField("Index name"),
-            keySchema: keySchema("The table's HASH key and a RANGE key of the index's own."),
-            projection: projection(),
-          },
-          ["name", "keySchema"],
-        ),
-        { maxItems: MAX_LOCAL_SECONDARY_INDEXES },
-      ),
-      stream: obj(
-        "DynamoDB Streams.",
-        { enabled: bool("Turn the stream on."), viewType: oneOf("What each stream record holds.", STREAM_VIEW_TYPES) },
-        ["enabled"],
-      ),
-      pointInTimeRecovery: bool("Continuous backups with point-in-time recovery."),
-      timeToLive: obj(
-        "Expire items by a timestamp attribute.",
-        {
-          attributeName: attributeName("Attribute holding the expiry time in epoch seconds."),
-          enabled: bool("Turn TTL on."),
-        },
-        ["attributeName", "enabled"],
-      ),
-      tableClass: oneOf("Table class.", TABLE_CLASSES),
-      deletionProtection: bool("AWS refuses to delete the table while this is true."),
-      encryption: obj(
-        "Server-side encryption at rest.",
-        {
-          type: oneOf("Who owns the key.", ENCRYPTION_TYPES),
-          kmsKeyId: str("KMS key id, ARN or alias; only with CUSTOMER_MANAGED, and required there.", {
-            minLength: 1,
-            maxLength: KMS_KEY_ID_MAX_LENGTH,
-          }),
-        },
-        ["type"],
-      ),
-      tags: {
-        type: "object",
-        description: `Tags on the table: at most ${MAX_USER_TAGS} (AWS allows 50; the platform adds its own), keys 1-${TAG_KEY_MAX_LENGTH} characters not starting with aws: (any case), values up to ${TAG_VALUE_MAX_LENGTH}; keys and values only of letters, digits, spaces and _ . : / = + - @.`,
-        additionalProperties: str("Tag value.", { maxLength: TAG_VALUE_MAX_LENGTH, pattern: TAG_PATTERN }),
-        maxProperties: MAX_USER_TAGS,
-      },
-      deletionPolicy: oneOf(
+      minItems: 1,
+      maxItems: MAX_ATTRIBUTE_DEFINITIONS,
+    }),
+    keySchema: keySchema("The table's primary key: one HASH key and optionally one RANGE key."),
+    provisioned: Optional(Capacity),
+    globalSecondaryIndexes: Optional(
+      Type.Array(GlobalSecondaryIndex, {
+        description: `Global secondary indexes, at most ${MAX_GLOBAL_SECONDARY_INDEXES}.`,
+        maxItems: MAX_GLOBAL_SECONDARY_INDEXES,
+      }),
+    ),
+    localSecondaryIndexes: Optional(
+      Type.Array(LocalSecondaryIndex, {
+        description: `Local secondary indexes, at most ${MAX_LOCAL_SECONDARY_INDEXES}; fixed when the table is created.`,
+        maxItems: MAX_LOCAL_SECONDARY_INDEXES,
+      }),
+    ),
+    stream: Optional(Stream),
+    pointInTimeRecovery: Optional(bool("Continuous backups with point-in-time recovery.")),
+    timeToLive: Optional(TimeToLive),
+    tableClass: Optional(oneOf("Table class.", TABLE_CLASSES)),
+    deletionProtection: Optional(bool("AWS refuses to delete the table while this is true.")),
+    encryption: Optional(Encryption),
+    tags: Optional(Tags),
+    deletionPolicy: Optional(
+      oneOf(
         "What happens to the AWS table when this request is deleted. Retain (default) keeps the table and its data.",
         DELETION_POLICIES,
         { default: DEFAULT_DELETION_POLICY },
       ),
-    },
-    ["name", "attributeDefinitions", "keySchema"],
-  );
+    ),
+  },
+  { description: "The DynamoDB table this request asks for." },
+);
+
+/** Keys first in every generated node, so the CRD reads as before: what a node is, then its fields. */
+const LEADING_KEYS = ["type", "description", "properties", "required"];
+
+/**
+ * A TypeBox schema as a Kubernetes structural schema node: plain JSON (TypeBox's
+ * own markers are not enumerable), a record's `patternProperties` as
+ * `additionalProperties` (the only map form a structural schema has), no empty
+ * `required`.
+ */
+export function structuralSchema(schema: TSchema): SchemaNode {
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (node === null || typeof node !== "object") return node;
+    const src = { ...(node as Record<string, unknown>) };
+    const patterns = src.patternProperties as Record<string, unknown> | undefined;
+    if (patterns) {
+      const entries = Object.entries(patterns);
+      if (entries.length !== 1 || entries[0]![0] !== "^.*$") throw new Error("a structural schema has maps with any string key only");
+      delete src.patternProperties;
+      src.additionalProperties = entries[0]![1];
+    }
+    if (Array.isArray(src.required) && src.required.length === 0) delete src.required;
+    const keys = [...LEADING_KEYS.filter((k) => k in src), ...Object.keys(src).filter((k) => !LEADING_KEYS.includes(k))];
+    return Object.fromEntries(
+      keys.map((k) => [
+        k,
+        k === "properties"
+          ? Object.fromEntries(Object.entries(src[k] as Record<string, unknown>).map(([name, child]) => [name, walk(child)]))
+          : k === "enum" || k === "required" || k === "default"
+            ? src[k]
+            : walk(src[k]),
+      ]),
+    );
+  };
+  return walk(schema) as SchemaNode;
 }
 
 function nodeAt(root: SchemaNode, at: SchemaLocation): SchemaNode {
@@ -244,7 +269,7 @@ function nodeAt(root: SchemaNode, at: SchemaLocation): SchemaNode {
 
 /** The `spec` schema with every cross-field and transition rule attached where it belongs. */
 export function dynamoDBRequestSpecSchema(): SchemaNode {
-  const spec = specSchema();
+  const spec = structuralSchema(DynamoDBRequestSpecSchema);
   const attach = (at: SchemaLocation, rule: string, message: string, fieldPath?: string): void => {
     const node = nodeAt(spec, at);
     (node["x-kubernetes-validations"] ??= []).push({ rule, message, ...(fieldPath ? { fieldPath } : {}) });

@@ -1,8 +1,12 @@
 /**
  * TypeScript shapes of the DynamoDBRequest API (dynamodb.kratix.io/v1alpha1).
- * Field names stay compatible with the original design's requests; the enums
- * come from rules.ts so the types cannot drift from the schema.
+ * The spec's types are not written here: they are the TypeBox declaration in
+ * schema.ts, taken with `Static`, so the types, the CRD and the validator are
+ * one declaration (type-only imports: nothing of TypeBox is loaded at run time
+ * by modules that only need the types, such as the pipeline).
  */
+import type { Static } from "typebox";
+import type { DynamoDBRequestSpecSchema } from "./schema.ts";
 import type {
   ATTRIBUTE_TYPES,
   BILLING_MODES,
@@ -23,93 +27,17 @@ export type TableClass = (typeof TABLE_CLASSES)[number];
 export type EncryptionType = (typeof ENCRYPTION_TYPES)[number];
 export type DeletionPolicy = (typeof DELETION_POLICIES)[number];
 
-export interface AttributeDefinition {
-  /** Attribute name, 1-255 characters. */
-  name: string;
-  /** S (string), N (number) or B (binary). */
-  type: AttributeType;
-}
-
-export interface KeySchemaElement {
-  /** Must be one of the attributeDefinitions. */
-  attributeName: string;
-  /** HASH (partition key) or RANGE (sort key). */
-  keyType: KeyType;
-}
-
-export interface ProvisionedThroughput {
-  /** Read capacity units, a whole number from 1. */
-  readCapacity: number;
-  /** Write capacity units, a whole number from 1. */
-  writeCapacity: number;
-}
-
-export interface Projection {
-  /** ALL (default), KEYS_ONLY or INCLUDE. */
-  type: ProjectionType;
-  /** Only with INCLUDE, and then required: the non-key attributes to copy into the index. */
-  nonKeyAttributes?: string[];
-}
-
-export interface GlobalSecondaryIndex {
-  name: string;
-  keySchema: KeySchemaElement[];
-  /** Defaults to ALL. */
-  projection?: Projection;
-  /** Required when the table is PROVISIONED, forbidden otherwise. */
-  provisioned?: ProvisionedThroughput;
-}
-
-export interface LocalSecondaryIndex {
-  name: string;
-  /** The table's HASH key and a RANGE key of its own. */
-  keySchema: KeySchemaElement[];
-  /** Defaults to ALL. */
-  projection?: Projection;
-}
-
-export interface StreamSpec {
-  enabled: boolean;
-  /** Required when enabled. */
-  viewType?: StreamViewType;
-}
-
-export interface TimeToLiveSpec {
-  attributeName: string;
-  enabled: boolean;
-}
-
-export interface EncryptionSpec {
-  /** AWS_OWNED (DynamoDB's default), AWS_MANAGED (aws/dynamodb KMS key) or CUSTOMER_MANAGED. */
-  type: EncryptionType;
-  /** Key id, ARN or alias; required with CUSTOMER_MANAGED and only allowed there. */
-  kmsKeyId?: string;
-}
-
-/** `spec` of a DynamoDBRequest as users write it. */
-export interface DynamoDBRequestSpec {
-  /** The DynamoDB table name (before any platform prefix), 3-255 of [a-zA-Z0-9_.-]. */
-  name: string;
-  /** AWS region; may be omitted when the platform supplies a default region. */
-  region?: string;
-  /** PAY_PER_REQUEST (default) or PROVISIONED. */
-  billingMode?: BillingMode;
-  attributeDefinitions: AttributeDefinition[];
-  keySchema: KeySchemaElement[];
-  /** Table capacity; required with PROVISIONED, forbidden otherwise. */
-  provisioned?: ProvisionedThroughput;
-  globalSecondaryIndexes?: GlobalSecondaryIndex[];
-  localSecondaryIndexes?: LocalSecondaryIndex[];
-  stream?: StreamSpec;
-  pointInTimeRecovery?: boolean;
-  timeToLive?: TimeToLiveSpec;
-  tableClass?: TableClass;
-  deletionProtection?: boolean;
-  encryption?: EncryptionSpec;
-  tags?: Record<string, string>;
-  /** What happens to the AWS table when the request is deleted. Default Retain. */
-  deletionPolicy?: DeletionPolicy;
-}
+/** `spec` of a DynamoDBRequest as users write it (each field's meaning is its description in schema.ts). */
+export type DynamoDBRequestSpec = Static<typeof DynamoDBRequestSpecSchema>;
+export type AttributeDefinition = DynamoDBRequestSpec["attributeDefinitions"][number];
+export type KeySchemaElement = DynamoDBRequestSpec["keySchema"][number];
+export type ProvisionedThroughput = NonNullable<DynamoDBRequestSpec["provisioned"]>;
+export type GlobalSecondaryIndex = NonNullable<DynamoDBRequestSpec["globalSecondaryIndexes"]>[number];
+export type LocalSecondaryIndex = NonNullable<DynamoDBRequestSpec["localSecondaryIndexes"]>[number];
+export type Projection = NonNullable<GlobalSecondaryIndex["projection"]>;
+export type StreamSpec = NonNullable<DynamoDBRequestSpec["stream"]>;
+export type TimeToLiveSpec = NonNullable<DynamoDBRequestSpec["timeToLive"]>;
+export type EncryptionSpec = NonNullable<DynamoDBRequestSpec["encryption"]>;
 
 export interface ObjectMeta {
   name: string;

@@ -1,18 +1,30 @@
 /**
- * The program's configuration: what `Pulumi.yaml` declares, checked and
- * defaulted by one pure function, so a bad value fails `pulumi preview` with a
- * message naming the config key (e.g. `kratix-dynamodb-platform:tables[1].table.keySchema[0].keyType`)
+ * The program's configuration: the keys schema.ts declares (and Pulumi.yaml
+ * mirrors), validated and defaulted by Ajv from that one schema, then the rules
+ * that span keys, so a bad value fails `pulumi preview` with a message naming
+ * the config key (e.g. `kratix-dynamodb-platform:tables[1].table.keySchema[0].keyType`)
  * before any resource is registered.
  */
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { validatePlatformDefaults } from "../api/plan.ts";
 import type { PlatformDefaults } from "../api/types.ts";
 import type { FieldError } from "../api/cross-field-rules.ts";
-import { DEFAULT_PROMISE_VERSION, PROMISE_VERSION_LABEL } from "../render/promise.ts";
-import { isDnsSubdomain, labelValueProblem } from "../k8s/metadata.ts";
+import { fieldPath } from "../api/validate.ts";
+import { PROMISE_VERSION_LABEL } from "../render/promise.ts";
+import { labelValueProblem } from "../k8s/metadata.ts";
 import type { TableProperties } from "../render/dynamodb-request.ts";
-import { IMAGES } from "../install/versions.ts";
+import {
+  CONFIG_TYPES,
+  PROJECT,
+  StackConfigSchema,
+  type AckCredentialsConfig,
+  type InstallConfig,
+  type StackConfig,
+  type StateStoreConfig,
+} from "./schema.ts";
 
-export const PROJECT = "kratix-dynamodb-platform";
+export { CONFIG_TYPES, INSTALL_DEFAULTS, PROJECT } from "./schema.ts";
+export type { AckCredentialsConfig, InstallConfig, StateStoreConfig } from "./schema.ts";
 
 export interface TableConfig {
   /** DynamoDBRequest name (and stack output key). */
@@ -22,29 +34,17 @@ export interface TableConfig {
   table: TableProperties;
 }
 
-export type StateStoreConfig =
-  | { mode: "s3"; bucketName?: string; path?: string }
-  /** An S3-compatible bucket you run; its access key comes from the secret config key stateStoreCredentials. */
-  | { mode: "bucket"; endpoint: string; bucketName: string; insecure: boolean; path?: string; interval?: string; fluxFolder?: string }
-  | { mode: "existing"; kind: "BucketStateStore" | "GitStateStore"; name: string }
-  | { mode: "none" };
-
-export type AckCredentialsConfig =
-  | { mode: "irsa"; oidcProviderArn: string }
-  | { mode: "podIdentity"; clusterName: string }
-  | { mode: "accessKey" }
-  | { mode: "existingSecret"; secretName: string; secretKey?: string; profile?: string };
-
+/** The config as the program uses it: defaults applied, "not set" values left out, the tables' namespaces resolved. */
 export interface PlatformConfig {
   defaults: PlatformDefaults & { defaultRegion: string };
   pipelineImage: string;
   promiseVersion: string;
-  promiseDelivery: "kubevela" | "pulumi";
+  promiseDelivery: NonNullable<StackConfig["promiseDelivery"]>;
   protectPromise: boolean;
   waitForPromise: boolean;
   applicationNamespace: string;
   applicationExampleTable?: TableProperties;
-  install: { velaCore: boolean; certManager: boolean; kratix: boolean; flux: boolean; ackController: boolean };
+  install: InstallConfig;
   stateStore: StateStoreConfig;
   ackCredentials: AckCredentialsConfig;
   ackAllowedRegions?: string[];
@@ -66,9 +66,6 @@ export const DEFAULT_APPLICATION_EXAMPLE: TableProperties = {
 
 type Raw = Record<string, unknown>;
 
-/** A KMS key's ARN (not an alias: IAM policies grant on keys). */
-const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
-
 /**
  * The AWS provider's region (`aws:region`) and the platform's default region must be one:
  * the S3 state store is made in the provider's region and Kratix and Flux reach it at the
@@ -84,100 +81,140 @@ export function regionAgreementErrors(awsRegion: string | undefined, defaultRegi
   ];
 }
 
-/** The type Pulumi.yaml declares for each config key (test/pulumi/config.test.ts keeps the two equal). */
-export const CONFIG_TYPES = {
-  defaultRegion: "string",
-  tableNamePrefix: "string",
-  pipelineImage: "string",
-  promiseVersion: "string",
-  promiseDelivery: "string",
-  protectPromise: "boolean",
-  waitForPromise: "boolean",
-  applicationNamespace: "string",
-  includeApplicationExample: "boolean",
-  applicationExampleTable: "object",
-  install: "object",
-  stateStore: "object",
-  stateStoreCredentials: "object",
-  ackCredentials: "object",
-  ackAllowedRegions: "array",
-  kmsKeyArns: "array",
-  tablesNamespace: "string",
-  tables: "array",
-  waitForTables: "boolean",
-  waitTimeoutMinutes: "integer",
-  accountId: "string",
-} as const satisfies Record<string, "string" | "boolean" | "integer" | "object" | "array">;
-
 /**
  * The value of config key `key` (without the project prefix) as Pulumi hands it
  * over: always a string ("false", "20", a JSON object), which stack files may also
- * hold quoted. A key CONFIG_TYPES declares as a string stays the string it is
- * ("123456789012" is an account id, not a number); any other value is JSON where
- * it parses, else the string (which the parser then reports as the wrong type).
+ * hold quoted or, read from the file, as YAML scalars. A key the schema declares
+ * as a string stays the string it is ("123456789012" is an account id, not a
+ * number; an unquoted 123456789012 in a stack file becomes that string, as Pulumi
+ * makes it); any other value is JSON where it parses, else the string (which the
+ * schema then reports as the wrong type).
  */
 export function configValue(key: string, value: unknown): unknown {
-  if (typeof value !== "string" || (CONFIG_TYPES as Record<string, string>)[key] === "string") return value;
+  if (CONFIG_TYPES[key] === "string") return typeof value === "number" || typeof value === "boolean" ? String(value) : value;
+  if (typeof value !== "string") return value;
   try {
     return JSON.parse(value) as unknown;
   } catch {
     return value;
   }
 }
+
 const isObject = (v: unknown): v is Raw => v !== null && typeof v === "object" && !Array.isArray(v);
 
-class Reader {
-  readonly errors: FieldError[] = [];
-  private readonly raw: Raw;
-  constructor(raw: Raw) {
-    this.raw = raw;
+/** The declaration as Ajv takes it: a union told apart by a discriminator is a oneOf (TypeBox writes anyOf). */
+function forAjv(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(forAjv);
+  if (!isObject(node)) return node;
+  const out = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, k === "default" || k === "enum" ? v : forAjv(v)]));
+  if (out.discriminator && out.anyOf) {
+    out.oneOf = out.anyOf;
+    delete out.anyOf;
   }
-  private fail(key: string, message: string): undefined {
-    this.errors.push({ path: `${PROJECT}:${key}`, message });
-    return undefined;
+  return out;
+}
+
+let compiled: ValidateFunction | undefined;
+function stackConfigValidator(): ValidateFunction {
+  if (!compiled) {
+    const ajv = new Ajv({ allErrors: true, strict: true, verbose: true, useDefaults: true, discriminator: true });
+    ajv.addKeyword("x-message").addKeyword("x-secret");
+    compiled = ajv.compile(forAjv(StackConfigSchema) as object);
   }
-  string(key: string, fallback: string, allowed?: readonly string[]): string {
-    const v = this.raw[key];
-    if (v === undefined) return fallback;
-    if (typeof v !== "string" || v === "") return this.fail(key, `must be a non-empty string (got ${JSON.stringify(v)})`) ?? fallback;
-    if (allowed && !allowed.includes(v)) return this.fail(key, `must be one of ${allowed.join(", ")} (got "${v}")`) ?? fallback;
-    return v;
-  }
-  optionalString(key: string): string | undefined {
-    const v = this.raw[key];
-    if (v === undefined) return undefined;
-    return typeof v === "string" ? v : this.fail(key, `must be a string (got ${JSON.stringify(v)})`);
-  }
-  boolean(key: string, fallback: boolean): boolean {
-    const v = this.raw[key];
-    if (v === undefined) return fallback;
-    return typeof v === "boolean" ? v : (this.fail(key, `must be true or false (got ${JSON.stringify(v)})`) ?? fallback);
-  }
-  integer(key: string, fallback: number, min: number): number {
-    const v = this.raw[key];
-    if (v === undefined) return fallback;
-    return Number.isInteger(v) && (v as number) >= min
-      ? (v as number)
-      : (this.fail(key, `must be a whole number >= ${min} (got ${JSON.stringify(v)})`) ?? fallback);
-  }
-  object(key: string): Raw | undefined {
-    const v = this.raw[key];
-    if (v === undefined) return undefined;
-    return isObject(v) ? v : this.fail(key, `must be an object (got ${JSON.stringify(v)})`);
-  }
-  array(key: string): unknown[] | undefined {
-    const v = this.raw[key];
-    if (v === undefined) return undefined;
-    return Array.isArray(v) ? v : this.fail(key, `must be a list (got ${JSON.stringify(v)})`);
-  }
-  add(key: string, errors: FieldError[]): void {
-    for (const e of errors) this.errors.push({ path: `${PROJECT}:${key}${e.path ? `.${e.path}` : ""}`, message: e.message });
+  return compiled;
+}
+
+const show = (v: unknown): string => {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 100 ? `${text.slice(0, 100)}…` : text;
+};
+const TYPE_WORDS: Record<string, string> = {
+  string: "a string",
+  boolean: "true or false",
+  integer: "a whole number",
+  number: "a number",
+  object: "an object",
+  array: "a list",
+};
+
+/** The problem an Ajv error reports, at its config key. */
+function describe(e: ErrorObject, data: Raw): FieldError {
+  const path = fieldPath("", e.instancePath).replace(/^\./, "");
+  const key = path.split(/[.[]/)[0]!;
+  const secret = (StackConfigSchema.properties as Record<string, { "x-secret"?: boolean }>)[key]?.["x-secret"] === true;
+  const got = secret ? "" : ` (got ${show(e.data)})`;
+  const p = e.params as Record<string, unknown>;
+  const schema = e.parentSchema as Record<string, unknown> | undefined;
+  const at = (child: string) => (path ? `${path}.${child}` : child);
+  // Errors inside one variant of a union told apart by `mode` say which mode they are about.
+  const mode = e.schemaPath.includes("/oneOf/") ? modeAt(data, e.instancePath) : undefined;
+  const withMode = mode ? ` with mode ${mode}` : "";
+  switch (e.keyword) {
+    case "required":
+      return { path: at(String(p.missingProperty)), message: `is required${withMode}` };
+    case "additionalProperties": {
+      const known = Object.keys((schema?.properties as object | undefined) ?? {});
+      return {
+        path: at(String(p.additionalProperty)),
+        message: path
+          ? `is not a field of ${path}${withMode} (expected one of: ${known.join(", ")})`
+          : "is not a config key of this project (Pulumi.yaml lists them)",
+      };
+    }
+    case "discriminator": {
+      const modes = ((schema?.oneOf as { properties: { mode: { const: string } } }[] | undefined) ?? []).map(
+        (v) => v.properties.mode.const,
+      );
+      return p.error === "tag" && (e.data as Raw)?.[String(p.tag)] === undefined
+        ? { path: at(String(p.tag)), message: `is required (one of ${modes.join(", ")})` }
+        : { path: at(String(p.tag)), message: `must be one of ${modes.join(", ")} (got ${show(p.tagValue)})` };
+    }
+    case "type":
+      return { path, message: `must be ${TYPE_WORDS[String(p.type)] ?? String(p.type)}${got}` };
+    case "enum":
+      return { path, message: `must be one of ${(p.allowedValues as unknown[]).join(", ")}${got}` };
+    case "minimum":
+      return { path, message: `must be ${schema?.type === "integer" ? "a whole number " : ""}>= ${String(p.limit)}${got}` };
+    case "minLength":
+      return { path, message: p.limit === 1 ? `must be a non-empty string${got}` : `must be at least ${String(p.limit)} characters${got}` };
+    case "maxLength":
+      return { path, message: `must be at most ${String(p.limit)} characters (got ${String((e.data as string).length)})` };
+    case "pattern":
+    case "anyOf":
+      return {
+        path,
+        message: `${typeof schema?.["x-message"] === "string" ? schema["x-message"] : `must match ${String(p.pattern)}`}${got}`,
+      };
+    default:
+      return { path, message: `${e.message ?? e.keyword}${got}` };
   }
 }
 
-const notEmpty = <T extends object>(v: T | undefined): T | undefined => (v && Object.keys(v).length > 0 ? v : undefined);
+/** The mode of the object at `pointer` in the data, when it has one. */
+function modeAt(data: Raw, pointer: string): string | undefined {
+  let node: unknown = data;
+  for (const s of pointer.split("/").slice(1)) node = isObject(node) || Array.isArray(node) ? (node as Raw)[s] : undefined;
+  return isObject(node) && typeof node.mode === "string" ? node.mode : undefined;
+}
 
-const INSTALL_KEYS = ["velaCore", "certManager", "kratix", "flux", "ackController"] as const;
+/**
+ * The errors worth telling: a value that matches no branch of an anyOf is reported once,
+ * by the anyOf (with its x-message), not once per branch; and no message twice.
+ */
+function mainErrors(errors: ErrorObject[], data: Raw): FieldError[] {
+  const seen = new Set<string>();
+  return errors
+    .filter((e) => !e.schemaPath.includes("/anyOf/"))
+    .map((e) => describe(e, data))
+    .filter((e) => {
+      const id = `${e.path}\0${e.message}`;
+      return seen.has(id) ? false : (seen.add(id), true);
+    });
+}
+
+/** "" / {} / [] are what Pulumi.yaml declares as the defaults of keys that are optional: they mean "not set". */
+const isSet = (v: unknown): boolean =>
+  v !== undefined && v !== "" && !(Array.isArray(v) && v.length === 0) && !(isObject(v) && Object.keys(v).length === 0);
 
 /**
  * Parses raw config values (key without the project prefix → JSON value).
@@ -187,180 +224,96 @@ export function parsePlatformConfig(
   raw: Raw,
   tableErrors: (t: TableProperties, d: PlatformDefaults) => FieldError[],
 ): { config: PlatformConfig; errors: FieldError[] } {
-  const r = new Reader(raw);
-  const tableNamePrefix = r.optionalString("tableNamePrefix");
-  const defaults = { defaultRegion: r.string("defaultRegion", "us-east-1"), ...(tableNamePrefix ? { tableNamePrefix } : {}) };
-  r.add(
+  const data = structuredClone(raw);
+  const validate = stackConfigValidator();
+  const errors: FieldError[] = validate(data) ? [] : mainErrors(validate.errors ?? [], data);
+  // Ajv has written every default into `data`; what is still the wrong type was reported above.
+  const c = data as Required<StackConfig>;
+  const add = (key: string, found: FieldError[]) =>
+    errors.push(...found.map((e) => ({ path: [key, e.path].filter(Boolean).join("."), message: e.message })));
+  const text = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+
+  const tableNamePrefix = text(c.tableNamePrefix) || undefined;
+  const defaults = { defaultRegion: text(c.defaultRegion) ?? "", ...(tableNamePrefix ? { tableNamePrefix } : {}) };
+  add(
     "",
     validatePlatformDefaults(defaults, "").map((e) => ({ ...e, path: e.path.replace(/^\./, "") })),
   );
 
-  const installRaw = r.object("install") ?? {};
-  const install = { velaCore: false, certManager: true, kratix: true, flux: true, ackController: true };
-  for (const [k, v] of Object.entries(installRaw)) {
-    if (!(INSTALL_KEYS as readonly string[]).includes(k))
-      r.add("install", [{ path: k, message: `is not an install switch (one of ${INSTALL_KEYS.join(", ")})` }]);
-    else if (typeof v !== "boolean") r.add("install", [{ path: k, message: "must be true or false" }]);
-    else install[k as keyof typeof install] = v;
-  }
-
-  const storeRaw = r.object("stateStore") ?? { mode: "s3" };
-  let stateStore: StateStoreConfig = { mode: "none" };
-  if (storeRaw.mode === "s3")
-    stateStore = {
-      mode: "s3",
-      ...(typeof storeRaw.bucketName === "string" ? { bucketName: storeRaw.bucketName } : {}),
-      ...(typeof storeRaw.path === "string" ? { path: storeRaw.path } : {}),
-    };
-  else if (storeRaw.mode === "existing") {
-    if (storeRaw.kind !== "BucketStateStore" && storeRaw.kind !== "GitStateStore")
-      r.add("stateStore", [{ path: "kind", message: "must be BucketStateStore or GitStateStore" }]);
-    if (typeof storeRaw.name !== "string") r.add("stateStore", [{ path: "name", message: "is required with mode existing" }]);
-    stateStore = { mode: "existing", kind: storeRaw.kind as "BucketStateStore", name: String(storeRaw.name) };
-  } else if (storeRaw.mode === "bucket") {
-    const text = (field: string) => {
-      if (typeof storeRaw[field] !== "string" || storeRaw[field] === "")
-        r.add("stateStore", [{ path: field, message: "is required with mode bucket" }]);
-      return String(storeRaw[field]);
-    };
-    if (storeRaw.insecure !== undefined && typeof storeRaw.insecure !== "boolean")
-      r.add("stateStore", [{ path: "insecure", message: "must be true or false" }]);
-    stateStore = {
-      mode: "bucket",
-      endpoint: text("endpoint"),
-      bucketName: text("bucketName"),
-      insecure: storeRaw.insecure === true,
-      ...(typeof storeRaw.path === "string" ? { path: storeRaw.path } : {}),
-      ...(typeof storeRaw.interval === "string" ? { interval: storeRaw.interval } : {}),
-      ...(typeof storeRaw.fluxFolder === "string" ? { fluxFolder: storeRaw.fluxFolder } : {}),
-    };
-    if (storeRaw.interval !== undefined && !(typeof storeRaw.interval === "string" && /^(\d+(ms|s|m|h))+$/.test(storeRaw.interval)))
-      r.add("stateStore", [{ path: "interval", message: "must be a duration such as 10s or 1m" }]);
-    const creds = raw.stateStoreCredentials;
-    // A string once Pulumi has decrypted it; {secure: ...} as a stack file holds it (./dev render reads the file).
-    const given = (v: unknown) => (typeof v === "string" && v !== "") || (isObject(v) && typeof v.secure === "string");
-    const ok = (k: string) => isObject(creds) && given(creds[k]);
-    if (!ok("accessKeyId") || !ok("secretAccessKey"))
-      r.add("stateStoreCredentials", [
+  if (isObject(c.stateStore) && c.stateStore.mode === "bucket") {
+    const creds = c.stateStoreCredentials as Raw | undefined;
+    if (!isObject(creds) || creds.accessKeyId === undefined || creds.secretAccessKey === undefined)
+      add("stateStoreCredentials", [
         {
           path: "",
           message: "needs accessKeyId and secretAccessKey with stateStore mode bucket (set them with pulumi config set --secret --path)",
         },
       ]);
-  } else if (storeRaw.mode !== "none")
-    r.add("stateStore", [{ path: "mode", message: `must be s3, bucket, existing or none (got ${JSON.stringify(storeRaw.mode)})` }]);
-
-  const credRaw = r.object("ackCredentials") ?? { mode: "accessKey" };
-  let ackCredentials: AckCredentialsConfig = { mode: "accessKey" };
-  const need = (field: string) => {
-    if (typeof credRaw[field] !== "string" || credRaw[field] === "")
-      r.add("ackCredentials", [{ path: field, message: `is required with mode ${String(credRaw.mode)}` }]);
-    return String(credRaw[field]);
-  };
-  switch (credRaw.mode) {
-    case "irsa":
-      ackCredentials = { mode: "irsa", oidcProviderArn: need("oidcProviderArn") };
-      break;
-    case "podIdentity":
-      ackCredentials = { mode: "podIdentity", clusterName: need("clusterName") };
-      break;
-    case "accessKey":
-      break;
-    case "existingSecret":
-      ackCredentials = {
-        mode: "existingSecret",
-        secretName: need("secretName"),
-        ...(typeof credRaw.secretKey === "string" ? { secretKey: credRaw.secretKey } : {}),
-        ...(typeof credRaw.profile === "string" ? { profile: credRaw.profile } : {}),
-      };
-      break;
-    default:
-      r.add("ackCredentials", [
-        { path: "mode", message: `must be irsa, podIdentity, accessKey or existingSecret (got ${JSON.stringify(credRaw.mode)})` },
-      ]);
   }
 
-  const tablesNamespace = r.string("tablesNamespace", "default");
+  const tablesNamespace = text(c.tablesNamespace) ?? "default";
   const tables: TableConfig[] = [];
   const seen = new Set<string>();
-  (r.array("tables") ?? []).forEach((entry, i) => {
-    const key = `tables[${i}]`;
-    if (!isObject(entry)) return r.add(key, [{ path: "", message: "must be an object with name and table" }]);
-    if (typeof entry.name !== "string" || !isDnsSubdomain(entry.name)) {
-      r.add(key, [{ path: "name", message: `must be a Kubernetes object name such as user-sessions (got ${JSON.stringify(entry.name)})` }]);
-    } else if (seen.has(`${String(entry.namespace ?? tablesNamespace)}/${entry.name}`)) {
-      r.add(key, [{ path: "name", message: `"${entry.name}" is used twice` }]);
-    }
-    seen.add(`${String(entry.namespace ?? tablesNamespace)}/${String(entry.name)}`);
-    if (!isObject(entry.table))
-      return r.add(key, [
-        { path: "table", message: "is required: the table's properties (tableName, attributeDefinitions, keySchema, ...)" },
-      ]);
-    r.add(key, tableErrors(entry.table as unknown as TableProperties, defaults));
-    tables.push({
-      name: String(entry.name),
-      namespace: typeof entry.namespace === "string" ? entry.namespace : tablesNamespace,
-      table: entry.table as unknown as TableProperties,
-    });
+  (Array.isArray(c.tables) ? c.tables : []).forEach((entry: unknown, i) => {
+    if (!isObject(entry) || typeof entry.name !== "string") return;
+    const namespace = text(entry.namespace) ?? tablesNamespace;
+    const id = `${namespace}/${entry.name}`;
+    if (seen.has(id)) add(`tables[${i}]`, [{ path: "name", message: `"${entry.name}" is used twice` }]);
+    seen.add(id);
+    if (!isObject(entry.table)) return;
+    const table = entry.table as unknown as TableProperties;
+    add(`tables[${i}]`, tableErrors(table, defaults));
+    tables.push({ name: entry.name, namespace, table });
   });
 
-  // Pulumi.yaml declares {} / [] / "" as the defaults of optional structured keys: they mean "not set".
-  const exampleRaw = notEmpty(r.object("applicationExampleTable"));
-  const includeExample = r.boolean("includeApplicationExample", true);
-  const applicationExampleTable = includeExample
-    ? ((exampleRaw as unknown as TableProperties | undefined) ?? DEFAULT_APPLICATION_EXAMPLE)
-    : undefined;
-  if (applicationExampleTable)
-    r.add(
+  const applicationExampleTable =
+    c.includeApplicationExample !== false
+      ? isSet(c.applicationExampleTable)
+        ? (c.applicationExampleTable as TableProperties)
+        : DEFAULT_APPLICATION_EXAMPLE
+      : undefined;
+  if (applicationExampleTable && isObject(applicationExampleTable))
+    add(
       "applicationExampleTable",
       tableErrors(applicationExampleTable, defaults).map((e) => ({ ...e, path: e.path.replace(/^table\.?/, "") })),
     );
 
+  const install = c.install as InstallConfig;
+  const ackCredentials = c.ackCredentials as AckCredentialsConfig;
   // The controller's IAM policy is scoped to tables whose names start with the prefix: without
   // one, a policy this stack makes would cover every table of the account in those regions.
-  if (install.ackController && ackCredentials.mode !== "existingSecret" && !tableNamePrefix)
-    r.add("tableNamePrefix", [
+  if (install?.ackController && ackCredentials?.mode !== "existingSecret" && !tableNamePrefix)
+    add("tableNamePrefix", [
       {
         path: "",
         message:
           "is required when the stack installs the ACK controller with an IAM policy it makes: the policy covers only tables whose names start with it (such as team- or dev-)",
       },
     ]);
-  const regions = notEmpty(r.array("ackAllowedRegions"));
-  const kmsKeyArns = notEmpty(r.array("kmsKeyArns"));
-  (kmsKeyArns ?? []).forEach((arn, i) => {
-    if (typeof arn !== "string" || !KMS_KEY_ARN.test(arn))
-      r.add(`kmsKeyArns[${i}]`, [
-        { path: "", message: `must be a KMS key ARN such as arn:aws:kms:us-west-2:123456789012:key/<id> (got ${JSON.stringify(arn)})` },
-      ]);
-  });
-  const accountId = r.optionalString("accountId") || undefined;
-  if (accountId !== undefined && !/^\d{12}$/.test(accountId))
-    r.add("accountId", [{ path: "", message: "must be a 12-digit AWS account id" }]);
-  const promiseVersion = r.string("promiseVersion", DEFAULT_PROMISE_VERSION);
+
+  const promiseVersion = text(c.promiseVersion) ?? "";
   // The kratix.io/promise-version label, which kratix-promise-deployer also requires to start as a version.
-  if (!/^v?[0-9]+\.[0-9]+\.[0-9]+/.test(promiseVersion))
-    r.add("promiseVersion", [{ path: "", message: `must be a version such as v0.1.0 (got ${JSON.stringify(promiseVersion)})` }]);
-  else if (labelValueProblem(promiseVersion))
-    r.add("promiseVersion", [{ path: "", message: `${labelValueProblem(promiseVersion)!} (it is the ${PROMISE_VERSION_LABEL} label)` }]);
+  const labelProblem = errors.some((e) => e.path === "promiseVersion") ? undefined : labelValueProblem(promiseVersion);
+  if (labelProblem) add("promiseVersion", [{ path: "", message: `${labelProblem} (it is the ${PROMISE_VERSION_LABEL} label)` }]);
+
   const config: PlatformConfig = {
     defaults,
-    pipelineImage: r.string("pipelineImage", IMAGES.pipeline),
+    pipelineImage: c.pipelineImage,
     promiseVersion,
-    promiseDelivery: r.string("promiseDelivery", "kubevela", ["kubevela", "pulumi"]) as "kubevela" | "pulumi",
-    protectPromise: r.boolean("protectPromise", true),
-    waitForPromise: r.boolean("waitForPromise", true),
-    applicationNamespace: r.string("applicationNamespace", "default"),
+    promiseDelivery: c.promiseDelivery,
+    protectPromise: c.protectPromise,
+    waitForPromise: c.waitForPromise,
+    applicationNamespace: c.applicationNamespace,
     ...(applicationExampleTable ? { applicationExampleTable } : {}),
     install,
-    stateStore,
+    stateStore: c.stateStore,
     ackCredentials,
-    ...(regions ? { ackAllowedRegions: regions as string[] } : {}),
-    ...(kmsKeyArns ? { kmsKeyArns: kmsKeyArns as string[] } : {}),
+    ...(isSet(c.ackAllowedRegions) ? { ackAllowedRegions: c.ackAllowedRegions } : {}),
+    ...(isSet(c.kmsKeyArns) ? { kmsKeyArns: c.kmsKeyArns } : {}),
     tables,
-    waitForTables: r.boolean("waitForTables", true),
-    waitTimeoutMinutes: r.integer("waitTimeoutMinutes", 20, 1),
-    ...(accountId ? { accountId } : {}),
+    waitForTables: c.waitForTables,
+    waitTimeoutMinutes: c.waitTimeoutMinutes,
+    ...(isSet(c.accountId) ? { accountId: c.accountId } : {}),
   };
-  return { config, errors: r.errors.map((e) => ({ ...e, path: e.path.replace(/:\./, ":").replace(/\.$/, "") })) };
+  return { config, errors: errors.map((e) => ({ path: `${PROJECT}:${e.path}`, message: e.message })) };
 }

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { after, describe, it } from "node:test";
+import { after, describe, it } from "mocha";
 import {
   DYNAMODB_DEFINITION,
   PROMISE_DEPLOYER_DEFINITION,
@@ -32,7 +32,8 @@ import {
   renderTemplate,
   type JsonSchema,
 } from "../helpers/vela-cue.ts";
-import { BAD, GOOD } from "../fixtures/corpus.ts";
+import { BAD, EVERYTHING, GOOD } from "../fixtures/corpus.ts";
+import { TAG_KEY_MAX_LENGTH } from "../../core/api/rules.ts";
 import type { DynamoDBRequestSpec } from "../../core/api/types.ts";
 
 after(closeVelaCue);
@@ -193,6 +194,78 @@ describe("the parameter schema KubeVela stores (vela show, VelaUX, component-sch
     const usage = [...readFileSync(definitionFile(PROMISE_DEPLOYER_DEFINITION), "utf8").matchAll(/\/\/ \+usage=(.*)\n\s*(\w+)\??:/g)];
     assert.ok(usage.length >= 8);
     for (const [, text, field] of usage) assert.equal(schema.properties?.[field!]?.description, text, `description of ${field}`);
+  });
+});
+
+/**
+ * Every list and map bound the API declares (minItems, maxItems, maxProperties),
+ * found by walking its schema: CUE's OpenAPI encoder leaves these out of the
+ * parameter schema compared above, so each is tried on the template itself, at
+ * the bound (accepted) and one past it (refused). A limit changed in core/api
+ * and not in the CUE's list.MaxItems / list.MinItems / struct.MaxFields fails here.
+ */
+interface CountBound {
+  path: string[];
+  keyword: "minItems" | "maxItems" | "maxProperties";
+  limit: number;
+}
+function countBounds(node: SchemaNode, path: string[] = []): CountBound[] {
+  const own = (["minItems", "maxItems", "maxProperties"] as const).flatMap((keyword) =>
+    node[keyword] === undefined ? [] : [{ path, keyword, limit: node[keyword] }],
+  );
+  const children = [
+    ...Object.entries(node.properties ?? {}).map(([k, child]) => countBounds(child, [...path, k])),
+    node.items ? countBounds(node.items, [...path, "0"]) : [],
+  ];
+  return [...own, ...children.flat()];
+}
+
+/** EVERYTHING, with an LSI projection that has nonKeyAttributes too, so every bounded location holds a value. */
+const everyLocation = (): Record<string, unknown> => {
+  const spec = structuredClone(EVERYTHING) as unknown as Record<string, unknown>;
+  (spec.localSecondaryIndexes as Record<string, unknown>[])[0]!.projection = { type: "INCLUDE", nonKeyAttributes: ["total"] };
+  return spec;
+};
+
+/** The spec with the list or map at `path` resized to `n` entries (copies of its first; map keys made distinct). */
+function resized(path: string[], n: number): Record<string, unknown> {
+  const spec = everyLocation();
+  let parent = spec as Record<string, unknown>;
+  for (const step of path.slice(0, -1)) parent = parent[step] as Record<string, unknown>;
+  const last = path.at(-1)!;
+  const current = parent[last];
+  assert.ok(current !== undefined, `the base spec has no value at ${path.join(".")}`);
+  parent[last] = Array.isArray(current)
+    ? Array.from({ length: n }, () => structuredClone(current[0]) as unknown)
+    : Object.fromEntries(Array.from({ length: n }, (_, i) => [`key-${i}`, "v"]));
+  return spec;
+}
+
+describe("aws-dynamodb-kratix: the CUE's list and map limits are the API's", () => {
+  const bounds = countBounds(dynamoDBRequestSpecSchema());
+  it("finds the API's bounds (every list and the tags map)", () => {
+    assert.ok(bounds.length >= 12, `only ${bounds.length} bounds found`);
+  });
+  const renders = (spec: Record<string, unknown>) =>
+    renderTemplate(table.template, context, props(spec)).then(
+      () => true,
+      (e: unknown) => {
+        if (e instanceof CueError) return false;
+        throw e;
+      },
+    );
+  for (const b of bounds) {
+    const where = `spec.${b.path.join(".")}`;
+    const [inside, outside] = b.keyword === "minItems" ? [b.limit, b.limit - 1] : [b.limit, b.limit + 1];
+    it(`${where} ${b.keyword} ${b.limit}: CUE accepts ${inside} and refuses ${outside}`, async () => {
+      assert.equal(await renders(resized(b.path, inside)), true, `CUE refused ${inside} at ${where}`);
+      assert.equal(await renders(resized(b.path, outside)), false, `CUE accepted ${outside} at ${where}`);
+    });
+  }
+  it(`tag keys: ${TAG_KEY_MAX_LENGTH} characters accepted, ${TAG_KEY_MAX_LENGTH + 1} refused (the CRD's CEL rule)`, async () => {
+    const withKey = (length: number) => ({ ...everyLocation(), tags: { ["k".repeat(length)]: "v" } });
+    assert.equal(await renders(withKey(TAG_KEY_MAX_LENGTH)), true);
+    assert.equal(await renders(withKey(TAG_KEY_MAX_LENGTH + 1)), false);
   });
 });
 
