@@ -9,7 +9,7 @@
 # Tools: pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes, kube-apiserver,
 #        kube-controller-manager, kubectl, kubelet, kube-scheduler, kube-proxy, etcd,
 #        vela-core, kratix, work-creator, vela-cue, yq, gofakes3, source-controller,
-#        kustomize-controller.
+#        kustomize-controller, actionlint.
 #        Default set: pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes,
 #        kube-apiserver, etcd (name the others to get them).
 #   tools/build-tools.sh --crds-dir          # KubeVela's and Kratix's CRDs, from their module sources
@@ -52,6 +52,9 @@ GOFAKES3_VERSION=v1.2.0
 FLUX_VERSION=v2.9.3
 FLUX_SOURCE_CONTROLLER=v1.9.3
 FLUX_KUSTOMIZE_CONTROLLER=v1.9.4
+# actionlint checks .github/workflows/ in test/ci/workflows.test.ts; v1.7.12 is the newest
+# version the proxy serves (v1.7.13+ are refused).
+ACTIONLINT_VERSION=v1.7.12
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 WRAPPERS="$ROOT/go"
@@ -71,6 +74,7 @@ group_of() {
     yq) echo yq ;;
     gofakes3) echo gofakes3 ;;
     source-controller|kustomize-controller) echo flux ;;
+    actionlint) echo actionlint ;;
     *) die "unknown tool: $1" ;;
   esac
 }
@@ -84,6 +88,7 @@ version_of() {
     yq) echo "$YQ_VERSION" ;;
     gofakes3) echo "$GOFAKES3_VERSION" ;;
     flux) echo "$FLUX_VERSION" ;;
+    actionlint) echo "$ACTIONLINT_VERSION" ;;
   esac
 }
 bindir_of() { local g; g="$(group_of "$1")"; echo "$CACHE/$g-$(version_of "$g")/bin"; }
@@ -251,6 +256,11 @@ build_group() { # group tool...   (builds the listed tools of one group)
         go_build "$src" "$prefix/bin/$t" "github.com/fluxcd/$t" -ldflags "-s -w"
         log "  $t: $((SECONDS - start))s, $(du -h "$prefix/bin/$t" | cut -f1)"
       done ;;
+    actionlint)
+      start=$SECONDS
+      go_build "$src" "$prefix/bin/actionlint" github.com/rhysd/actionlint/cmd/actionlint \
+        -ldflags "-s -w -X github.com/rhysd/actionlint.version=$ver"
+      log "  actionlint: $((SECONDS - start))s, $(du -h "$prefix/bin/actionlint" | cut -f1)" ;;
   esac
   for t in "$@"; do echo "$stamp" > "$prefix/.stamp-$t"; done
 }
@@ -294,7 +304,7 @@ for t in "${TOOLS[@]}"; do
   g="$(group_of "$t")"
   WANT[$g]="${WANT[$g]:-} $t"
 done
-for g in pulumi pulumi-resource-kubernetes kubernetes etcd controllers yq gofakes3 flux; do
+for g in pulumi pulumi-resource-kubernetes kubernetes etcd controllers yq gofakes3 flux actionlint; do
   [ -n "${WANT[$g]:-}" ] || continue
   # shellcheck disable=SC2086
   build_group "$g" ${WANT[$g]}
