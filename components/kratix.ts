@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { stateStorePolicy } from "../core/aws/ack-policy.ts";
+import { irsaTrustPolicy, stateStorePolicy } from "../core/aws/ack-policy.ts";
 import { certManagerValues, fluxValues, kratixValues } from "../core/install/helm-values.ts";
 import { certManagerCheckImage, certManagerStartupCheck } from "../core/install/cert-manager-check.ts";
 import {
@@ -16,6 +16,8 @@ import {
   fluxKustomizations,
   fluxS3SecretData,
   kratixS3SecretData,
+  IRSA_ROLE_ANNOTATION,
+  STATE_STORE_READERS,
   s3CompatibleBucket,
   type StateStoreBucket,
 } from "../core/install/kratix-objects.ts";
@@ -24,10 +26,28 @@ import { CHARTS, IMAGES, type ChartPin } from "../core/install/versions.ts";
 import { pinnedChart } from "./helm.ts";
 import { TOKEN_PREFIX } from "./token.ts";
 
+/**
+ * How Kratix and Flux reach an S3 state store: `irsa` gives each a role trusted by the
+ * cluster's OIDC provider for its own service account (no keys anywhere); `accessKey`
+ * makes IAM users whose access keys the stack keeps in Secrets.
+ */
+export type StateStoreCredentialsArgs = { mode: "irsa"; oidcProviderArn: pulumi.Input<string> } | { mode: "accessKey" };
+
 /** Where Kratix writes the ACK Tables for Flux to apply. */
 export type StateStoreArgs =
-  /** An S3 bucket made here, with one IAM user for Kratix (read-write) and one for Flux (read-only). */
-  | { mode: "s3"; region: pulumi.Input<string>; bucketName?: pulumi.Input<string>; path?: string }
+  /**
+   * An S3 bucket made here, read and written with one IAM identity for Kratix (read-write)
+   * and one for Flux (read-only): IAM users with access keys in Secrets (the default), or,
+   * keyless, IAM roles the two controllers' service accounts assume through IRSA.
+   */
+  | {
+      mode: "s3";
+      region: pulumi.Input<string>;
+      bucketName?: pulumi.Input<string>;
+      path?: string;
+      /** How Kratix and Flux authenticate to S3. Default accessKey (IAM users). */
+      credentials?: StateStoreCredentialsArgs;
+    }
   /**
    * An S3-compatible bucket you run (MinIO, Ceph, the local environment's stand-in): Kratix
    * writes and Flux reads it with one access key, which stays secret end to end.
@@ -147,29 +167,58 @@ export class KratixInstallation extends pulumi.ComponentResource {
         { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
         p,
       );
-      const user = (who: string, access: "readWrite" | "read") => {
-        const u = new aws.iam.User(`${name}-${who}`, { path: "/kratix-dynamodb/" }, p);
-        new aws.iam.UserPolicy(
-          `${name}-${who}`,
-          { user: u.name, policy: bucket.arn.apply((arn) => JSON.stringify(stateStorePolicy(arn, access))) },
-          p,
+      const policy = (access: "readWrite" | "read") => bucket.arn.apply((arn) => JSON.stringify(stateStorePolicy(arn, access)));
+      const keyless = store.credentials?.mode === "irsa";
+      const bucketInfo = pulumi.all([bucket.bucket, store.region]).apply(([bucketName, region]): StateStoreBucket => ({
+        bucketName,
+        region,
+        ...(store.path ? { path: store.path } : {}),
+        ...(keyless ? { ambientCredentials: true } : {}),
+      }));
+      if (store.credentials?.mode === "irsa") {
+        // Keyless: a role per controller, trusted only for its own service account.
+        const oidc = store.credentials.oidcProviderArn;
+        const role = (
+          who: string,
+          reader: (typeof STATE_STORE_READERS)[keyof typeof STATE_STORE_READERS],
+          access: "readWrite" | "read",
+        ) => {
+          const r = new aws.iam.Role(
+            `${name}-${who}`,
+            {
+              path: "/kratix-dynamodb/",
+              assumeRolePolicy: pulumi
+                .output(oidc)
+                .apply((arn) => JSON.stringify(irsaTrustPolicy(arn, reader.namespace, reader.serviceAccount))),
+            },
+            p,
+          );
+          new aws.iam.RolePolicy(`${name}-${who}`, { role: r.id, policy: policy(access) }, p);
+          return r;
+        };
+        const kratixRole = role("kratix-writer", STATE_STORE_READERS.kratix, "readWrite");
+        const fluxRole = role("flux-reader", STATE_STORE_READERS.flux, "read");
+        this.assumeRole(name, "kratix", STATE_STORE_READERS.kratix, kratixRole, kratix);
+        this.assumeRole(name, "flux", STATE_STORE_READERS.flux, fluxRole, flux);
+        destinationName = this.wireBucket(name, bucketInfo, undefined, undefined, args, kratix, flux);
+      } else {
+        const user = (who: string, access: "readWrite" | "read") => {
+          const u = new aws.iam.User(`${name}-${who}`, { path: "/kratix-dynamodb/" }, p);
+          new aws.iam.UserPolicy(`${name}-${who}`, { user: u.name, policy: policy(access) }, p);
+          return new aws.iam.AccessKey(`${name}-${who}`, { user: u.name }, p);
+        };
+        const key = (k: aws.iam.AccessKey) =>
+          pulumi.all([k.id, k.secret]).apply(([accessKeyId, secretAccessKey]) => ({ accessKeyId, secretAccessKey }));
+        destinationName = this.wireBucket(
+          name,
+          bucketInfo,
+          key(user("kratix-writer", "readWrite")),
+          key(user("flux-reader", "read")),
+          args,
+          kratix,
+          flux,
         );
-        return new aws.iam.AccessKey(`${name}-${who}`, { user: u.name }, p);
-      };
-      const key = (k: aws.iam.AccessKey) =>
-        pulumi.all([k.id, k.secret]).apply(([accessKeyId, secretAccessKey]) => ({ accessKeyId, secretAccessKey }));
-      const bucketInfo = pulumi
-        .all([bucket.bucket, store.region])
-        .apply(([bucketName, region]): StateStoreBucket => ({ bucketName, region, ...(store.path ? { path: store.path } : {}) }));
-      destinationName = this.wireBucket(
-        name,
-        bucketInfo,
-        key(user("kratix-writer", "readWrite")),
-        key(user("flux-reader", "read")),
-        args,
-        kratix,
-        flux,
-      );
+      }
       bucketName = bucket.bucket as pulumi.Output<string | undefined>;
     } else if (store.mode === "bucket") {
       const bucketInfo = pulumi.output(store.region).apply((region) => s3CompatibleBucket(store, region));
@@ -184,14 +233,44 @@ export class KratixInstallation extends pulumi.ComponentResource {
   }
 
   /**
+   * IRSA for a controller the charts install: its service account gets the role's ARN, and
+   * its Deployment's pod template an annotation naming the role, so its pods are recreated
+   * and EKS's webhook injects the web identity token into the new ones (it acts only when
+   * a pod is created). Patches (server-side apply), so the chart keeps the rest.
+   */
+  private assumeRole(
+    name: string,
+    id: string,
+    reader: (typeof STATE_STORE_READERS)[keyof typeof STATE_STORE_READERS],
+    role: aws.iam.Role,
+    chart: pulumi.Resource[],
+  ): void {
+    const p = { parent: this };
+    const sa = new k8s.core.v1.ServiceAccountPatch(
+      `${name}-${id}-irsa`,
+      { metadata: { name: reader.serviceAccount, namespace: reader.namespace, annotations: { [IRSA_ROLE_ANNOTATION]: role.arn } } },
+      { ...p, dependsOn: chart },
+    );
+    new k8s.apps.v1.DeploymentPatch(
+      `${name}-${id}-irsa`,
+      {
+        metadata: { name: reader.deployment, namespace: reader.namespace },
+        spec: { template: { metadata: { annotations: { [IRSA_ROLE_ANNOTATION]: role.arn } } } },
+      },
+      { ...p, dependsOn: [sa] },
+    );
+  }
+
+  /**
    * What every bucket state store needs: the two Secrets, Kratix's BucketStateStore, the
    * Destination, Flux's Bucket source, the applier's RBAC and the two Kustomizations.
    */
   private wireBucket(
     name: string,
     bucketInfo: pulumi.Output<StateStoreBucket>,
-    kratixKey: pulumi.Output<{ accessKeyId: string; secretAccessKey: string }>,
-    fluxKey: pulumi.Output<{ accessKeyId: string; secretAccessKey: string }>,
+    /** The access keys; undefined when the controllers use ambient credentials (IRSA). */
+    kratixKey: pulumi.Output<{ accessKeyId: string; secretAccessKey: string }> | undefined,
+    fluxKey: pulumi.Output<{ accessKeyId: string; secretAccessKey: string }> | undefined,
     args: KratixArgs,
     kratix: pulumi.Resource[],
     flux: pulumi.Resource[],
@@ -214,12 +293,14 @@ export class KratixInstallation extends pulumi.ComponentResource {
         },
         { ...p, dependsOn: after },
       );
-    const kratixSecret = keySecret("kratix-s3", KRATIX_S3_SECRET, NAMESPACES.kratix, kratixKey, kratixS3SecretData, kratix);
+    const kratixSecret = kratixKey
+      ? [keySecret("kratix-s3", KRATIX_S3_SECRET, NAMESPACES.kratix, kratixKey, kratixS3SecretData, kratix)]
+      : [];
     const stateStore = bucketInfo.apply(bucketStateStore);
     const storeCr = new k8s.apiextensions.CustomResource(
       `${name}-state-store`,
       { apiVersion: "platform.kratix.io/v1alpha1", kind: "BucketStateStore", metadata: stateStore.metadata, spec: stateStore.spec },
-      { ...p, dependsOn: [...kratix, kratixSecret] },
+      { ...p, dependsOn: [...kratix, ...kratixSecret] },
     );
     const dest = destination(args.destinationLabels ? { labels: args.destinationLabels } : {});
     const destCr = new k8s.apiextensions.CustomResource(
@@ -227,12 +308,12 @@ export class KratixInstallation extends pulumi.ComponentResource {
       { apiVersion: dest.apiVersion, kind: dest.kind, metadata: dest.metadata, spec: dest.spec },
       { ...p, dependsOn: [storeCr] },
     );
-    const fluxSecret = keySecret("flux-s3", FLUX_S3_SECRET, NAMESPACES.flux, fluxKey, fluxS3SecretData, flux);
+    const fluxSecret = fluxKey ? [keySecret("flux-s3", FLUX_S3_SECRET, NAMESPACES.flux, fluxKey, fluxS3SecretData, flux)] : [];
     const source = bucketInfo.apply(fluxBucket);
     const sourceCr = new k8s.apiextensions.CustomResource(
       `${name}-flux-bucket`,
       { apiVersion: "source.toolkit.fluxcd.io/v1", kind: "Bucket", metadata: source.metadata, spec: source.spec },
-      { ...p, dependsOn: [...flux, fluxSecret] },
+      { ...p, dependsOn: [...flux, ...fluxSecret] },
     );
     // Flux applies Kratix's output as this service account (Tables and Kratix's canary only),
     // not as cluster-admin. The canary's namespace is made here, so applying it is only a patch.

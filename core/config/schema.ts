@@ -83,8 +83,15 @@ export const S3StateStore = closed(
     mode: Literal("s3"),
     bucketName: Optional(required("Name of the bucket to make; default a generated name.")),
     path: Optional(text("Folder for this platform inside the bucket.")),
+    credentials: Optional(
+      // No schema default: absent means accessKey in the component, and Pulumi.yaml's stateStore default stays {mode: s3}.
+      byMode([IrsaCredentials, AccessKeyCredentials], {
+        description:
+          "How Kratix and Flux reach the bucket: {mode: irsa, oidcProviderArn} (keyless: a role per controller) or {mode: accessKey} (default: IAM users whose keys the stack keeps in Secrets).",
+      }),
+    ),
   },
-  { description: "An S3 bucket made in AWS, with an IAM user for Kratix (read-write) and one for Flux (read-only)." },
+  { description: "An S3 bucket made in AWS, read and written by Kratix (read-write) and Flux (read-only) through IRSA roles or IAM users." },
 );
 export const BucketStateStore = closed(
   {
@@ -111,7 +118,7 @@ export const NoStateStore = closed({ mode: Literal("none") }, { description: "No
 export const StateStoreSchema = byMode([S3StateStore, BucketStateStore, ExistingStateStore, NoStateStore], {
   default: { mode: "s3" },
   description:
-    "Kratix state store: {mode: s3[, bucketName, path]} (default: a bucket made in AWS), {mode: bucket, endpoint, bucketName[, insecure, path, interval, fluxFolder]} (an S3-compatible server you run; key in stateStoreCredentials), {mode: existing, kind, name} or {mode: none}.",
+    "Kratix state store: {mode: s3[, bucketName, path, credentials: {mode: irsa, oidcProviderArn} | {mode: accessKey}]} (default: a bucket made in AWS), {mode: bucket, endpoint, bucketName[, insecure, path, interval, fluxFolder]} (an S3-compatible server you run; key in stateStoreCredentials), {mode: existing, kind, name} or {mode: none}.",
 });
 
 export const InstallSchema = closed(

@@ -36,7 +36,30 @@ export interface StateStoreBucket {
    * adds the destination's name (<path>/<destination path>/<destination name>).
    */
   fluxFolder?: string;
+  /**
+   * Kratix and Flux find AWS credentials in their pods' environment (IRSA's web identity
+   * token, which the EKS webhook injects) instead of a Secret holding an access key.
+   */
+  ambientCredentials?: boolean;
 }
+
+/**
+ * The service accounts and Deployments that read the state store with ambient
+ * credentials, as Kratix's and Flux's manifests name them: Kratix's controller
+ * (config/default's namePrefix kratix-platform- on controller-manager) and Flux's
+ * source-controller (Bucket sources).
+ */
+export const STATE_STORE_READERS = {
+  kratix: {
+    namespace: NAMESPACES.kratix,
+    serviceAccount: "kratix-platform-controller-manager",
+    deployment: "kratix-platform-controller-manager",
+  },
+  flux: { namespace: NAMESPACES.flux, serviceAccount: "source-controller", deployment: "source-controller" },
+} as const;
+
+/** IRSA's annotation on a service account: the role its pods assume. */
+export const IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn";
 
 /** The fields of a store in `bucket` mode (an S3-compatible server), as config and components give them. */
 export interface S3CompatibleStore {
@@ -74,8 +97,10 @@ export function bucketStateStore(b: StateStoreBucket) {
       endpoint: b.endpoint ?? s3Endpoint(b.region),
       ...(b.insecure ? { insecure: true } : {}),
       ...(b.path ? { path: b.path } : {}),
-      authMethod: "accessKey",
-      secretRef: { name: KRATIX_S3_SECRET, namespace: NAMESPACES.kratix },
+      // IAM: minio-go's IAM provider (IRSA's web identity token, or the node's role); no Secret.
+      ...(b.ambientCredentials
+        ? { authMethod: "IAM" }
+        : { authMethod: "accessKey", secretRef: { name: KRATIX_S3_SECRET, namespace: NAMESPACES.kratix } }),
     },
   };
 }
@@ -122,7 +147,8 @@ export function fluxBucket(b: StateStoreBucket) {
       ...(b.insecure ? { insecure: true } : {}),
       region: b.region,
       interval: b.interval ?? "30s",
-      secretRef: { name: FLUX_S3_SECRET },
+      // provider aws without a secretRef: the source-controller's own AWS identity (IRSA).
+      ...(b.ambientCredentials ? {} : { secretRef: { name: FLUX_S3_SECRET } }),
     },
   };
 }

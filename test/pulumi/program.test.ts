@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { before, describe, it } from "mocha";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { ACCOUNT, SECRET_SIG, arnFor, resolve, settle, setupMocks, type Registration } from "../helpers/pulumi-mocks.ts";
+import { ACCOUNT, arnFor, resolve, settle, setupMocks, type Registration } from "../helpers/pulumi-mocks.ts";
 import { REPO_ROOT } from "../helpers/paths.ts";
 import { validateAgainstUpstream, CrdValidator, type Crd } from "../helpers/crd-validator.ts";
 import { dynamoDBRequestCRD } from "../../core/api/schema.ts";
@@ -126,16 +126,47 @@ describe("the program with Pulumi.dev.yaml", () => {
     const ack = charts.find((c) => String(c.inputs.chart).includes("dynamodb-chart"))!;
     const values = ack.inputs.values as Record<string, Record<string, unknown>>;
     assert.equal(values.deletionPolicy, "retain");
-    assert.deepEqual(values.aws, {
-      region: "us-west-2",
-      credentials: { secretName: "ack-dynamodb-user-secrets", secretKey: "credentials", profile: "default" },
-    });
+    // Keyless (IRSA): no credentials file, the service account names the role.
+    assert.deepEqual(values.aws, { region: "us-west-2" });
+    assert.match(
+      String((values.serviceAccount as { annotations: Record<string, string> }).annotations["eks.amazonaws.com/role-arn"]),
+      /^arn:aws:/,
+    );
   });
-  it("keeps AWS credentials secret end to end", () => {
-    const secrets = byType("kubernetes:core/v1:Secret");
-    const ack = secrets.find((s) => (s.inputs.metadata as { name: string }).name === "ack-dynamodb-user-secrets")!;
-    assert.ok(ack.wire.includes(SECRET_SIG), "the ACK credentials Secret's data is not marked secret");
-    for (const s of secrets) assert.ok(s.wire.includes(SECRET_SIG), `${s.name} is not secret`);
+  it("is keyless: no IAM user, no access key, no Secret; each controller's role trusts only its own service account", () => {
+    assert.deepEqual(byType("aws:iam/user:User"), []);
+    assert.deepEqual(byType("aws:iam/accessKey:AccessKey"), []);
+    assert.deepEqual(byType("kubernetes:core/v1:Secret"), []);
+    const trusted = byType("aws:iam/role:Role").map((r) => {
+      const doc = JSON.parse(String(r.inputs.assumeRolePolicy)) as {
+        Statement: { Principal: { Federated: string }; Condition: { StringEquals: Record<string, string> } }[];
+      };
+      assert.equal(doc.Statement.length, 1);
+      assert.match(doc.Statement[0]!.Principal.Federated, /:oidc-provider\//);
+      return Object.entries(doc.Statement[0]!.Condition.StringEquals).find(([k]) => k.endsWith(":sub"))![1];
+    });
+    assert.deepEqual(trusted.sort(), [
+      "system:serviceaccount:ack-system:ack-dynamodb-controller",
+      "system:serviceaccount:flux-system:source-controller",
+      "system:serviceaccount:kratix-platform-system:kratix-platform-controller-manager",
+    ]);
+    // Kratix and Flux read the bucket with the identity IRSA gives their pods.
+    const store = one("kubernetes:platform.kratix.io/v1alpha1:BucketStateStore").inputs.spec as Record<string, unknown>;
+    assert.equal(store.authMethod, "IAM");
+    assert.equal(store.secretRef, undefined);
+    const source = one("kubernetes:source.toolkit.fluxcd.io/v1:Bucket").inputs.spec as Record<string, unknown>;
+    assert.equal(source.provider, "aws");
+    assert.equal(source.secretRef, undefined);
+    // The role reaches each controller: its service account, and its pods (recreated so EKS injects the token).
+    for (const [sa, deployment] of [
+      ["kratix-platform-controller-manager", "kratix-platform-controller-manager"],
+      ["source-controller", "source-controller"],
+    ]) {
+      const saPatch = byType("kubernetes:core/v1:ServiceAccountPatch").find((r) => (r.inputs.metadata as { name: string }).name === sa)!;
+      assert.ok((saPatch.inputs.metadata as { annotations: Record<string, string> }).annotations["eks.amazonaws.com/role-arn"]);
+      const dPatch = byType("kubernetes:apps/v1:DeploymentPatch").find((r) => (r.inputs.metadata as { name: string }).name === deployment)!;
+      assert.ok(dPatch.dependencies.includes(saPatch.urn!), `${deployment} may restart before its service account names the role`);
+    }
   });
   it("grants least privilege: no dynamodb:* and no Resource *", () => {
     for (const p of byType("aws:iam/policy:Policy")) {
