@@ -10,11 +10,12 @@ import { API_GROUP, API_PLURAL, API_VERSION } from "../core/api/rules.ts";
 
 const [ACK_TABLE_GROUP, ACK_TABLE_VERSION] = ACK_TABLE_API_VERSION.split("/") as [string, string];
 
-const client = () => {
+const config = () => {
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
-  return kc.makeApiClient(k8s.CustomObjectsApi);
+  return kc;
 };
+const client = () => config().makeApiClient(k8s.CustomObjectsApi);
 
 /** The request's ACK Table (same namespace and name), as the API server has it; undefined when there is none. */
 export async function readAckTable(namespace: string, name: string): Promise<ObservedTable | undefined> {
@@ -40,4 +41,14 @@ export async function listDynamoDBRequests(): Promise<unknown[]> {
     plural: API_PLURAL,
   })) as { items: unknown[] };
   return list.items;
+}
+
+/** A namespace's annotations (adoption approvals, core/kratix/adoption.ts); undefined when it does not exist. */
+export async function readNamespaceAnnotations(name: string): Promise<Record<string, string> | undefined> {
+  try {
+    return (await config().makeApiClient(k8s.CoreV1Api).readNamespace({ name })).metadata?.annotations ?? {};
+  } catch (e) {
+    if ((e as { code?: number }).code === 404) return undefined;
+    throw e;
+  }
 }

@@ -33,6 +33,8 @@ export interface TablePlan {
   region: string;
   billingMode: BillingMode;
   deletionPolicy: DeletionPolicy;
+  /** Take over the existing table of this name (ACK adoption) instead of creating one. */
+  adopt: boolean;
   /** Only the attributes some key uses, in the order the request declared them. */
   attributeDefinitions: AttributeDefinition[];
   /** Declared attributes no key uses: left out of the table, reported in status. */
@@ -112,6 +114,7 @@ export function planTable(
       region,
       billingMode: spec.billingMode ?? DEFAULT_BILLING_MODE,
       deletionPolicy: spec.deletionPolicy ?? DEFAULT_DELETION_POLICY,
+      adopt: spec.adopt ?? false,
       attributeDefinitions: spec.attributeDefinitions.filter((a) => used.has(a.name)),
       droppedAttributes: spec.attributeDefinitions.filter((a) => !used.has(a.name)).map((a) => a.name),
       keySchema: hashFirst(spec.keySchema),

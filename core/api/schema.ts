@@ -209,6 +209,11 @@ export const DynamoDBRequestSpecSchema = Type.Object(
     deletionProtection: Optional(bool("AWS refuses to delete the table while this is true.")),
     encryption: Optional(Encryption),
     tags: Optional(Tags),
+    adopt: Optional(
+      bool(
+        "Take over the existing DynamoDB table of this name (one a deleted request kept with deletionPolicy Retain) instead of creating one. The platform team approves it per namespace: the namespace's annotation dynamodb.kratix.io/adoptable-tables lists the table name.",
+      ),
+    ),
     deletionPolicy: Optional(
       oneOf(
         "What happens to the AWS table when this request is deleted. Retain (default) keeps the table and its data.",

@@ -91,7 +91,9 @@ export const S3StateStore = closed(
       }),
     ),
   },
-  { description: "An S3 bucket made in AWS, read and written by Kratix (read-write) and Flux (read-only) through IRSA roles or IAM users." },
+  {
+    description: "An S3 bucket made in AWS, read and written by Kratix (read-write) and Flux (read-only) through IRSA roles or IAM users.",
+  },
 );
 export const BucketStateStore = closed(
   {

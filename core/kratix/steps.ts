@@ -7,6 +7,7 @@ import { planTable, type TablePlan } from "../api/plan.ts";
 import type { DynamoDBRequest, DynamoDBRequestStatus, PlatformDefaults } from "../api/types.ts";
 import { formatErrors, validateRequestObject, type FieldError } from "../api/validate.ts";
 import { renderAckTable, type AckTable } from "../render/ack-table.ts";
+import { ADOPTABLE_TABLES_ANNOTATION } from "./adoption.ts";
 
 export const DEFAULT_PROMISE_NAME = "aws-dynamodb-kratix";
 
@@ -210,7 +211,11 @@ export function tableStatusToRequestStatus(
  * `kubectl get` and KubeVela show a field. Every status the steps write sets `reason`
  * (Kratix merges status.yaml into the status, so a stale reason would otherwise stay).
  */
-export const REFUSAL = { invalidRequest: "InvalidRequest", tableNameTaken: "TableNameTaken" } as const;
+export const REFUSAL = {
+  invalidRequest: "InvalidRequest",
+  tableNameTaken: "TableNameTaken",
+  adoptionNotApproved: "AdoptionNotApproved",
+} as const;
 
 /** Error lines a status message holds at most (the Job log has them all, up to its own cap). */
 export const MAX_STATUS_ERRORS = 10;
@@ -279,7 +284,10 @@ export function deleteRequestMessage(input: unknown, defaults: PlatformDefaults 
   if (!planned.plan) return `request ${where} never had a table (${planned.errors.map((e) => e.message).join("; ")})`;
   const { tableName, region, deletionPolicy } = planned.plan;
   if (deletionPolicy === "Retain") {
-    return `request ${where} deleted: its ACK Table is removed from the state store, and ACK keeps the AWS table ${tableName} in ${region} (deletionPolicy Retain)`;
+    return (
+      `request ${where} deleted: its ACK Table is removed from the state store, and ACK keeps the AWS table ${tableName} in ${region} (deletionPolicy Retain); ` +
+      `to take it back, a request with adopt: true, once the platform team lists ${tableName} in the namespace's ${ADOPTABLE_TABLES_ANNOTATION}`
+    );
   }
   const guard = request.spec.deletionProtection ? "; deletionProtection is on, so AWS will refuse the delete until it is turned off" : "";
   return `request ${where} deleted: its ACK Table is removed from the state store, and ACK deletes the AWS table ${tableName} in ${region} (deletionPolicy Delete)${guard}`;

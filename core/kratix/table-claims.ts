@@ -8,9 +8,12 @@
  * Who owns a name, in order:
  *   1. a request whose status already carries that table's ARN (it has the table now;
  *      a newer or an older request asking later never takes it away),
- *   2. else the oldest request (creationTimestamp), then namespace/name, so every
+ *   2. a request the platform team approved to adopt that table (core/kratix/adoption.ts):
+ *      the team's explicit decision wins over whoever asked first,
+ *   3. else the oldest request (creationTimestamp), then namespace/name, so every
  *      pipeline run, in any namespace, picks the same owner.
- * Requests being deleted and requests that are not valid claim nothing.
+ * Requests being deleted, requests that are not valid and adoptions not approved claim
+ * nothing (an unapproved adopter cannot squat on a retained table's name).
  */
 import { planTable } from "../api/plan.ts";
 import type { DynamoDBRequest, PlatformDefaults } from "../api/types.ts";
@@ -26,27 +29,36 @@ export interface TableClaim {
   createdAt: number;
   /** The request's status carries this table's ARN: it has the table today. */
   holds: boolean;
+  /** The request adopts the table, approved by the platform team. */
+  approvedAdoption: boolean;
 }
+
+/** Whether the platform team approved adopting `tableName` in `namespace` (core/kratix/adoption.ts). */
+export type AdoptionApproval = (namespace: string, tableName: string) => boolean;
 
 /** A claim's key: DynamoDB names are unique per account and region (the platform runs in one account). */
 const key = (c: { tableName: string; region: string }) => `${c.region}/${c.tableName}`;
 const ref = (c: { namespace: string; name: string }) => `${c.namespace}/${c.name}`;
 
 /** The claim a request makes, or undefined when it makes none (invalid, being deleted). */
-export function claimOf(request: unknown, defaults: PlatformDefaults): TableClaim | undefined {
+export function claimOf(request: unknown, defaults: PlatformDefaults, approved: AdoptionApproval = () => false): TableClaim | undefined {
   if (validateRequestObject(request).length > 0) return undefined;
   const r = request as DynamoDBRequest & { metadata: { deletionTimestamp?: unknown; creationTimestamp?: unknown } };
   if (r.metadata.deletionTimestamp) return undefined;
   const { plan } = planTable(r.spec, defaults);
   if (!plan) return undefined;
   const arn = typeof r.status?.tableArn === "string" ? r.status.tableArn : "";
+  const namespace = r.metadata.namespace ?? "default";
+  const approvedAdoption = plan.adopt && approved(namespace, plan.tableName);
+  if (plan.adopt && !approvedAdoption) return undefined;
   return {
-    namespace: r.metadata.namespace ?? "default",
+    namespace,
     name: r.metadata.name,
     tableName: plan.tableName,
     region: plan.region,
     createdAt: epochMs(r.metadata.creationTimestamp),
     holds: arn.endsWith(`:table/${plan.tableName}`) && arn.split(":")[3] === plan.region,
+    approvedAdoption,
   };
 }
 
@@ -59,9 +71,10 @@ function epochMs(t: unknown): number {
   return Number.isNaN(ms) ? Number.MAX_SAFE_INTEGER : ms;
 }
 
-/** Ownership order: holders first, then oldest, then namespace/name. */
+/** Ownership order: holders first, then approved adopters, then oldest, then namespace/name. */
 function compareClaims(a: TableClaim, b: TableClaim): number {
   if (a.holds !== b.holds) return a.holds ? -1 : 1;
+  if (a.approvedAdoption !== b.approvedAdoption) return a.approvedAdoption ? -1 : 1;
   if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
   return ref(a).localeCompare(ref(b));
 }

@@ -15,6 +15,12 @@ export const ACK_TABLE_API_VERSION = "dynamodb.services.k8s.aws/v1alpha1";
 export const ACK_TABLE_KIND = "Table";
 export const ACK_REGION_ANNOTATION = "services.k8s.aws/region";
 export const ACK_DELETION_POLICY_ANNOTATION = "services.k8s.aws/deletion-policy";
+/**
+ * ACK's adoption (runtime annotations, ResourceAdoption on by default): `adopt` takes over
+ * the AWS resource the adoption fields name and never creates one.
+ */
+export const ACK_ADOPTION_POLICY_ANNOTATION = "services.k8s.aws/adoption-policy";
+export const ACK_ADOPTION_FIELDS_ANNOTATION = "services.k8s.aws/adoption-fields";
 
 /**
  * Labels that lead from a Table back to the request that asked for it (the same keys as the table's tags).
@@ -101,6 +107,12 @@ export function renderAckTable(plan: TablePlan, ref: RequestRef): AckTable {
         [ACK_REGION_ANNOTATION]: plan.region,
         [ACK_DELETION_POLICY_ANNOTATION]: plan.deletionPolicy === "Delete" ? "delete" : "retain",
         [REQUEST_NAME_ANNOTATION]: ref.name,
+        ...(plan.adopt
+          ? {
+              [ACK_ADOPTION_POLICY_ANNOTATION]: "adopt",
+              [ACK_ADOPTION_FIELDS_ANNOTATION]: JSON.stringify({ tableName: plan.tableName }),
+            }
+          : {}),
       },
     },
     spec: compact({

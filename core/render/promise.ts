@@ -135,6 +135,8 @@ export function renderPromise(o: PromiseOptions) {
                     // Every request's table name, in every namespace: a name belongs to one request
                     // (core/kratix/table-claims.ts). Kratix binds a "*" permission cluster-wide.
                     { apiGroups: [API_GROUP], resources: [API_PLURAL], verbs: ["list"], resourceNamespace: "*" },
+                    // Namespaces' annotations: the platform team's adoption approvals (core/kratix/adoption.ts).
+                    { apiGroups: [""], resources: ["namespaces"], verbs: ["get"], resourceNamespace: "*" },
                   ],
                 },
               },

@@ -90,10 +90,14 @@ export const REGION_ANNOTATION = "services.k8s.aws/region";
 export const DEFAULT_REGION_ANNOTATION = "services.k8s.aws/default-region";
 export const DELETION_POLICY_ANNOTATION = "services.k8s.aws/deletion-policy";
 export const NAMESPACE_DELETION_POLICY_ANNOTATION = "dynamodb.services.k8s.aws/deletion-policy";
+/** ACK runtime's adoption annotations (ResourceAdoption feature gate, on by default in the chart). */
+export const ADOPTION_POLICY_ANNOTATION = "services.k8s.aws/adoption-policy";
+export const ADOPTION_FIELDS_ANNOTATION = "services.k8s.aws/adoption-fields";
 export const CONDITION = {
   synced: "ACK.ResourceSynced",
   terminal: "ACK.Terminal",
   recoverable: "ACK.Recoverable",
+  adopted: "ACK.Adopted",
   ready: "Ready",
 } as const;
 /** ACK runtime v0.61.0, pkg/condition and pkg/errors. */
@@ -1594,8 +1598,24 @@ const sdkError = (e: DynamoError) =>
   `operation error DynamoDB: ${e.op ?? "?"}, https response error StatusCode: ${e.status}, RequestID: ${e.requestId ?? ""}, ${apiError(e)}`;
 const TERMINAL_CODES = new Set(["InvalidParameter", "ValidationException"]);
 
+/**
+ * Whether a Table asks to adopt the AWS table it names: an adoption policy, and adoption
+ * fields naming the same tableName as the spec (ACK reads the resource by those fields).
+ */
+export function adoptionAsked(table: AckTable): boolean {
+  const a = table.metadata.annotations ?? {};
+  if (a[ADOPTION_POLICY_ANNOTATION] !== "adopt" && a[ADOPTION_POLICY_ANNOTATION] !== "adopt-or-create") return false;
+  try {
+    return (JSON.parse(a[ADOPTION_FIELDS_ANNOTATION] ?? "{}") as { tableName?: unknown }).tableName === table.spec.tableName;
+  } catch {
+    return false;
+  }
+}
+
 export class TableSync {
   readonly o: SyncOptions;
+  /** Tables adopted by this process (ACK.Adopted is kept from the status after a restart too). */
+  readonly #adopted = new Set<string>();
   constructor(o: SyncOptions) {
     this.o = o;
   }
@@ -1635,7 +1655,16 @@ export class TableSync {
     };
     const base: TableStatus = observed ? { ...observedStatus(observed) } : { ...before };
     if (observed) meta.arn = observed.TableArn;
-    return { ...base, ackResourceMetadata: meta, conditions: withTransitionTimes(conditionsFor(outcome), before.conditions, new Date()) };
+    const wasAdopted = before.conditions?.some((c) => c.type === CONDITION.adopted && c.status === "True");
+    const adopted =
+      wasAdopted || this.#adopted.has(table.metadata.uid ?? `${table.metadata.namespace}/${table.metadata.name}`)
+        ? [{ type: CONDITION.adopted, status: "True" as const }]
+        : [];
+    return {
+      ...base,
+      ackResourceMetadata: meta,
+      conditions: withTransitionTimes([...conditionsFor(outcome), ...adopted], before.conditions, new Date()),
+    };
   }
 
   /** ACK's onError: Terminal for an unwrapped ValidationException/InvalidParameter, else Recoverable. */
@@ -1694,6 +1723,12 @@ export class TableSync {
       return this.#failed(table, region, undefined, e);
     }
 
+    if (!t && table.metadata.annotations?.[ADOPTION_POLICY_ANNOTATION] === "adopt" && !table.metadata.finalizers?.includes(ACK_FINALIZER)) {
+      // `adopt` (unlike adopt-or-create) never creates: there is nothing to adopt.
+      const message = `cannot adopt ${region}/${spec.tableName}: no such table`;
+      this.#log(table, `terminal: ${message}`);
+      return { status: this.#status(table, region, undefined, { kind: "terminal", message }), terminal: true };
+    }
     if (!t) {
       // ACK marks the Table managed (its finalizer) before it creates anything.
       if (!table.metadata.finalizers?.includes(ACK_FINALIZER)) {
@@ -1718,6 +1753,16 @@ export class TableSync {
     if (t.TableStatus === "CREATING") return waiting(WAITING.creating);
     if ((t.GlobalSecondaryIndexes ?? []).some((g) => g.IndexStatus !== "ACTIVE")) return waiting(WAITING.gsis);
     if (t.TableStatus === "UPDATING") return waiting(WAITING.updating);
+    if (!table.metadata.finalizers?.includes(ACK_FINALIZER) && adoptionAsked(table)) {
+      // Adoption: the Table names this existing table in its adoption fields, so the controller
+      // takes it over (its finalizer from now on) and reconciles it to the spec like any other.
+      table = await hooks.addFinalizer(table);
+      this.#adopted.add(table.metadata.uid ?? `${table.metadata.namespace}/${table.metadata.name}`);
+      this.#log(
+        table,
+        `adopted ${region}/${spec.tableName} (${ADOPTION_POLICY_ANNOTATION}: ${table.metadata.annotations?.[ADOPTION_POLICY_ANNOTATION]})`,
+      );
+    }
     if (!table.metadata.finalizers?.includes(ACK_FINALIZER)) {
       this.#log(table, `terminal: ${region}/${spec.tableName} exists and this Table does not manage it (no finalizer)`);
       return {

@@ -79,7 +79,7 @@ export function rerunDue(r: Request, attempts: number, now: number, floorMs = 0)
   if (r.status?.readyGeneration !== undefined && r.status.readyGeneration === r.metadata.generation) return false;
   // The step asked for no retry: this generation of the request is invalid, and stays so.
   if (r.status?.reason === "InvalidRequest" && r.status.observedGeneration === r.metadata.generation) return false;
-  if (r.status?.reason === "TableNameTaken") floorMs = Math.max(floorMs, TERMINAL_DELAY_MS);
+  if (r.status?.reason === "TableNameTaken" || r.status?.reason === "AdoptionNotApproved") floorMs = Math.max(floorMs, TERMINAL_DELAY_MS);
   if (!r.status?.conditions?.some((c) => c.type === "PipelineCompleted" && c.status === "True")) return false;
   return now - completedAt(r) >= Math.max(floorMs, Math.min(FIRST_DELAY_MS * 2 ** attempts, MAX_DELAY_MS));
 }

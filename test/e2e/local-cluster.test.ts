@@ -21,6 +21,7 @@ import {
   kubeClient,
   projectWorkdir,
   pulumi,
+  rawRequest,
   pulumiEnv,
   selectStack,
   startLocalEnvironment,
@@ -560,6 +561,74 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         (await getRequest("team-b", "sessions-copy").catch(() => undefined)) ? undefined : true,
       );
       assert.equal((await dynamodb().describeTable("user-sessions"))?.TableArn, owner?.TableArn);
+    },
+  );
+
+  chainIt(
+    "a retained table is taken back by adoption, once the platform team approves it for the namespace; unapproved, refused",
+    async () => {
+      // A table kept when its request went (deletionPolicy Retain, the default).
+      await createRequest("team-d", "keeper", {
+        name: "kept-table",
+        region: "us-west-2",
+        attributeDefinitions: [{ name: "id", type: "S" }],
+        keySchema: [{ attributeName: "id", keyType: "HASH" }],
+      });
+      await readyRequest("team-d", "keeper");
+      const kept = await dynamodb().describeTable("kept-table");
+      const del = (ns: string, name: string) =>
+        kube().custom.deleteNamespacedCustomObject({
+          group: "dynamodb.kratix.io",
+          version: "v1alpha1",
+          namespace: ns,
+          plural: "dynamodbrequests",
+          name,
+        });
+      const gone = (ns: string, name: string) =>
+        waitUntil(`${ns}/${name} gone`, async () => ((await getRequest(ns, name).catch(() => undefined)) ? undefined : true), 180_000);
+      await del("team-d", "keeper");
+      await gone("team-d", "keeper");
+      await waitUntil("team-d's Table pruned", async () => ((await ackTables("team-d")).length === 0 ? true : undefined), 120_000);
+      assert.equal((await dynamodb().describeTable("kept-table"))?.TableArn, kept?.TableArn, "the retained table is gone");
+
+      const adopt = {
+        name: "kept-table",
+        region: "us-west-2",
+        adopt: true,
+        attributeDefinitions: [{ name: "id", type: "S" }],
+        keySchema: [{ attributeName: "id", keyType: "HASH" }],
+      };
+      // Another tenant, not approved: refused, and no Table is rendered for it.
+      await createRequest("team-e", "grab", adopt);
+      const refused = await waitUntil(
+        "team-e/grab refused",
+        async () => {
+          const status = (await getRequest("team-e", "grab")).status;
+          return status?.reason === "AdoptionNotApproved" ? String(status.message) : undefined;
+        },
+        180_000,
+      );
+      assert.match(refused, /adoptable-tables of namespace team-e/);
+      assert.deepEqual(await ackTables("team-e"), []);
+      await del("team-e", "grab");
+      await gone("team-e", "grab");
+
+      // The platform team approves it for team-d (tenants cannot annotate namespaces); the table comes back.
+      const patched = await rawRequest(
+        local.kubeconfig,
+        "PATCH",
+        "/api/v1/namespaces/team-d",
+        { metadata: { annotations: { "dynamodb.kratix.io/adoptable-tables": "kept-table" } } },
+        { contentType: "application/merge-patch+json" },
+      );
+      assert.equal(patched.status, 200, patched.body);
+      await createRequest("team-d", "keeper-again", adopt);
+      const back = await readyRequest("team-d", "keeper-again");
+      assert.equal(back.status?.tableArn, kept?.TableArn);
+      const after = await dynamodb().describeTable("kept-table");
+      assert.equal(after?.CreationDateTime, kept?.CreationDateTime, "the table was recreated, not adopted");
+      const [table] = (await ackTables("team-d")) as (Live & { status?: { conditions?: { type: string; status: string }[] } })[];
+      assert.ok(table?.status?.conditions?.some((c) => c.type === "ACK.Adopted" && c.status === "True"));
     },
   );
 

@@ -1,6 +1,6 @@
 /**
  * A loopback HTTP server that answers the calls the status step makes (GET an ACK
- * Table, LIST every DynamoDBRequest), with a kubeconfig that points at it. Enough to test the
+ * Table, LIST every DynamoDBRequest, GET a Namespace), with a kubeconfig that points at it. Enough to test the
  * status step's real Kubernetes client code path without a cluster.
  */
 import { createServer, type Server } from "node:http";
@@ -14,6 +14,8 @@ export interface FakeApiServer {
   kubeconfig: string;
   /** Tables served, by "namespace/name". */
   tables: Map<string, unknown>;
+  /** Namespaces' annotations, by name (a namespace not here does not exist). */
+  namespaces: Map<string, Record<string, string>>;
   /** DynamoDBRequests the cluster-wide list returns. */
   dynamoDBRequests: unknown[];
   /** Paths requested so far. */
@@ -25,6 +27,7 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
   const tables = new Map<string, unknown>();
   const requests: string[] = [];
   const dynamoDBRequests: unknown[] = [];
+  const namespaces = new Map<string, Record<string, string>>();
   const server: Server = createServer((req, res) => {
     requests.push(req.url ?? "");
     const m = /^\/apis\/dynamodb\.services\.k8s\.aws\/v1alpha1\/namespaces\/([^/]+)\/tables\/([^/?]+)/.exec(req.url ?? "");
@@ -37,6 +40,14 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
       res.end(
         JSON.stringify({ apiVersion: "dynamodb.kratix.io/v1alpha1", kind: "DynamoDBRequestList", metadata: {}, items: dynamoDBRequests }),
       );
+    } else if (/^\/api\/v1\/namespaces\/[^/?]+$/.test((req.url ?? "").split("?")[0]!)) {
+      const name = (req.url ?? "").split("?")[0]!.split("/").pop()!;
+      const annotations = namespaces.get(name);
+      if (annotations) res.end(JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name, annotations } }));
+      else {
+        res.statusCode = 404;
+        res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404 }));
+      }
     } else if (table) {
       res.end(JSON.stringify(table));
     } else {
@@ -59,5 +70,5 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
       "current-context": "fake",
     }),
   );
-  return { kubeconfig, tables, dynamoDBRequests, requests, close: () => new Promise((r) => server.close(() => r())) };
+  return { kubeconfig, tables, namespaces, dynamoDBRequests, requests, close: () => new Promise((r) => server.close(() => r())) };
 }

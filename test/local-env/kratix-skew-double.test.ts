@@ -61,7 +61,10 @@ describe("kratix-skew-double", () => {
     const promise = renderPromise({ pipelineImage: "example/pipeline:1" });
     assert.deepEqual(declaredPermissions(promise as never), {
       namespaced: [{ apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get"] }],
-      clusterWide: [{ apiGroups: ["dynamodb.kratix.io"], resources: ["dynamodbrequests"], verbs: ["list"] }],
+      clusterWide: [
+        { apiGroups: ["dynamodb.kratix.io"], resources: ["dynamodbrequests"], verbs: ["list"] },
+        { apiGroups: [""], resources: ["namespaces"], verbs: ["get"] },
+      ],
     });
   });
 });

@@ -348,6 +348,24 @@ describe("pipeline status", () => {
       assert.ok(api.requests.some((r) => r.startsWith("/apis/dynamodb.kratix.io/v1alpha1/dynamodbrequests")));
     });
 
+    it("adopting a table without the platform team's approval: refused, naming the annotation; with it, reconciled as usual", async () => {
+      api.dynamoDBRequests.splice(0, Infinity);
+      const request = requestObject({ ...DESIGN_USER_DATA, adopt: true } as never, "taking-back", "team-q");
+      api.namespaces.set("team-q", {});
+      const refused = await runPipeline("status", request, { KUBECONFIG: api.kubeconfig });
+      assert.equal(refused.code, 0, refused.stderr);
+      assert.deepEqual(refused.output, {});
+      const status = refused.metadata["status.yaml"] as Record<string, unknown>;
+      assert.equal(status.reason, "AdoptionNotApproved");
+      assert.match(String(status.message), /dynamodb\.kratix\.io\/adoptable-tables of namespace team-q/);
+      assert.equal((refused.metadata["workflow-control.yaml"] as Record<string, unknown>).retryAfter, "5m");
+      assert.ok(api.requests.includes("/api/v1/namespaces/team-q"));
+
+      api.namespaces.set("team-q", { "dynamodb.kratix.io/adoptable-tables": "user-data" });
+      const approved = await runPipeline("status", request, { KUBECONFIG: api.kubeconfig });
+      assert.equal((approved.metadata["status.yaml"] as Record<string, unknown>).reason, "TableNotFound", approved.stderr);
+    });
+
     it("the request that holds the table keeps it, even against an older request asking later", async () => {
       api.dynamoDBRequests.splice(0, Infinity, other("older", "team-z", "2025-01-01T00:00:00Z"));
       api.tables.set("team-a/holder", liveAck("holder", "team-a"));

@@ -18,6 +18,8 @@ describe("Promise pipelines' permissions", () => {
       { apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get"] },
       // The table-name ownership check reads every request, in every namespace; nothing else cluster-wide.
       { apiGroups: ["dynamodb.kratix.io"], resources: ["dynamodbrequests"], verbs: ["list"], resourceNamespace: "*" },
+      // Adoption approvals are namespace annotations.
+      { apiGroups: [""], resources: ["namespaces"], verbs: ["get"], resourceNamespace: "*" },
     ]);
     for (const p of all.filter((x) => x !== status)) assert.equal(p.spec.rbac, undefined, `${p.metadata.name} asks for permissions`);
   });
