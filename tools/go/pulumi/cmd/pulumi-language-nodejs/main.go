@@ -11,11 +11,13 @@
 //   - Run: spawns `node [nodeargs] <@pulumi/pulumi/cmd/run> --monitor ... <entry>`,
 //     the same command-line contract the upstream host uses.
 //   - InstallDependencies: `npm install` in the program directory.
+//   - RunPlugin (runplugin.go): policy packs (`pulumi preview --policy-pack`)
+//     and other plugins written in Node.js.
 //
 // Runtime options honoured (Pulumi.yaml runtime.options): typescript (default
 // true: sets PULUMI_NODEJS_TYPESCRIPT=true, i.e. ts-node), tsconfig, nodeargs
 // (split on whitespace). Not implemented: synchronous invokes (--sync pipes),
-// debugging, policy packs/RunPlugin, code generation, bun.
+// debugging, code generation, bun.
 package main
 
 import (

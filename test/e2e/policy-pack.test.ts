@@ -1,0 +1,144 @@
+/**
+ * The policy pack (policy/) under the real engine: `pulumi preview --policy-pack policy`
+ * (the CLI built from Go modules, our language host running the pack, the Kubernetes
+ * provider) against a control plane on this machine with the upstream CRDs, no node. The
+ * `local` stack passes with its policy config (policy/stacks/local.json, advisories only);
+ * a stack that breaks the rules fails, naming them; the same stack passes once its config
+ * relaxes the rules it breaks on purpose. Then preview's wall time with and without the pack.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "mocha";
+import { parse, stringify } from "yaml";
+import {
+  LOCAL_DIR,
+  ROOT,
+  applyUpstreamCrds,
+  projectWorkdir,
+  pulumi,
+  pulumiEnv,
+  selectStack,
+  startCluster,
+  stopCluster,
+  toolsPath,
+} from "../../local-env/index.ts";
+import { RULES } from "../../policy/rules.ts";
+
+const SKIP = process.env.KDDB_SKIP_E2E === "1";
+const work = join(LOCAL_DIR, "policy-pack");
+const clusterDir = join(work, "cluster");
+const cwd = join(work, "project");
+const TOOLS = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "etcd", "kube-apiserver", "kube-controller-manager"];
+const PROJECT = "kratix-dynamodb-platform";
+/** The rules the violating stack breaks (the other two need AWS or resources the program never makes). */
+const BROKEN = ["dynamodb-tables-retained", "dynamodb-deletion-protection", "pipeline-image-pinned-by-digest", "table-name-prefix-set"];
+
+let env: NodeJS.ProcessEnv;
+const p = (args: string[]) => pulumi(args, env, { cwd, timeoutMs: 300_000 });
+const preview = (stack: string, config?: string) =>
+  p(["preview", "--stack", stack, "--policy-pack", "policy", ...(config ? ["--policy-pack-config", config] : [])]);
+const output = (r: { stdout: string; stderr: string }) => `${r.stdout}\n${r.stderr}`;
+/** The policy lines of a preview: `- [mandatory] [severity: high]  <policy>  (<type>: <name>)`. */
+const violations = (text: string, level: "mandatory" | "advisory") =>
+  [...text.matchAll(new RegExp(`\\[${level}\\](?: \\[severity: \\w+\\])?\\s+([a-z0-9-]+)\\s+\\(`, "g"))].map((m) => m[1]!);
+
+/**
+ * The local stack turned into one that breaks the rules a production stack keeps: a table whose
+ * request deletes the AWS table with it (deletionPolicy Delete), tables without deletion protection,
+ * the pipeline image by tag and no table name prefix (the last three as the local stack has them).
+ */
+function violatingStackFile(): string {
+  const doc = parse(readFileSync(join(ROOT, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, unknown> };
+  const tables = doc.config[`${PROJECT}:tables`] as { name: string; table: Record<string, unknown> }[];
+  doc.config[`${PROJECT}:tables`] = [
+    ...tables,
+    {
+      name: "scratch",
+      table: {
+        tableName: "scratch",
+        attributeDefinitions: [{ name: "id", type: "S" }],
+        keySchema: [{ attributeName: "id", keyType: "HASH" }],
+        deletionPolicy: "Delete",
+      },
+    },
+  ];
+  const file = join(work, "Pulumi.violating.yaml");
+  writeFileSync(file, stringify(doc));
+  return file;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+(SKIP ? describe.skip : describe)("the policy pack under pulumi preview, against a local API server", () => {
+  before(async () => {
+    const path = await toolsPath(TOOLS);
+    const clusterEnv = { ...process.env, PATH: path };
+    await stopCluster(clusterDir, clusterEnv);
+    rmSync(join(work, "state"), { recursive: true, force: true });
+    mkdirSync(work, { recursive: true });
+    const kubeconfig = await startCluster(clusterDir, clusterEnv);
+    await applyUpstreamCrds(kubeconfig);
+    env = pulumiEnv(path, kubeconfig, join(work, "state"));
+    projectWorkdir(cwd, "local", join(ROOT, "Pulumi.local.yaml"));
+    await selectStack("local", env, cwd);
+    projectWorkdir(cwd, "violating", violatingStackFile());
+    await selectStack("violating", env, cwd);
+  });
+  after(async () => {
+    if (env) await stopCluster(clusterDir, env);
+  });
+
+  it("passes the local stack with its policy config: the pipeline image and the prefix only advised", async () => {
+    const r = await preview("local", "policy/stacks/local.json");
+    const text = output(r);
+    assert.equal(r.code, 0, `preview of local failed:\n${text}`);
+    assert.match(text, /kratix-dynamodb@v0\.1\.0/, "the pack did not run");
+    assert.deepEqual(violations(text, "mandatory"), [], text);
+    assert.deepEqual([...new Set(violations(text, "advisory"))].sort(), ["pipeline-image-pinned-by-digest", "table-name-prefix-set"], text);
+  });
+
+  it("fails a stack that breaks the rules, as production (no relaxations), naming every rule it breaks", async () => {
+    const r = await preview("violating");
+    const text = output(r);
+    assert.notEqual(r.code, 0, `preview of a violating stack passed:\n${text}`);
+    assert.deepEqual([...new Set(violations(text, "mandatory"))].sort(), [...BROKEN].sort(), text);
+    assert.match(text, /DynamoDBRequest default\/scratch \(table scratch\): deletionPolicy is Delete/, text);
+    assert.match(text, /image localhost\/kratix-dynamodb-pipeline:dev is not pinned by digest/, text);
+    for (const name of BROKEN) assert.ok(RULES.some((rule) => rule.name === name));
+  });
+
+  it("fails the same stack with the local (non-production) config on the one rule it keeps: tables are retained", async () => {
+    const r = await preview("violating", "policy/stacks/local.json");
+    const text = output(r);
+    assert.notEqual(r.code, 0, text);
+    assert.deepEqual([...new Set(violations(text, "mandatory"))], ["dynamodb-tables-retained"], text);
+  });
+
+  it("passes the same stack once its config allows deletion", async () => {
+    const config = join(work, "allows-deletion.json");
+    const local = JSON.parse(readFileSync(join(ROOT, "policy", "stacks", "local.json"), "utf8")) as Record<string, string>;
+    writeFileSync(config, JSON.stringify({ ...local, "dynamodb-tables-retained": "disabled" }));
+    const r = await preview("violating", config);
+    assert.equal(r.code, 0, output(r));
+  });
+
+  it("measures preview's wall time of the local stack with and without the pack", async () => {
+    const runs = 3;
+    const without: number[] = [];
+    const withPack: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const a = await p(["preview", "--stack", "local"]);
+      assert.equal(a.code, 0, output(a));
+      without.push(a.ms);
+      const b = await preview("local", "policy/stacks/local.json");
+      assert.equal(b.code, 0, output(b));
+      withPack.push(b.ms);
+    }
+    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    console.log(
+      `      preview of local (${runs} runs each, median): ${s(median(without))} without the pack, ${s(median(withPack))} with it ` +
+        `(+${s(median(withPack) - median(without))}); runs without: ${without.map(s).join(", ")}; with: ${withPack.map(s).join(", ")}`,
+    );
+  });
+});
