@@ -89,8 +89,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
     if (env) await stopCluster(clusterDir, env);
   });
 
-  it("passes the local stack with its policy config: the pipeline image and the prefix only advised", async () => {
-    const r = await preview("local", "policy/stacks/local.json");
+  it("passes the local stack with `--policy-pack policy` alone (the pack reads policy/stacks/local.json): the image and the prefix only advised", async () => {
+    const r = await preview("local");
     const text = output(r);
     assert.equal(r.code, 0, `preview of local failed:\n${text}`);
     assert.match(text, /kratix-dynamodb@v0\.1\.0/, "the pack did not run");
