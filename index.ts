@@ -5,7 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DynamoDBPlatform } from "./components/platform.ts";
-import { DynamoDBTable, tableArgErrors } from "./components/dynamodb-table.ts";
+import { DynamoDBTable } from "./components/dynamodb-table.ts";
+import { tableArgErrors } from "./core/api/table-args.ts";
 import { PROJECT, parsePlatformConfig, regionAgreementErrors } from "./core/config/platform-config.ts";
 import { formatErrors } from "./core/api/validate.ts";
 import { readConfig } from "./components/config.ts";
@@ -44,18 +45,15 @@ const platform = new DynamoDBPlatform("dynamodb-platform", {
 
 const tables = config.tables.map(
   (t) =>
-    new DynamoDBTable(
-      t.name,
-      {
-        table: t.table,
-        namespace: t.namespace,
-        platformDefaults: config.defaults,
-        waitForArn: config.waitForTables,
-        waitTimeoutMinutes: config.waitTimeoutMinutes,
-        ...(config.accountId ? { accountId: config.accountId } : {}),
-      },
-      { dependsOn: platform.tableDependencies },
-    ),
+    new DynamoDBTable(t.name, {
+      // The platform gives the table its defaults and providers, and what it must wait for.
+      platform,
+      table: t.table,
+      namespace: t.namespace,
+      waitForArn: config.waitForTables,
+      waitTimeoutMinutes: config.waitTimeoutMinutes,
+      ...(config.accountId ? { accountId: config.accountId } : {}),
+    }),
 );
 
 /** Request name → table ARN. */

@@ -7,7 +7,7 @@ import { ACK_CREDENTIALS_SECRET, ACK_SERVICE_ACCOUNT, NAMESPACES } from "../core
 import { DEFAULT_TABLE_DELETERS, tableGuard, tableWriters } from "../core/install/table-guard.ts";
 import { CHARTS, type ChartPin } from "../core/install/versions.ts";
 import { pinnedChart } from "./helm.ts";
-import { TOKEN_PREFIX } from "./token.ts";
+import { componentOptions, TOKEN_PREFIX } from "./token.ts";
 
 /** How the controller gets AWS credentials. */
 export type AckCredentialsArgs =
@@ -67,7 +67,7 @@ export class AckDynamoDBController extends pulumi.ComponentResource {
   declare readonly chart: k8s.helm.v4.Chart;
 
   constructor(name: string, args: AckDynamoDBControllerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(`${TOKEN_PREFIX}:AckDynamoDBController`, name, {}, opts);
+    super(`${TOKEN_PREFIX}:AckDynamoDBController`, name, {}, componentOptions("AckDynamoDBController", opts));
     const p = { parent: this };
     const namespace = args.namespace ?? NAMESPACES.ack;
     const c = args.credentials;

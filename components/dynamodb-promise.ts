@@ -7,9 +7,9 @@ import { PROMISE_COMPONENT, renderPlatformApplication } from "../core/render/app
 import type { TableProperties } from "../core/render/dynamodb-request.ts";
 import { renderPromise, type DestinationSelector } from "../core/render/promise.ts";
 import { IMAGES } from "../core/install/versions.ts";
-import { tableArgErrors } from "./dynamodb-table.ts";
+import { tableArgErrors } from "../core/api/table-args.ts";
 import { childOf } from "./helm.ts";
-import { TOKEN_PREFIX } from "./token.ts";
+import { componentOptions, TOKEN_PREFIX } from "./token.ts";
 
 export interface DynamoDBPromiseArgs {
   /** Promise name. Default aws-dynamodb-kratix. */
@@ -58,7 +58,7 @@ export class DynamoDBPromise extends pulumi.ComponentResource {
   declare readonly owner: pulumi.Resource;
 
   constructor(name: string, args: DynamoDBPromiseArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    super(`${TOKEN_PREFIX}:DynamoDBPromise`, name, {}, opts);
+    super(`${TOKEN_PREFIX}:DynamoDBPromise`, name, {}, componentOptions("DynamoDBPromise", opts));
     const defaultsErrors = validatePlatformDefaults(args.defaults ?? {}, "defaults");
     if (defaultsErrors.length) throw new pulumi.RunError(`DynamoDBPromise "${name}" is invalid:\n${formatErrors(defaultsErrors)}`);
     if (args.exampleTable) {

@@ -2,14 +2,16 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { SPEC_DIGEST_ANNOTATION, specDigest } from "../core/api/spec-digest.ts";
-import { planTable, type TablePlan } from "../core/api/plan.ts";
+import type { TablePlan } from "../core/api/plan.ts";
 import { API_GROUP, API_KIND, API_VERSION } from "../core/api/rules.ts";
-import type { DynamoDBRequestSpec, DynamoDBRequestStatus, PlatformDefaults } from "../core/api/types.ts";
-import { formatErrors, validateSpec, type FieldError } from "../core/api/validate.ts";
+import { checkTable } from "../core/api/table-args.ts";
+import type { DynamoDBRequestSpec, PlatformDefaults } from "../core/api/types.ts";
+import { formatErrors, type FieldError } from "../core/api/validate.ts";
 import { droppedAttributesNote } from "../core/kratix/steps.ts";
-import { specFromProperties, type TableProperties } from "../core/render/dynamodb-request.ts";
+import type { ArnSource, TablePlatform, TableProperties, TableStatus } from "./args.ts";
 import { childOf } from "./helm.ts";
-import { TOKEN_PREFIX } from "./token.ts";
+import { platformTableSettings } from "./platform.ts";
+import { componentOptions, TOKEN_PREFIX } from "./token.ts";
 
 export interface DynamoDBTableArgs {
   /**
@@ -25,8 +27,18 @@ export interface DynamoDBTableArgs {
   namespace?: pulumi.Input<string>;
   /** Name of the DynamoDBRequest object. Defaults to the component's name. */
   requestName?: string;
-  /** The platform's settings as the Promise has them (default region, name prefix): used to validate and to compute the ARN. */
-  platformDefaults?: PlatformDefaults;
+  /**
+   * The platform the table belongs to: in TypeScript, the DynamoDBPlatform. The table takes its
+   * defaults (region, name prefix), its providers, and waits for what tables need (its Promise and
+   * controller). Other languages give the platform's `defaults` output as platformDefaults instead.
+   */
+  platform?: TablePlatform;
+  /**
+   * The platform's settings as the Promise has them (default region, name prefix): used to validate
+   * and to compute the ARN. Without `platform`; from other languages, the platform's `defaults`
+   * output, which also orders the table after the platform.
+   */
+  platformDefaults?: pulumi.Input<PlatformDefaults>;
   /** Wait until the Promise's status step reports the table's ARN. Default true. */
   waitForArn?: boolean;
   /** How long to wait for the ARN, in minutes. Default 20. */
@@ -37,28 +49,22 @@ export interface DynamoDBTableArgs {
   partition?: pulumi.Input<string>;
 }
 
-/** Validator paths name `spec.*`; a Pulumi user wrote `table.*` with tableName for name. */
-function asArgPaths(errors: FieldError[]): FieldError[] {
-  return errors.map((e) => ({ ...e, path: e.path.replace(/^spec\.name$/, "table.tableName").replace(/^spec/, "table") }));
+const isPlain = <T>(v: pulumi.Input<T>): v is T => !pulumi.Output.isInstance(v) && !(v instanceof Promise);
+
+/** The platform's providers for the table (the table's own, given in opts, win). */
+function withPlatformProviders(
+  opts: pulumi.ComponentResourceOptions | undefined,
+  platform: pulumi.ComponentResource | undefined,
+): pulumi.ComponentResourceOptions | undefined {
+  const inherited = platform
+    ? (["kubernetes", "aws"].map((pkg) => platform.getProvider(`${pkg}:index:Resource`)).filter(Boolean) as pulumi.ProviderResource[])
+    : [];
+  if (inherited.length === 0) return opts;
+  const own = opts?.providers === undefined ? [] : Array.isArray(opts.providers) ? opts.providers : Object.values(opts.providers);
+  return { ...opts, providers: [...inherited, ...own] };
 }
 
-/** A table's properties checked and planned once: the request spec and table plan, or the problems (paths under `table`). */
-function checkTable(
-  table: TableProperties,
-  defaults: PlatformDefaults,
-): { spec: DynamoDBRequestSpec; plan: TablePlan } | { errors: FieldError[] } {
-  const spec = specFromProperties(table);
-  const errors = validateSpec(spec);
-  if (errors.length > 0) return { errors: asArgPaths(errors) };
-  const planned = planTable(spec, defaults);
-  return planned.plan ? { spec, plan: planned.plan } : { errors: asArgPaths(planned.errors) };
-}
-
-/** Every problem with a table's properties, as field paths under `table`. Pure: used by the component and by config parsing. */
-export function tableArgErrors(table: TableProperties, defaults: PlatformDefaults = {}): FieldError[] {
-  const checked = checkTable(table, defaults);
-  return "errors" in checked ? checked.errors : [];
-}
+const requests = new WeakMap<object, k8s.apiextensions.CustomResource>();
 
 /**
  * One DynamoDB table, asked of the aws-dynamodb-kratix Promise: a
@@ -69,21 +75,27 @@ export class DynamoDBTable extends pulumi.ComponentResource {
   /** The table's ARN: from the request's status when waited for, otherwise computed (see arnSource). */
   declare readonly tableArn: pulumi.Output<string>;
   /** Where tableArn came from: "status" (reported by ACK through the Promise) or "computed" (not yet confirmed by AWS). */
-  declare readonly arnSource: pulumi.Output<"status" | "computed">;
+  declare readonly arnSource: pulumi.Output<ArnSource>;
   /** The DynamoDB table name, platform prefix included. */
   declare readonly tableName: pulumi.Output<string>;
   /** The region the table is in. */
   declare readonly region: pulumi.Output<string>;
   /** The request's status as the Promise pipeline wrote it (message, tableStatus, droppedAttributes, ...). */
-  declare readonly status: pulumi.Output<DynamoDBRequestStatus | undefined>;
-  /** The DynamoDBRequest object. */
-  declare readonly request: k8s.apiextensions.CustomResource;
+  declare readonly status: pulumi.Output<TableStatus | undefined>;
+
+  /** The DynamoDBRequest object. (A getter: resources are not part of the component package's schema.) */
+  get request(): k8s.apiextensions.CustomResource {
+    return requests.get(this)!;
+  }
 
   constructor(name: string, args: DynamoDBTableArgs, opts?: pulumi.ComponentResourceOptions) {
-    const defaults = args.platformDefaults ?? {};
     const fail = (errors: FieldError[]) => new pulumi.RunError(`DynamoDBTable "${name}" is invalid:\n${formatErrors(errors)}`);
-    const check = (table: TableProperties) => {
-      const checked = checkTable(table, defaults);
+    if (args.platform && args.platformDefaults)
+      throw fail([{ path: "platformDefaults", message: "give either platform (which has the defaults) or platformDefaults" }]);
+    const linked = platformTableSettings(args.platform);
+    const defaults: pulumi.Input<PlatformDefaults> = linked?.defaults ?? args.platform?.defaults ?? args.platformDefaults ?? {};
+    const check = (table: TableProperties, d: PlatformDefaults) => {
+      const checked = checkTable(table, d);
       if ("errors" in checked) throw fail(checked.errors);
       return checked;
     };
@@ -91,8 +103,8 @@ export class DynamoDBTable extends pulumi.ComponentResource {
     // table stops `pulumi preview` at once, and no Output chains are made, which keeps a program
     // with a thousand tables fast. Outputs are checked when they resolve, where an error fails the
     // deployment the same way.
-    const plainTable = pulumi.Output.isInstance(args.table) ? undefined : check(args.table as TableProperties);
-    super(`${TOKEN_PREFIX}:DynamoDBTable`, name, {}, opts);
+    const plainTable = isPlain(args.table) && isPlain(defaults) ? check(args.table, defaults) : undefined;
+    super(`${TOKEN_PREFIX}:DynamoDBTable`, name, {}, componentOptions("DynamoDBTable", withPlatformProviders(opts, linked?.platform)));
     const warnDropped = (p: TablePlan) => {
       const note = droppedAttributesNote(p.droppedAttributes);
       // log.warn returns a promise of the engine's acknowledgement; nothing waits on it.
@@ -107,7 +119,8 @@ export class DynamoDBTable extends pulumi.ComponentResource {
       tableName = pulumi.output(plainTable.plan.tableName);
       region = pulumi.output(plainTable.plan.region);
     } else {
-      const checked = pulumi.output(args.table).apply(check);
+      // The defaults' dependencies (another language's platform) come along into the request's.
+      const checked = pulumi.all([args.table, defaults]).apply(([t, d]) => check(t as TableProperties, d as PlatformDefaults));
       spec = checked.spec;
       const plan = checked.plan;
       plan.apply(warnDropped);
@@ -118,7 +131,7 @@ export class DynamoDBTable extends pulumi.ComponentResource {
     const wait = args.waitForArn ?? true;
     const requestName = args.requestName ?? name;
     const namespace = args.namespace ?? "default";
-    this.request = new k8s.apiextensions.CustomResource(
+    const request = new k8s.apiextensions.CustomResource(
       name,
       {
         apiVersion: `${API_GROUP}/${API_VERSION}`,
@@ -141,22 +154,24 @@ export class DynamoDBTable extends pulumi.ComponentResource {
         status: undefined,
       },
       {
-        ...childOf(this, opts),
+        // The table's own dependsOn, and the platform's Promise and controller.
+        ...childOf(this, opts, linked?.dependencies ?? []),
         customTimeouts: { create: `${args.waitTimeoutMinutes ?? 20}m`, update: `${args.waitTimeoutMinutes ?? 20}m` },
       },
     );
+    requests.set(this, request);
 
-    this.status = (this.request as unknown as { status: pulumi.Output<DynamoDBRequestStatus | undefined> }).status;
+    this.status = (request as unknown as { status: pulumi.Output<TableStatus | undefined> }).status;
     this.tableName = tableName;
     this.region = region;
     if (wait) {
       this.tableArn = this.status.apply((s) => s?.tableArn ?? "");
-      this.arnSource = pulumi.output("status" as const);
+      this.arnSource = pulumi.output<ArnSource>("status");
     } else {
       const account = args.accountId ?? aws.getCallerIdentityOutput({}, { parent: this }).accountId;
       const partition = args.partition ?? (args.accountId ? "aws" : aws.getPartitionOutput({}, { parent: this }).partition);
       this.tableArn = pulumi.interpolate`arn:${partition}:dynamodb:${region}:${account}:table/${tableName}`;
-      this.arnSource = pulumi.output("computed" as const);
+      this.arnSource = pulumi.output<ArnSource>("computed");
     }
     this.registerOutputs({
       tableArn: this.tableArn,

@@ -24,7 +24,7 @@ import {
 import { NAMESPACES } from "../core/install/namespaces.ts";
 import { CHARTS, IMAGES, type ChartPin } from "../core/install/versions.ts";
 import { pinnedChart } from "./helm.ts";
-import { TOKEN_PREFIX } from "./token.ts";
+import { componentOptions, TOKEN_PREFIX } from "./token.ts";
 
 /**
  * How Kratix and Flux reach an S3 state store: `irsa` gives each a role trusted by the
@@ -114,7 +114,7 @@ export class KratixInstallation extends pulumi.ComponentResource {
   readonly certManagerReady?: pulumi.Resource;
 
   constructor(name: string, args: KratixArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    super(`${TOKEN_PREFIX}:KratixInstallation`, name, {}, opts);
+    super(`${TOKEN_PREFIX}:KratixInstallation`, name, {}, componentOptions("KratixInstallation", opts));
     const p = { parent: this };
     const charts = { certManager: CHARTS.certManager, kratix: CHARTS.kratix, flux: CHARTS.flux, ...args.charts };
     let certManager: pulumi.Resource[] = [];

@@ -5,7 +5,7 @@ import { velaCoreValues } from "../core/install/helm-values.ts";
 import { NAMESPACES } from "../core/install/namespaces.ts";
 import { CHARTS, type ChartPin } from "../core/install/versions.ts";
 import { childOf, pinnedChart } from "./helm.ts";
-import { TOKEN_PREFIX } from "./token.ts";
+import { componentOptions, TOKEN_PREFIX } from "./token.ts";
 
 export interface KubeVelaDefinitionsArgs {
   /** Install vela-core itself (Helm chart vela-core, pinned). Default false: most clusters already run KubeVela. */
@@ -29,7 +29,7 @@ export class KubeVelaDefinitions extends pulumi.ComponentResource {
   declare readonly namespace: pulumi.Output<string>;
 
   constructor(name: string, args: KubeVelaDefinitionsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    super(`${TOKEN_PREFIX}:KubeVelaDefinitions`, name, {}, opts);
+    super(`${TOKEN_PREFIX}:KubeVelaDefinitions`, name, {}, componentOptions("KubeVelaDefinitions", opts));
     const namespace = args.namespace ?? NAMESPACES.vela;
     let after: pulumi.Resource[] = [];
     if (args.installVelaCore) {
@@ -42,7 +42,7 @@ export class KubeVelaDefinitions extends pulumi.ComponentResource {
         new k8s.apiextensions.CustomResource(
           `${name}-${def.metadata.name}`,
           { apiVersion: def.apiVersion, kind: def.kind, metadata: def.metadata, spec: def.spec },
-          { parent: this, dependsOn: after },
+          childOf(this, opts, after),
         ),
     );
     this.definitionNames = pulumi.output(defs.map((d) => d.metadata.name));

@@ -1,22 +1,33 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformDefaults } from "../core/api/types.ts";
-import type { TableProperties } from "../core/render/dynamodb-request.ts";
+import { validatePlatformDefaults } from "../core/api/plan.ts";
+import { formatErrors, type FieldError } from "../core/api/validate.ts";
 import { NAMESPACES } from "../core/install/namespaces.ts";
 import { AckDynamoDBController, type AckCredentialsArgs } from "./ack-controller.ts";
+import {
+  modeFieldErrors,
+  type AckCredentials,
+  type DynamoDBPlatformDefaults,
+  type PlatformInstall,
+  type PromiseDelivery,
+  type StateStore,
+  type StateStoreCredentials,
+  type TableProperties,
+} from "./args.ts";
 import { DynamoDBPromise } from "./dynamodb-promise.ts";
 import { KratixInstallation, type StateStoreArgs } from "./kratix.ts";
 import { KubeVelaDefinitions } from "./kubevela.ts";
-import { TOKEN_PREFIX } from "./token.ts";
+import { componentOptions, TOKEN_PREFIX } from "./token.ts";
 
 export interface DynamoDBPlatformArgs {
   /** Region defaults and table name prefix, applied to every request. */
-  defaults: PlatformDefaults & { defaultRegion: string };
+  defaults: DynamoDBPlatformDefaults;
   /** Which parts to install; each can be off for clusters that already have it. */
-  install?: { velaCore?: boolean; certManager?: boolean; kratix?: boolean; flux?: boolean; ackController?: boolean };
+  install?: PlatformInstall;
   /** The Kratix state store. Default: an S3 bucket in the default region. */
-  stateStore?: StateStoreArgs;
+  stateStore?: StateStore;
   /** ACK controller credentials. Default accessKey (an IAM user; the design's ack-dynamodb-user-secrets Secret). */
-  ackCredentials?: AckCredentialsArgs;
+  ackCredentials?: AckCredentials;
   /** Regions the controller's IAM policy allows. Default [defaults.defaultRegion]. */
   ackAllowedRegions?: string[];
   /** Customer-managed KMS keys tables may use. */
@@ -32,7 +43,7 @@ export interface DynamoDBPlatformArgs {
   /** Promise version label. */
   promiseVersion?: string;
   /** "kubevela" (the kratix-platform Application, default) or "pulumi" (Pulumi applies the Promise). */
-  promiseDelivery?: "kubevela" | "pulumi";
+  promiseDelivery?: PromiseDelivery;
   /** Namespace of the kratix-platform Application. Default "default". */
   applicationNamespace?: string;
   /** The Application's example-dynamodb-table; omit for none. */
@@ -43,11 +54,152 @@ export interface DynamoDBPlatformArgs {
   waitForPromise?: boolean;
 }
 
+/** Fields of each state store mode and each ACK credentials mode (the flattened unions of args.ts). */
+const STATE_STORE_MODES = {
+  s3: { required: [], optional: ["region", "bucketName", "path", "credentials"] },
+  bucket: { required: ["endpoint", "bucketName", "credentials"], optional: ["region", "insecure", "path", "interval", "fluxFolder"] },
+  existing: { required: ["kind", "name"], optional: [] },
+  none: { required: [], optional: [] },
+} as const;
+const ACK_CREDENTIAL_MODES = {
+  irsa: { required: ["oidcProviderArn"], optional: [] },
+  podIdentity: { required: ["clusterName"], optional: [] },
+  accessKey: { required: [], optional: [] },
+  existingSecret: { required: ["secretName"], optional: ["secretKey", "profile"] },
+} as const;
+const S3_AUTH_MODES = { irsa: { required: ["oidcProviderArn"], optional: [] }, accessKey: { required: [], optional: [] } } as const;
+
+const isPlain = (v: unknown) => !pulumi.Output.isInstance(v) && !(v instanceof Promise);
+
+/** Every problem with the platform's arguments that can be seen before anything is registered. */
+function platformArgErrors(args: DynamoDBPlatformArgs): FieldError[] {
+  const errors = validatePlatformDefaults(args.defaults ?? {}, "defaults");
+  if (!args.defaults?.defaultRegion) errors.push({ path: "defaults.defaultRegion", message: "is required" });
+  const store = args.stateStore;
+  if (store) {
+    errors.push(...modeFieldErrors(store, "stateStore", STATE_STORE_MODES));
+    const creds = store.credentials;
+    if (store.mode === "s3" && creds !== undefined) {
+      if (!isPlain(creds))
+        errors.push({ path: "stateStore.credentials", message: "must be a plain value with mode s3 (it decides what is made)" });
+      else
+        errors.push(
+          ...modeFieldErrors({ mode: "accessKey", ...(creds as StateStoreCredentials) }, "stateStore.credentials", S3_AUTH_MODES),
+        );
+    }
+    if (store.mode === "bucket") {
+      if (store.bucketName !== undefined && typeof store.bucketName !== "string")
+        errors.push({ path: "stateStore.bucketName", message: "must be a plain string with mode bucket" });
+      if (creds !== undefined && isPlain(creds)) errors.push(...accessKeyErrors(creds as StateStoreCredentials));
+    }
+  }
+  if (args.ackCredentials) errors.push(...modeFieldErrors(args.ackCredentials, "ackCredentials", ACK_CREDENTIAL_MODES));
+  return errors;
+}
+
+/** A bucket-mode access key: both parts, nothing of the s3 mode's. */
+function accessKeyErrors(c: StateStoreCredentials): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const k of ["accessKeyId", "secretAccessKey"] as const)
+    if (!c[k]) errors.push({ path: `stateStore.credentials.${k}`, message: "is required with mode bucket" });
+  for (const k of ["mode", "oidcProviderArn"] as const)
+    if (c[k] !== undefined) errors.push({ path: `stateStore.credentials.${k}`, message: "is not a field of mode bucket (an access key)" });
+  return errors;
+}
+
+/** The state store as KratixInstallation takes it (checked by platformArgErrors first). */
+function kratixStateStore(store: StateStore, defaultRegion: string, fail: (e: FieldError[]) => Error): StateStoreArgs {
+  const region = store.region ?? defaultRegion;
+  const opt = <K extends keyof StateStore>(k: K) => (store[k] === undefined ? {} : { [k]: store[k] });
+  switch (store.mode) {
+    case "s3": {
+      const c = store.credentials as StateStoreCredentials | undefined;
+      return {
+        mode: "s3",
+        region,
+        ...(opt("bucketName") as { bucketName?: pulumi.Input<string> }),
+        ...(opt("path") as { path?: string }),
+        ...(c ? { credentials: c.mode === "irsa" ? { mode: "irsa", oidcProviderArn: c.oidcProviderArn! } : { mode: "accessKey" } } : {}),
+      };
+    }
+    case "bucket":
+      return {
+        mode: "bucket",
+        endpoint: store.endpoint!,
+        bucketName: store.bucketName as string,
+        region,
+        ...(opt("insecure") as { insecure?: boolean }),
+        ...(opt("path") as { path?: string }),
+        ...(opt("interval") as { interval?: string }),
+        ...(opt("fluxFolder") as { fluxFolder?: string }),
+        // Checked here when it was an Output; secret it stays.
+        credentials: pulumi.output(store.credentials!).apply((c) => {
+          const errors = accessKeyErrors(c);
+          if (errors.length) throw fail(errors);
+          return { accessKeyId: c.accessKeyId!, secretAccessKey: c.secretAccessKey! };
+        }),
+      };
+    case "existing":
+      return { mode: "existing", kind: store.kind!, name: store.name! };
+    default:
+      return { mode: "none" };
+  }
+}
+
+/** The ACK credentials as AckDynamoDBController takes them (checked by platformArgErrors first). */
+function ackCredentials(c: AckCredentials): AckCredentialsArgs {
+  switch (c.mode) {
+    case "irsa":
+      return { mode: "irsa", oidcProviderArn: c.oidcProviderArn! };
+    case "podIdentity":
+      return { mode: "podIdentity", clusterName: c.clusterName! };
+    case "existingSecret":
+      return {
+        mode: "existingSecret",
+        secretName: c.secretName!,
+        ...(c.secretKey ? { secretKey: c.secretKey } : {}),
+        ...(c.profile ? { profile: c.profile } : {}),
+      };
+    default:
+      return { mode: "accessKey" };
+  }
+}
+
+type DependsOn = pulumi.ComponentResourceOptions["dependsOn"];
+/** Both lists of dependencies as one (either may be an Output of a list). */
+function mergeDependsOn(a: DependsOn, b: DependsOn): DependsOn {
+  if (a === undefined || a === b) return b;
+  if (b === undefined) return a;
+  return pulumi.all([a, b] as pulumi.Input<unknown>[]).apply(([x, y]) => [x, y].flat() as unknown as pulumi.Resource[]);
+}
+
+/**
+ * A transformation, inherited by every resource under the platform (its parts' own children
+ * included), that makes each wait for what the platform was told to wait for: Pulumi does not
+ * pass a component's dependsOn on to its children.
+ */
+function inheritDependsOn(dependsOn: DependsOn): pulumi.ResourceTransformation {
+  return ({ props, opts }) => ({ props, opts: { ...opts, dependsOn: mergeDependsOn(opts.dependsOn, dependsOn) } });
+}
+
+/** What a DynamoDBTable takes from its platform (see TablePlatform in args.ts). */
+export interface PlatformTableSettings {
+  defaults: PlatformDefaults;
+  dependencies: pulumi.Resource[];
+  platform: pulumi.ComponentResource;
+}
+const tableSettings = new WeakMap<object, PlatformTableSettings & { promise: DynamoDBPromise }>();
+
+/** The settings of a DynamoDBPlatform made in this process, or undefined for anything else (such as another language's platform outputs). */
+export function platformTableSettings(platform: unknown): PlatformTableSettings | undefined {
+  return typeof platform === "object" && platform !== null ? tableSettings.get(platform) : undefined;
+}
+
 /**
  * The whole self-service DynamoDB platform on one cluster: KubeVela
  * definitions (and optionally vela-core), Kratix with its state store,
  * destination and Flux, the ACK DynamoDB controller with credentials, and the
- * aws-dynamodb-kratix Promise. Tables (DynamoDBTable) depend on this component.
+ * aws-dynamodb-kratix Promise. Tables (DynamoDBTable) take it as their platform.
  */
 export class DynamoDBPlatform extends pulumi.ComponentResource {
   /** The Promise's name. */
@@ -60,20 +212,40 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
   declare readonly stateStoreBucket: pulumi.Output<string | undefined>;
   /** Namespaces of the platform's parts. */
   declare readonly namespaces: pulumi.Output<Record<string, string>>;
-  /** The promise component. */
-  declare readonly promise: DynamoDBPromise;
+  /** The defaults the platform applies to every request (a DynamoDBTable's platformDefaults, from languages other than TypeScript). */
+  declare readonly defaults: pulumi.Output<PlatformDefaults>;
+
+  /** The promise component. (A getter: resources are not part of the component package's schema.) */
+  get promise(): DynamoDBPromise {
+    return tableSettings.get(this)!.promise;
+  }
   /**
    * What a DynamoDBTable must wait for: the Promise's owner (which itself waits for Kratix, the
    * definitions and the controller) and the controller. Depending on these few resources rather
    * than on the whole component keeps each table's registration cheap.
    */
-  declare readonly tableDependencies: pulumi.Resource[];
+  get tableDependencies(): pulumi.Resource[] {
+    return tableSettings.get(this)!.dependencies;
+  }
 
   constructor(name: string, args: DynamoDBPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(`${TOKEN_PREFIX}:DynamoDBPlatform`, name, {}, opts);
+    const fail = (errors: FieldError[]) => new pulumi.RunError(`DynamoDBPlatform "${name}" is invalid:\n${formatErrors(errors)}`);
+    const errors = platformArgErrors(args);
+    if (errors.length) throw fail(errors);
+    const own = componentOptions("DynamoDBPlatform", opts);
+    super(
+      `${TOKEN_PREFIX}:DynamoDBPlatform`,
+      name,
+      {},
+      {
+        ...own,
+        ...(opts?.dependsOn === undefined ? {} : { transformations: [...(own.transformations ?? []), inheritDependsOn(opts.dependsOn)] }),
+      },
+    );
     const p = { parent: this };
     const install = { velaCore: false, certManager: true, kratix: true, flux: true, ackController: true, ...args.install };
     const delivery = args.promiseDelivery ?? "kubevela";
+    const region = args.defaults.defaultRegion;
 
     const kratix = new KratixInstallation(
       `${name}-kratix`,
@@ -81,7 +253,7 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
         installCertManager: install.certManager,
         installKratix: install.kratix,
         installFlux: install.flux,
-        stateStore: args.stateStore ?? { mode: "s3", region: args.defaults.defaultRegion },
+        stateStore: kratixStateStore(args.stateStore ?? { mode: "s3" }, region, fail),
       },
       p,
     );
@@ -98,9 +270,9 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
       ? new AckDynamoDBController(
           `${name}-ack`,
           {
-            region: args.defaults.defaultRegion,
-            credentials: args.ackCredentials ?? { mode: "accessKey" },
-            allowedRegions: args.ackAllowedRegions ?? [args.defaults.defaultRegion],
+            region,
+            credentials: ackCredentials(args.ackCredentials ?? { mode: "accessKey" }),
+            allowedRegions: args.ackAllowedRegions ?? [region],
             ...(args.defaults.tableNamePrefix ? { tableNamePrefix: args.defaults.tableNamePrefix } : {}),
             ...(args.kmsKeyArns ? { kmsKeyArns: args.kmsKeyArns } : {}),
             guardTables: args.guardTables ?? true,
@@ -110,7 +282,7 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
       : undefined;
     // The Promise comes after Kratix (its CRDs and webhooks), the definitions (KubeVela's webhook
     // renders the Application against them) and the controller (so the first Tables are served).
-    this.promise = new DynamoDBPromise(
+    const promise = new DynamoDBPromise(
       `${name}-promise`,
       {
         defaults: args.defaults,
@@ -124,9 +296,15 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
       },
       { ...p, dependsOn: [kratix, ...(definitions ? [definitions] : []), ...(ack ? [ack] : [])] },
     );
-    this.tableDependencies = [this.promise.owner, ...(ack ? [ack.chart] : [])];
-    this.promiseName = this.promise.promiseName;
-    this.applicationName = this.promise.applicationName;
+    tableSettings.set(this, {
+      defaults: args.defaults,
+      dependencies: [promise.owner, ...(ack ? [ack.chart] : [])],
+      platform: this,
+      promise,
+    });
+    this.promiseName = promise.promiseName;
+    this.applicationName = promise.applicationName;
+    this.defaults = pulumi.output<PlatformDefaults>({ ...args.defaults });
     this.controllerRoleArn = ack ? ack.roleArn : pulumi.output(undefined);
     this.stateStoreBucket = kratix.bucketName;
     this.namespaces = pulumi.output<Record<string, string>>({
@@ -142,6 +320,7 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
       controllerRoleArn: this.controllerRoleArn,
       stateStoreBucket: this.stateStoreBucket,
       namespaces: this.namespaces,
+      defaults: this.defaults,
     });
   }
 }

@@ -23,6 +23,13 @@ const MOCHA = join(REPO_ROOT, "node_modules", "mocha", "bin", "mocha.js");
 const JOBS = Math.max(1, Number(process.env.KDDB_TEST_JOBS ?? 2));
 /** A file still running after this long gets a progress line, so a CI log never looks hung. */
 const PROGRESS_EVERY_MS = 60_000;
+/** A file's process is killed (and counted failed) after this long: a hang must not eat CI's 90 minutes. */
+const FILE_TIMEOUT_MS = Number(process.env.KDDB_TEST_FILE_TIMEOUT_MS ?? 40 * 60_000);
+/**
+ * How long a file may stay alive once mocha has printed its results: longer means something
+ * it started (a server, a timer, a child) was never closed, which is a defect of its own.
+ */
+const EXIT_GRACE_MS = Number(process.env.KDDB_TEST_EXIT_GRACE_MS ?? 60_000);
 
 interface FileResult {
   file: string;
@@ -43,18 +50,38 @@ function runFile(file: string): Promise<FileResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [MOCHA, file], { cwd: REPO_ROOT, env: process.env });
     let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    let killedBecause = "";
+    let lingering: NodeJS.Timeout | undefined;
+    const kill = (why: string) => {
+      killedBecause = why;
+      child.kill("SIGKILL");
+    };
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      // mocha's epilogue ("N passing (…)") is its last word: the process should end now.
+      if (!lingering && /^\s*\d+ passing \(/m.test(out)) {
+        lingering = setTimeout(() => kill(`did not exit within ${EXIT_GRACE_MS / 1000} s of its results (an open handle)`), EXIT_GRACE_MS);
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    const deadline = setTimeout(() => kill(`ran longer than ${FILE_TIMEOUT_MS / 60_000} min`), FILE_TIMEOUT_MS);
     const progress = setInterval(
       () => process.stdout.write(`… ${file} still running (${Math.round((Date.now() - started) / 1000)} s)\n`),
       PROGRESS_EVERY_MS,
     );
     child.on("close", (code, signal) => {
       clearInterval(progress);
+      clearTimeout(deadline);
+      clearTimeout(lingering);
       const counts = parseCounts(out);
+      if (killedBecause) {
+        counts.failed += 1;
+        out += `\n${file}: killed: it ${killedBecause}\n`;
+      }
       // A file that crashed before mocha's epilogue (a syntax error, an import that throws,
       // a killed process) reports no failures itself: count it as one.
-      if ((code !== 0 || signal) && counts.failed === 0) {
+      else if ((code !== 0 || signal) && counts.failed === 0) {
         counts.failed = 1;
         out += `\n${file}: mocha exited with ${signal ?? `code ${code}`} and reported no failing test\n`;
       }

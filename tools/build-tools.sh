@@ -9,7 +9,7 @@
 # Tools: pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes, kube-apiserver,
 #        kube-controller-manager, kubectl, kubelet, kube-scheduler, kube-proxy, etcd,
 #        vela-core, kratix, work-creator, vela-cue, yq, gofakes3, source-controller,
-#        kustomize-controller, actionlint.
+#        kustomize-controller, actionlint, pulumi-language-yaml.
 #        Default set: pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes,
 #        kube-apiserver, etcd (name the others to get them).
 #   tools/build-tools.sh --crds-dir          # KubeVela's and Kratix's CRDs, from their module sources
@@ -55,6 +55,11 @@ FLUX_KUSTOMIZE_CONTROLLER=v1.9.4
 # actionlint checks .github/workflows/ in test/ci/workflows.test.ts; v1.7.12 is the newest
 # version the proxy serves (v1.7.13+ are refused).
 ACTIONLINT_VERSION=v1.7.12
+# pulumi-language-yaml runs the YAML program that uses the component package
+# (test/e2e/yaml-package.test.ts). v1.32.0 is the newest pulumi-yaml the proxy serves here
+# (v1.33.0+ are refused); it keeps its own pulumi/pkg v3.230.0: pkg v3.259.0 changed the
+# plugin API it calls (NewContextWithRoot), so it cannot share the CLI's pkg version.
+PULUMI_YAML_VERSION=v1.32.0
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 WRAPPERS="$ROOT/go"
@@ -75,6 +80,7 @@ group_of() {
     gofakes3) echo gofakes3 ;;
     source-controller|kustomize-controller) echo flux ;;
     actionlint) echo actionlint ;;
+    pulumi-language-yaml) echo pulumi-yaml ;;
     *) die "unknown tool: $1" ;;
   esac
 }
@@ -89,6 +95,7 @@ version_of() {
     gofakes3) echo "$GOFAKES3_VERSION" ;;
     flux) echo "$FLUX_VERSION" ;;
     actionlint) echo "$ACTIONLINT_VERSION" ;;
+    pulumi-yaml) echo "$PULUMI_YAML_VERSION" ;;
   esac
 }
 bindir_of() { local g; g="$(group_of "$1")"; echo "$CACHE/$g-$(version_of "$g")/bin"; }
@@ -261,6 +268,11 @@ build_group() { # group tool...   (builds the listed tools of one group)
       go_build "$src" "$prefix/bin/actionlint" github.com/rhysd/actionlint/cmd/actionlint \
         -ldflags "-s -w -X github.com/rhysd/actionlint.version=$ver"
       log "  actionlint: $((SECONDS - start))s, $(du -h "$prefix/bin/actionlint" | cut -f1)" ;;
+    pulumi-yaml)
+      start=$SECONDS
+      go_build "$src" "$prefix/bin/pulumi-language-yaml" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml \
+        -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=$ver"
+      log "  pulumi-language-yaml: $((SECONDS - start))s, $(du -h "$prefix/bin/pulumi-language-yaml" | cut -f1)" ;;
   esac
   for t in "$@"; do echo "$stamp" > "$prefix/.stamp-$t"; done
 }
@@ -304,7 +316,7 @@ for t in "${TOOLS[@]}"; do
   g="$(group_of "$t")"
   WANT[$g]="${WANT[$g]:-} $t"
 done
-for g in pulumi pulumi-resource-kubernetes kubernetes etcd controllers yq gofakes3 flux actionlint; do
+for g in pulumi pulumi-resource-kubernetes kubernetes etcd controllers yq gofakes3 flux actionlint pulumi-yaml; do
   [ -n "${WANT[$g]:-}" ] || continue
   # shellcheck disable=SC2086
   build_group "$g" ${WANT[$g]}

@@ -1,29 +1,19 @@
 /**
  * pulumi.runtime.setMocks with a recorder: every registration's type, name,
  * parent, dependencies, protect flag and raw (serialized) inputs, so tests can
- * check ordering and secrecy, which MockResourceArgs alone does not show.
+ * check ordering and secrecy, which MockResourceArgs alone does not show. The
+ * recorder is the one `render` uses (cli/program-under-mocks.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { recordRegistrations, type Registration } from "../../cli/program-under-mocks.ts";
 
-export interface Registration {
-  type: string;
-  name: string;
-  custom: boolean;
-  parent: string;
-  dependencies: string[];
-  protect: boolean;
-  inputs: Record<string, unknown>;
-  /** The inputs as sent to the engine, secrets still wrapped (JSON text). */
-  wire: string;
-  urn?: string;
-}
+export type { Registration };
 
 export const ACCOUNT = "111122223333";
 /** What the mock "cluster" reports back for a DynamoDBRequest, as the status step would write it. */
 export const arnFor = (region: string, table: string) => `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${table}`;
 
 export async function setupMocks(project: string, opts: { preview?: boolean } = {}): Promise<Registration[]> {
-  const recorded: Registration[] = [];
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
@@ -50,37 +40,7 @@ export async function setupMocks(project: string, opts: { preview?: boolean } = 
     "test",
     opts.preview ?? false,
   );
-  type Req = {
-    getType(): string;
-    getName(): string;
-    getCustom(): boolean;
-    getParent(): string;
-    getDependenciesList(): string[];
-    getProtect(): boolean;
-    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
-  };
-  type Cb = (err: unknown, resp?: { getUrn(): string }) => void;
-  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Req, cb: Cb): void };
-  const original = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req, cb) => {
-    const wire = req.getObject()?.toJavaScript() ?? {};
-    const r: Registration = {
-      type: req.getType(),
-      name: req.getName(),
-      custom: req.getCustom(),
-      parent: req.getParent(),
-      dependencies: req.getDependenciesList(),
-      protect: req.getProtect(),
-      inputs: wire,
-      wire: JSON.stringify(wire),
-    };
-    recorded.push(r);
-    original(req, (err, resp) => {
-      if (resp) r.urn = resp.getUrn();
-      cb(err, resp);
-    });
-  };
-  return recorded;
+  return recordRegistrations();
 }
 
 /** Resolves an Output's value (mocks, not preview). */

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { describe, it } from "mocha";
 import { REPO_ROOT } from "../helpers/paths.ts";
 
-// pack.ts registers the pack when imported; the policy SDK only does that under the engine.
-const { stackLevels } = await import("../../policy/pack.ts");
+// From levels.ts, not pack.ts: importing the pack registers it and serves the engine.
+import { stackLevels } from "../../policy/levels.ts";
 
 describe("the policy pack's levels per stack", () => {
   it("a stack with a file gets its levels; one without is production (no relaxation)", () => {

@@ -12,6 +12,32 @@ import { validateAgainstUpstream } from "../helpers/crd-validator.ts";
 import { TABLE_GUARD_NAME } from "../../core/install/table-guard.ts";
 import { KratixInstallation } from "../../components/kratix.ts";
 import { SPEC_DIGEST_ANNOTATION, specDigest } from "../../core/api/spec-digest.ts";
+import * as k8s from "@pulumi/kubernetes";
+import { DynamoDBPlatform, type DynamoDBPlatformArgs } from "../../components/platform.ts";
+import * as args from "../../components/args.ts";
+import { OLD_TOKEN_PREFIX, TOKEN_PREFIX } from "../../components/token.ts";
+import type { TableProperties as ApiTableProperties } from "../../core/render/dynamodb-request.ts";
+import type { DynamoDBRequestStatus } from "../../core/api/types.ts";
+import * as rules from "../../core/api/rules.ts";
+import type { AckCredentialsArgs } from "../../components/ack-controller.ts";
+import type { StateStoreArgs } from "../../components/kratix.ts";
+import type { AckCredentialsConfig, StateStoreConfig } from "../../core/config/platform-config.ts";
+
+// The component arguments Pulumi's schema inference reads (components/args.ts) are the API's shape:
+// compile-time checks, failing `tsc` (and so ./dev test) when the two drift apart.
+type Normalize<T> = T extends object ? { [K in keyof T]: Normalize<T[K]> } : T;
+type Equals<A, B> = (<X>() => X extends Normalize<A> ? 1 : 2) extends <X>() => X extends Normalize<B> ? 1 : 2 ? true : false;
+const tablePropertiesAreTheApis: Equals<args.TableProperties, ApiTableProperties> = true;
+const statusIsTheApis: DynamoDBRequestStatus extends args.TableStatus ? true : false = true;
+// Every value the old unions (and the stack config) accept is still accepted, flattened.
+const fits = <T>(_: T) => true;
+const oldUnionsStillFit = [
+  fits<args.AckCredentials>({} as AckCredentialsArgs),
+  fits<args.AckCredentials>({} as AckCredentialsConfig),
+  fits<args.StateStore>({} as StateStoreArgs),
+  fits<args.StateStore>({} as StateStoreConfig),
+];
+void [tablePropertiesAreTheApis, statusIsTheApis, oldUnionsStillFit];
 
 let reg: Registration[];
 before(async () => {
@@ -276,5 +302,153 @@ describe("DynamoDBPromise", () => {
         new DynamoDBPromise("bad-example", { exampleTable: { ...propertiesFromSpec(DESIGN_USER_SESSIONS), billingMode: "PROVISIONED" } }),
       /exampleTable\.provisioned: required when billingMode is PROVISIONED/,
     );
+  });
+});
+
+describe("the component package's arguments and tokens", () => {
+  it("enums have exactly the API's values", () => {
+    const pairs: [object, readonly string[]][] = [
+      [args.BillingMode, rules.BILLING_MODES],
+      [args.AttributeType, rules.ATTRIBUTE_TYPES],
+      [args.KeyType, rules.KEY_TYPES],
+      [args.ProjectionType, rules.PROJECTION_TYPES],
+      [args.StreamViewType, rules.STREAM_VIEW_TYPES],
+      [args.TableClass, rules.TABLE_CLASSES],
+      [args.EncryptionType, rules.ENCRYPTION_TYPES],
+      [args.DeletionPolicy, rules.DELETION_POLICIES],
+    ];
+    for (const [e, values] of pairs) assert.deepEqual(Object.values(e), [...values]);
+  });
+  it("types are <package>:index:<class>, each with an alias to its old token so existing stacks keep their URNs", async () => {
+    const t = new DynamoDBTable("tokens", { table: propertiesFromSpec(DESIGN_USER_SESSIONS) });
+    await resolve(t.tableArn);
+    await settle();
+    const own = reg.find((r) => r.name === "tokens" && !r.custom)!;
+    assert.equal(own.type, "kratix-dynamodb-platform:index:DynamoDBTable");
+    assert.equal(TOKEN_PREFIX, "kratix-dynamodb-platform:index");
+    assert.deepEqual(own.aliasTypes, [`${OLD_TOKEN_PREFIX}:DynamoDBTable`]);
+    for (const r of reg.filter((r) => !r.custom && r.type.startsWith("kratix-dynamodb")))
+      assert.deepEqual(r.aliasTypes, [r.type.replace(TOKEN_PREFIX, OLD_TOKEN_PREFIX)], r.name);
+  });
+});
+
+/** A platform with only what runs without controllers: the Promise applied by Pulumi, and the ACK chart (existing credentials). */
+const smallPlatform = (extra: Partial<DynamoDBPlatformArgs> = {}) => ({
+  defaults: { defaultRegion: "eu-west-1", tableNamePrefix: "team-" },
+  install: { certManager: false, kratix: false, flux: false, ackController: true },
+  stateStore: { mode: "none" as const },
+  ackCredentials: { mode: "existingSecret" as const, secretName: "aws" },
+  promiseDelivery: "pulumi" as const,
+  ...extra,
+});
+const { region: _region, ...sessionsWithoutRegion } = propertiesFromSpec(DESIGN_USER_SESSIONS);
+
+describe("DynamoDBTable takes its platform", () => {
+  it("gets the platform's defaults, providers, and waits for its Promise and controller", async () => {
+    const cluster = new k8s.Provider("linked-cluster", {});
+    const platform = new DynamoDBPlatform("linked", smallPlatform(), { providers: { kubernetes: cluster } });
+    const t = new DynamoDBTable("linked-sessions", { platform, table: sessionsWithoutRegion });
+    assert.equal(await resolve(t.tableName), "team-user-sessions");
+    assert.equal(await resolve(t.region), "eu-west-1");
+    await resolve(t.tableArn);
+    await settle();
+    const request = reg.find((r) => r.name === "linked-sessions" && r.custom)!;
+    assert.ok(request.provider.startsWith(`${await resolve(cluster.urn)}::`), request.provider);
+    const waitsFor = await Promise.all(platform.tableDependencies.map((d) => resolve(d.urn)));
+    assert.equal(waitsFor.length, 2);
+    for (const urn of waitsFor) assert.ok(request.dependencies.includes(urn), urn);
+  });
+  it("refuses platform and platformDefaults together", () => {
+    const platform = new DynamoDBPlatform("both", smallPlatform());
+    assert.throws(
+      () => new DynamoDBTable("both-t", { platform, platformDefaults: { defaultRegion: "eu-west-1" }, table: sessionsWithoutRegion }),
+      /platformDefaults: give either platform .* or platformDefaults/,
+    );
+  });
+  it("takes platformDefaults as an Output (another language's platform): checked when known, the request waits for its resources", async () => {
+    const gate = new k8s.core.v1.Namespace("gate", { metadata: { name: "gate" } });
+    const defaults = gate.metadata.apply(() => ({ defaultRegion: "ap-south-1", tableNamePrefix: "x-" }));
+    const t = new DynamoDBTable("from-output", { platformDefaults: defaults, table: sessionsWithoutRegion });
+    assert.equal(await resolve(t.tableName), "x-user-sessions");
+    await resolve(t.tableArn);
+    await settle();
+    const request = reg.find((r) => r.name === "from-output" && r.custom)!;
+    assert.ok(request.dependencies.includes(await resolve(gate.urn)));
+  });
+});
+
+describe("DynamoDBPlatform", () => {
+  it("passes its dependsOn and providers to every resource under it, its parts' children included", async () => {
+    const cluster = new k8s.Provider("wrapped-cluster", {});
+    const gate = new k8s.core.v1.Namespace("wrapped-gate", { metadata: { name: "wrapped-gate" } });
+    const platform = new DynamoDBPlatform("wrapped", smallPlatform(), { providers: { kubernetes: cluster }, dependsOn: [gate] });
+    await resolve(platform.promiseName);
+    await settle();
+    const [gateUrn, clusterUrn] = await Promise.all([resolve(gate.urn), resolve(cluster.urn)]);
+    const under = reg.filter((r) => r.name.startsWith("wrapped-") && r.name !== "wrapped-gate" && r.name !== "wrapped-cluster");
+    assert.ok(under.filter((r) => r.custom).length >= 4, under.map((r) => r.name).join(", "));
+    for (const r of under) {
+      assert.ok(r.dependencies.includes(gateUrn), `${r.type} ${r.name} does not wait for the platform's dependsOn`);
+      if (r.type.startsWith("kubernetes:")) assert.ok(r.provider.startsWith(`${clusterUrn}::`), `${r.type} ${r.name}: ${r.provider}`);
+    }
+  });
+  it("checks its flattened unions field by field, before registering anything", () => {
+    const before = reg.length;
+    const message = (a: Partial<DynamoDBPlatformArgs>) => {
+      try {
+        new DynamoDBPlatform("invalid", smallPlatform(a));
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "";
+    };
+    assert.match(message({ ackCredentials: { mode: "irsa" } }), /ackCredentials\.oidcProviderArn: is required with mode irsa/);
+    assert.match(
+      message({ ackCredentials: { mode: "accessKey", clusterName: "prod" } }),
+      /ackCredentials\.clusterName: is not a field of mode accessKey/,
+    );
+    const bucket = message({ stateStore: { mode: "bucket", endpoint: "minio:9000" } });
+    assert.match(bucket, /stateStore\.bucketName: is required with mode bucket/);
+    assert.match(bucket, /stateStore\.credentials: is required with mode bucket/);
+    assert.match(
+      message({ stateStore: { mode: "s3", credentials: { mode: "irsa" } } }),
+      /stateStore\.credentials\.oidcProviderArn: is required with mode irsa/,
+    );
+    assert.match(
+      message({ stateStore: { mode: "bucket", endpoint: "m:9000", bucketName: "b", credentials: { accessKeyId: "AKID" } } }),
+      /stateStore\.credentials\.secretAccessKey: is required with mode bucket/,
+    );
+    assert.match(message({ stateStore: { mode: "nfs" as never } }), /stateStore\.mode: must be one of s3, bucket, existing, none/);
+    assert.equal(reg.length, before);
+  });
+  it("hands the flattened arguments to its parts as their own unions", async () => {
+    const p = new DynamoDBPlatform(
+      "flat",
+      smallPlatform({
+        ackCredentials: { mode: "irsa", oidcProviderArn: `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/F` },
+        stateStore: {
+          mode: "bucket",
+          endpoint: "minio:9000",
+          bucketName: "kratix",
+          insecure: true,
+          credentials: pulumi.secret({ accessKeyId: "AKID", secretAccessKey: "mock-secret-access-key" }),
+        },
+        install: { certManager: false, kratix: false, flux: false, ackController: true },
+      }),
+    );
+    await resolve(p.controllerRoleArn);
+    await settle();
+    const mine = named("flat");
+    assert.ok(mine.some((r) => r.type === "aws:iam/role:Role"));
+    const store = mine.find((r) => r.type.endsWith(":BucketStateStore"))!.inputs as { spec: Record<string, unknown> };
+    assert.deepEqual([store.spec.bucketName, store.spec.endpoint, store.spec.insecure], ["kratix", "minio:9000", true]);
+    // The platform's default region is the bucket's when none is given.
+    assert.equal(await resolve(p.defaults), await resolve(p.defaults));
+    assert.deepEqual(await resolve(p.defaults), { defaultRegion: "eu-west-1", tableNamePrefix: "team-" });
+  });
+  it("keeps resources out of its outputs: promise and tableDependencies are getters", () => {
+    const proto = DynamoDBPlatform.prototype;
+    for (const k of ["promise", "tableDependencies"]) assert.equal(typeof Object.getOwnPropertyDescriptor(proto, k)?.get, "function", k);
+    assert.equal(typeof Object.getOwnPropertyDescriptor(DynamoDBTable.prototype, "request")?.get, "function");
   });
 });

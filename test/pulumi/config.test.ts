@@ -14,7 +14,7 @@ import { REPO_ROOT } from "../helpers/paths.ts";
 import { PROJECT, configValue, parsePlatformConfig } from "../../core/config/platform-config.ts";
 import { INSTALL_DEFAULTS, StackConfigSchema, configDefaults } from "../../core/config/schema.ts";
 import { readConfig } from "../../components/config.ts";
-import { tableArgErrors } from "../../components/dynamodb-table.ts";
+import { tableArgErrors } from "../../core/api/table-args.ts";
 
 const set = (key: string, value: string) => pulumi.runtime.setConfig(`${PROJECT}:${key}`, value);
 let program: Record<string, pulumi.Output<unknown>> | undefined;

@@ -8,7 +8,7 @@ import { describe, it } from "mocha";
 import * as pulumi from "@pulumi/pulumi";
 import { settle, setupMocks } from "../helpers/pulumi-mocks.ts";
 import { PROJECT, parsePlatformConfig, regionAgreementErrors } from "../../core/config/platform-config.ts";
-import { tableArgErrors } from "../../components/dynamodb-table.ts";
+import { tableArgErrors } from "../../core/api/table-args.ts";
 
 const KEY = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 

@@ -5,7 +5,7 @@ import { isLabelValue, labelValue } from "../../core/k8s/metadata.ts";
 import { renderPromise } from "../../core/render/promise.ts";
 import { destination } from "../../core/install/kratix-objects.ts";
 import { parsePlatformConfig } from "../../core/config/platform-config.ts";
-import { tableArgErrors } from "../../components/dynamodb-table.ts";
+import { tableArgErrors } from "../../core/api/table-args.ts";
 import { validateAgainstUpstream } from "../helpers/crd-validator.ts";
 
 describe("labelValue", () => {
