@@ -3,6 +3,7 @@ import type { PlatformDefaults } from "../core/api/types.ts";
 import { validatePlatformDefaults } from "../core/api/plan.ts";
 import { formatErrors, type FieldError } from "../core/api/validate.ts";
 import { NAMESPACES } from "../core/install/namespaces.ts";
+import { INSTALL_DEFAULTS } from "../core/config/schema.ts";
 import { AckDynamoDBController, type AckCredentialsArgs } from "./ack-controller.ts";
 import {
   modeFieldErrors,
@@ -243,7 +244,8 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
       },
     );
     const p = { parent: this };
-    const install = { velaCore: false, certManager: true, kratix: true, flux: true, ackController: true, ...args.install };
+    // The install switches' defaults are the stack config's (one declaration, core/config/schema.ts).
+    const install = { ...INSTALL_DEFAULTS, ...args.install };
     const delivery = args.promiseDelivery ?? "kubevela";
     const region = args.defaults.defaultRegion;
 
