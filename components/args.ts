@@ -321,6 +321,10 @@ export interface TableStatus {
   readyGeneration?: number;
   /** The spec digest of the request whose table is ACTIVE and synced. */
   readySpecDigest?: string;
+  /** Why the table is or is not ready: the TableReady reason, or a refusal (InvalidRequest, TableNameTaken, AdoptionNotApproved). */
+  reason?: string;
+  /** The request's metadata.generation a refusal is about. */
+  observedGeneration?: number;
   [key: string]: unknown;
 }
 

@@ -61,6 +61,10 @@ export interface DynamoDBRequestStatus {
   readyGeneration?: number;
   /** The request's spec-digest annotation at that point (core/api/spec-digest.ts). */
   readySpecDigest?: string;
+  /** Why the table is or is not ready: the TableReady reason, or a refusal (InvalidRequest, TableNameTaken, AdoptionNotApproved). */
+  reason?: string;
+  /** The request's metadata.generation a refusal is about. */
+  observedGeneration?: number;
   [key: string]: unknown;
 }
 

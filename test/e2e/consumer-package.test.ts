@@ -12,11 +12,11 @@
  * writes the request's status as the Promise's status step would (test/helpers/request-status.ts).
  */
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "mocha";
-import { LOCAL_DIR, pulumi, pulumiEnv, rawRequest, stopCluster } from "../../local-env/index.ts";
-import { installPackage, packageTestCluster, packPackage } from "../helpers/package.ts";
+import { LOCAL_DIR, pulumi, rawRequest, stopCluster } from "../../local-env/index.ts";
+import { packageTestProject } from "../helpers/package.ts";
 import { requestPath, statusStep } from "../helpers/request-status.ts";
 import { REPO_ROOT } from "../helpers/paths.ts";
 import { OLD_TOKEN_PREFIX, TOKEN_PREFIX } from "../../components/token.ts";
@@ -67,23 +67,9 @@ async function up(): Promise<void> {
 
 (SKIP ? describe.skip : describe)("a TypeScript stack using the package from its tarball (examples/consumer-ts)", () => {
   before(async () => {
-    await stopCluster(join(dir, "cluster"));
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    const [packed, cluster] = await Promise.all([packPackage(join(dir, "pack")), packageTestCluster(join(dir, "cluster"), TOOLS)]);
-    ({ path, kubeconfig } = cluster);
-    cpSync(join(REPO_ROOT, "examples", "consumer-ts"), project, { recursive: true });
-    await installPackage(packed.tarball, project);
-    env = pulumiEnv(path, kubeconfig, join(dir, "state"));
-    await ok(["stack", "select", "e2e", "--create"]);
-    const config = {
-      installCharts: "false",
-      promiseDelivery: "pulumi",
-      stateStoreMode: "none",
-      waitForPromise: "false",
-      protectPromise: "false",
-    };
-    for (const [k, v] of Object.entries(config)) await ok(["config", "set", k, v]);
+    ({ path, kubeconfig, env } = await packageTestProject(dir, project, TOOLS, (p) =>
+      cpSync(join(REPO_ROOT, "examples", "consumer-ts"), p, { recursive: true }),
+    ));
   });
   after(async () => {
     if (path) await stopCluster(join(dir, "cluster"), { ...process.env, PATH: path });

@@ -18,11 +18,11 @@
  * none, promiseDelivery pulumi), which the local-cluster e2e covers with the TypeScript program.
  */
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "mocha";
-import { LOCAL_DIR, pulumi, pulumiEnv, rawRequest, stopCluster } from "../../local-env/index.ts";
-import { installPackage, packageTestCluster, packPackage } from "../helpers/package.ts";
+import { LOCAL_DIR, pulumi, rawRequest, stopCluster } from "../../local-env/index.ts";
+import { packageTestProject } from "../helpers/package.ts";
 import { requestPath, statusStep } from "../helpers/request-status.ts";
 import { REPO_ROOT } from "../helpers/paths.ts";
 
@@ -92,23 +92,9 @@ const table = (keyAttribute: string, billingMode = "PAY_PER_REQUEST") => ({
 
 (SKIP ? describe.skip : describe)("a Pulumi YAML program using the component package (examples/yaml)", () => {
   before(async () => {
-    await stopCluster(join(dir, "cluster"));
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(project, { recursive: true });
-    const [packed, cluster] = await Promise.all([packPackage(join(dir, "pack")), packageTestCluster(join(dir, "cluster"), TOOLS)]);
-    ({ path, kubeconfig } = cluster);
-    cpSync(join(REPO_ROOT, "examples", "yaml", "Pulumi.yaml"), join(project, "Pulumi.yaml"));
-    await installPackage(packed.tarball, project);
-    env = pulumiEnv(path, kubeconfig, join(dir, "state"));
-    await ok(["stack", "select", "e2e", "--create"]);
-    const config = {
-      installCharts: "false",
-      promiseDelivery: "pulumi",
-      stateStoreMode: "none",
-      waitForPromise: "false",
-      protectPromise: "false",
-    };
-    for (const [k, v] of Object.entries(config)) await ok(["config", "set", k, v]);
+    ({ path, kubeconfig, env } = await packageTestProject(dir, project, TOOLS, (p) =>
+      cpSync(join(REPO_ROOT, "examples", "yaml", "Pulumi.yaml"), join(p, "Pulumi.yaml")),
+    ));
   });
   after(async () => {
     if (path) await stopCluster(join(dir, "cluster"), { ...process.env, PATH: path });

@@ -9,7 +9,16 @@ import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlink
 import { dirname, join, relative } from "node:path";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { dynamoDBRequestCRD } from "../../core/api/schema.ts";
-import { applyCrds, controllerCrdsDir, readManifests, startCluster, stopCluster, toolsPath } from "../../local-env/index.ts";
+import {
+  applyCrds,
+  controllerCrdsDir,
+  pulumi,
+  pulumiEnv,
+  readManifests,
+  startCluster,
+  stopCluster,
+  toolsPath,
+} from "../../local-env/index.ts";
 import { REPO_ROOT } from "./paths.ts";
 
 /** This Node first on PATH, so that npm (and the build it runs) use it. */
@@ -92,4 +101,43 @@ export async function packageTestCluster(dir: string, tools: string[]): Promise<
     dynamoDBRequestCRD() as unknown as KubernetesObject,
   ]);
   return { path, kubeconfig };
+}
+
+/**
+ * The stack settings both package e2e stacks set: no charts (the control plane has no node),
+ * the Promise applied by Pulumi itself, no state store, no waits on controllers that do not run.
+ */
+export const PACKAGE_E2E_CONFIG: Record<string, string> = {
+  installCharts: "false",
+  promiseDelivery: "pulumi",
+  stateStoreMode: "none",
+  waitForPromise: "false",
+  protectPromise: "false",
+};
+
+/**
+ * One package e2e's world, fresh: the package packed and a test cluster started (at once), the
+ * example put into `project` by `copy`, the tarball installed there, a stack `e2e` selected with
+ * PACKAGE_E2E_CONFIG. Returns what the tests run pulumi with.
+ */
+export async function packageTestProject(
+  dir: string,
+  project: string,
+  tools: string[],
+  copy: (project: string) => void,
+): Promise<{ path: string; kubeconfig: string; env: NodeJS.ProcessEnv }> {
+  await stopCluster(join(dir, "cluster"));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(project, { recursive: true });
+  const [packed, cluster] = await Promise.all([packPackage(join(dir, "pack")), packageTestCluster(join(dir, "cluster"), tools)]);
+  copy(project);
+  await installPackage(packed.tarball, project);
+  const env = pulumiEnv(cluster.path, cluster.kubeconfig, join(dir, "state"));
+  const ok = async (args: string[]) => {
+    const r = await pulumi(args, env, { cwd: project, timeoutMs: 120_000 });
+    if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
+  };
+  await ok(["stack", "select", "e2e", "--create"]);
+  for (const [k, v] of Object.entries(PACKAGE_E2E_CONFIG)) await ok(["config", "set", k, v]);
+  return { ...cluster, env };
 }

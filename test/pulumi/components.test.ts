@@ -28,7 +28,7 @@ import type { AckCredentialsConfig, StateStoreConfig } from "../../core/config/p
 type Normalize<T> = T extends object ? { [K in keyof T]: Normalize<T[K]> } : T;
 type Equals<A, B> = (<X>() => X extends Normalize<A> ? 1 : 2) extends <X>() => X extends Normalize<B> ? 1 : 2 ? true : false;
 const tablePropertiesAreTheApis: Equals<args.TableProperties, ApiTableProperties> = true;
-const statusIsTheApis: DynamoDBRequestStatus extends args.TableStatus ? true : false = true;
+const statusIsTheApis: Equals<args.TableStatus, DynamoDBRequestStatus> = true;
 // Every value the old unions (and the stack config) accept is still accepted, flattened.
 const fits = <T>(_: T) => true;
 const oldUnionsStillFit = [
