@@ -21,7 +21,12 @@ export const CHARTS = {
    * your policy needs byte-identical installs.
    */
   kratix: { repo: "https://syntasso.github.io/helm-charts", chart: "kratix", version: "v0.0.1" },
-  /** Flux (source and kustomize controllers only), fluxcd-community chart; ships Flux 2.8.5. */
+  /**
+   * Flux (source and kustomize controllers only), fluxcd-community chart: the newest release
+   * (2026-04-14), which ships Flux 2.8.5 (source-controller v1.8.2, kustomize-controller v1.8.3).
+   * The local environment runs Flux v2.9.3's controllers instead: the Go module proxy refuses
+   * v1.8.2/v1.8.3 (docs/decisions.md 68).
+   */
   flux: { repo: "https://fluxcd-community.github.io/helm-charts", chart: "flux2", version: "2.18.3" },
   /** ACK DynamoDB controller. */
   ackDynamoDB: { chart: "oci://public.ecr.aws/aws-controllers-k8s/dynamodb-chart", version: "1.9.2" },
