@@ -15,21 +15,17 @@
  */
 import { formatErrors, type FieldError } from "../core/api/validate.ts";
 import {
-  REFUSAL,
-  RETRY,
   configureRequest,
   deleteRequestMessage,
   droppedAttributesNote,
   heldTable,
   invalidRequestStatus,
-  refusedStatus,
   tableStatusToRequestStatus,
   type ConfigureResult,
   type StatusResult,
 } from "../core/kratix/steps.ts";
 import { API_GROUP, API_KIND, API_VERSION } from "../core/api/rules.ts";
-import { adoptionApproved, adoptionRefusal } from "../core/kratix/adoption.ts";
-import { claimOf, tableNameOwner, tableNameTakenMessage } from "../core/kratix/table-claims.ts";
+import { adoptingNamespaces, ownershipRefusal } from "../core/kratix/table-claims.ts";
 import type { DynamoDBRequest } from "../core/api/types.ts";
 import { SPEC_DIGEST_ANNOTATION } from "../core/api/spec-digest.ts";
 import { kratixDirs, readObject, removeOutput, writeOutput, writeRetry, writeStatus, type KratixDirs } from "./kratix-files.ts";
@@ -57,10 +53,6 @@ const isRequestShaped = (input: unknown): boolean => {
     typeof o.metadata?.name === "string"
   );
 };
-
-/** A listed request that asks to adopt its table (spec.adopt true). */
-const asksToAdopt = (r: unknown): r is { metadata: { namespace?: string } } =>
-  (r as { spec?: { adopt?: unknown } } | null)?.spec?.adopt === true && typeof (r as { metadata?: unknown }).metadata === "object";
 
 type Checked =
   | { ok: true; configured: Extract<ConfigureResult, { ok: true }> }
@@ -145,31 +137,13 @@ async function status(dirs: KratixDirs): Promise<number> {
   const generation = typeof meta.generation === "number" ? meta.generation : undefined;
   // Loaded here, not at the top: only this step needs the Kubernetes client (4 MB of code).
   const { listDynamoDBRequests, readAckTable, readNamespaceAnnotations } = await import("./cluster.ts");
-  const { defaults } = platformSettingsFromEnv();
+  // Does this request own its table name (and, adopting, has the platform team approved it)?
   const requests = await listDynamoDBRequests();
-  // Adoption approvals live on namespaces: read those of every request that asks to adopt.
-  const adopting = new Set([configured.request, ...requests].filter(asksToAdopt).map((r) => r.metadata.namespace ?? "default"));
-  const approvals = new Map(await Promise.all([...adopting].map(async (ns) => [ns, await readNamespaceAnnotations(ns)] as const)));
-  const notApproved = adoptionRefusal(configured.plan, namespace, approvals.get(namespace));
-  if (notApproved) {
-    return refuse(
-      dirs,
-      { namespace, name },
-      refusedStatus(REFUSAL.adoptionNotApproved, notApproved, new Date(), generation, RETRY.terminal),
-    );
-  }
-  const approved = (ns: string, tableName: string) => adoptionApproved(tableName, approvals.get(ns));
-  const mine = claimOf(configured.request, defaults, approved);
-  if (mine) {
-    const owner = tableNameOwner(
-      mine,
-      requests.flatMap((r) => claimOf(r, defaults, approved) ?? []),
-    );
-    if (owner.namespace !== mine.namespace || owner.name !== mine.name) {
-      const refusal = refusedStatus(REFUSAL.tableNameTaken, tableNameTakenMessage(mine, owner), new Date(), generation, RETRY.terminal);
-      return refuse(dirs, { namespace, name }, refusal);
-    }
-  }
+  const namespaces = adoptingNamespaces([configured.request, ...requests]);
+  const annotations = new Map(await Promise.all(namespaces.map(async (ns) => [ns, await readNamespaceAnnotations(ns)] as const)));
+  const { defaults } = platformSettingsFromEnv();
+  const refusal = ownershipRefusal(configured.request, configured.plan, requests, annotations, defaults, new Date());
+  if (refusal) return refuse(dirs, { namespace, name }, refusal);
   const table = await readAckTable(namespace, name);
   const result = tableStatusToRequestStatus(table, { namespace, name }, new Date(), {
     spec: configured.table.spec,

@@ -15,9 +15,11 @@
  * Requests being deleted, requests that are not valid and adoptions not approved claim
  * nothing (an unapproved adopter cannot squat on a retained table's name).
  */
-import { planTable } from "../api/plan.ts";
+import { planTable, type TablePlan } from "../api/plan.ts";
 import type { DynamoDBRequest, PlatformDefaults } from "../api/types.ts";
 import { validateRequestObject } from "../api/validate.ts";
+import { adoptionApproved, adoptionRefusal } from "./adoption.ts";
+import { REFUSAL, RETRY, refusedStatus, type StatusResult } from "./steps.ts";
 
 /** A request's claim on a table name, as the ownership rule needs it. */
 export interface TableClaim {
@@ -94,4 +96,41 @@ export function tableNameTakenMessage(mine: TableClaim, owner: TableClaim): stri
     `table name ${mine.tableName} in ${mine.region} belongs to DynamoDBRequest ${ref(owner)}: ` +
     `each DynamoDB table belongs to one request, so this one renders no Table; choose another spec.name`
   );
+}
+
+/** The namespaces whose annotations the ownership check needs: those of requests asking to adopt. */
+export function adoptingNamespaces(requests: unknown[]): string[] {
+  const asksToAdopt = (r: unknown) => (r as { spec?: { adopt?: unknown } } | null)?.spec?.adopt === true;
+  return [
+    ...new Set(requests.filter(asksToAdopt).map((r) => (r as { metadata?: { namespace?: string } }).metadata?.namespace ?? "default")),
+  ];
+}
+
+/**
+ * Whether a valid request may have its table, against every request in the cluster: the
+ * refusal to write (adoption not approved, or the name owned by another request), or
+ * undefined when it may. `annotations` holds the adopting namespaces' annotations.
+ */
+export function ownershipRefusal(
+  request: unknown,
+  plan: Pick<TablePlan, "adopt" | "tableName" | "region">,
+  others: unknown[],
+  annotations: ReadonlyMap<string, Record<string, string> | undefined>,
+  defaults: PlatformDefaults,
+  now: Date,
+): StatusResult | undefined {
+  const r = request as { metadata: { namespace?: string; generation?: unknown } };
+  const namespace = r.metadata.namespace ?? "default";
+  const generation = typeof r.metadata.generation === "number" ? r.metadata.generation : undefined;
+  const notApproved = adoptionRefusal(plan, namespace, annotations.get(namespace));
+  if (notApproved) return refusedStatus(REFUSAL.adoptionNotApproved, notApproved, now, generation, RETRY.terminal);
+  const approved: AdoptionApproval = (ns, tableName) => adoptionApproved(tableName, annotations.get(ns));
+  const mine = claimOf(request, defaults, approved);
+  if (!mine) return undefined;
+  const owner = tableNameOwner(
+    mine,
+    others.flatMap((o) => claimOf(o, defaults, approved) ?? []),
+  );
+  if (ref(owner) === ref(mine)) return undefined;
+  return refusedStatus(REFUSAL.tableNameTaken, tableNameTakenMessage(mine, owner), now, generation, RETRY.terminal);
 }

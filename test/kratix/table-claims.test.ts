@@ -1,7 +1,14 @@
 /** The table-name ownership rule (core/kratix/table-claims.ts), as pure functions. */
 import assert from "node:assert/strict";
 import { describe, it } from "mocha";
-import { claimOf, tableNameOwner, tableNameTakenMessage, type TableClaim } from "../../core/kratix/table-claims.ts";
+import {
+  adoptingNamespaces,
+  claimOf,
+  ownershipRefusal,
+  tableNameOwner,
+  tableNameTakenMessage,
+  type TableClaim,
+} from "../../core/kratix/table-claims.ts";
 import { DESIGN_USER_DATA, requestObject } from "../fixtures/corpus.ts";
 
 const request = (
@@ -71,5 +78,23 @@ describe("table-name ownership", () => {
     const a = claim(request("a", "team-a", "2026-01-01T00:00:00Z"));
     const b = claim(request("b", "team-b", "2026-03-01T00:00:00Z"));
     assert.match(tableNameTakenMessage(b, a), /^table name user-data in us-west-2 belongs to DynamoDBRequest team-a\/a: .*spec\.name$/);
+  });
+  it("ownershipRefusal: none for the owner; TableNameTaken (5m, generation) for the second; AdoptionNotApproved first", () => {
+    const plan = { adopt: false, tableName: "user-data", region: "us-west-2" };
+    const first = request("a", "team-a", "2026-01-01T00:00:00Z");
+    const second = {
+      ...request("b", "team-b", "2026-03-01T00:00:00Z"),
+      metadata: { name: "b", namespace: "team-b", creationTimestamp: "2026-03-01T00:00:00Z", generation: 7 },
+    };
+    const now = new Date("2026-11-25T00:00:00Z");
+    assert.equal(ownershipRefusal(first, plan, [first, second], new Map(), {}, now), undefined);
+    const taken = ownershipRefusal(second, plan, [first, second], new Map(), {}, now)!;
+    assert.equal(taken.status.reason, "TableNameTaken");
+    assert.equal(taken.status.observedGeneration, 7);
+    assert.equal(taken.retryAfter, "5m");
+    const adopting = request("c", "team-c", "2026-05-01T00:00:00Z", {}, { ...DESIGN_USER_DATA, adopt: true });
+    assert.deepEqual(adoptingNamespaces([first, adopting]), ["team-c"]);
+    const refused = ownershipRefusal(adopting, { ...plan, adopt: true }, [first], new Map([["team-c", {}]]), {}, now)!;
+    assert.equal(refused.status.reason, "AdoptionNotApproved");
   });
 });
