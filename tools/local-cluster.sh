@@ -65,10 +65,15 @@ mkdir -p "$(dirname "$2")"
 DIR="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Ports for our listeners come from below the kernel's ephemeral range: a free port inside
+# it can be taken as the source port of any outgoing connection between the check and the
+# bind (seen: Flux's artifact server lost its port to a client connection, and Flux died).
+EPHEMERAL_MIN="$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
 free_port() {
-  local p i
+  local p i lo=20000
+  [ "$EPHEMERAL_MIN" -gt $((lo + 1000)) ] || lo=10000
   for i in $(seq 1 200); do
-    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 30000 ))
+    p=$(( lo + (RANDOM * 32768 + RANDOM) % (EPHEMERAL_MIN - lo) ))
     if port_free "$p" && ! grep -qx "$p" "$DIR/.ports" 2>/dev/null; then
       echo "$p" >> "$DIR/.ports"; echo "$p"; return 0
     fi
