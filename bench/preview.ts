@@ -10,23 +10,12 @@
  *   --policy also times each preview with the policy pack (--policy-pack policy, the local stack's levels).
  * Only one run at a time: it starts its own control plane under .local/bench-preview.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { parse, stringify } from "yaml";
-import {
-  LOCAL_DIR,
-  ROOT,
-  applyUpstreamCrds,
-  projectWorkdir,
-  pulumi,
-  pulumiEnv,
-  selectStack,
-  startCluster,
-  stopCluster,
-  toolsPath,
-} from "../local-env/index.ts";
+import { LOCAL_DIR, ROOT, projectWorkdir, pulumi, selectStack, startPreviewPlane } from "../local-env/index.ts";
 
 const { values } = parseArgs({
   options: {
@@ -38,9 +27,7 @@ const { values } = parseArgs({
 const sizes = values.sizes.split(",").map(Number);
 const runs = Number(values.runs);
 const PROJECT = "kratix-dynamodb-platform";
-const TOOLS = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "etcd", "kube-apiserver", "kube-controller-manager"];
 const work = join(LOCAL_DIR, "bench-preview");
-const clusterDir = join(work, "cluster");
 const cwd = join(work, "project");
 
 /** The local stack's config with `n` tables, each with a sort key and a GSI (a realistic request). */
@@ -73,15 +60,8 @@ function stackFile(n: number): string {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-const path = await toolsPath(TOOLS);
-const clusterEnv = { ...process.env, PATH: path };
-await stopCluster(clusterDir, clusterEnv);
-rmSync(work, { recursive: true, force: true });
-mkdirSync(work, { recursive: true });
-const kubeconfig = await startCluster(clusterDir, clusterEnv);
+const { env, stop } = await startPreviewPlane(work);
 try {
-  await applyUpstreamCrds(kubeconfig);
-  const env = pulumiEnv(path, kubeconfig, join(work, "state"));
   console.log(`# pulumi preview of index.ts, ${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)}, ${runs} runs per size (median)`);
   console.log(`| tables | preview${values.policy ? " | with the policy pack" : ""} |`);
   console.log(`| ---: | ---: |${values.policy ? " ---: |" : ""}`);
@@ -106,5 +86,5 @@ try {
     console.log(`| ${n} | ${s(plain)} |${withPack !== undefined ? ` ${s(withPack)} |` : ""}`);
   }
 } finally {
-  await stopCluster(clusterDir, clusterEnv);
+  await stop();
 }

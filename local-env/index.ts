@@ -5,6 +5,7 @@
  * pipeline pods (containerd, kubelet, kube-proxy), the state store and Flux, and
  * the two test doubles for what cannot run here (local-env/doubles.ts).
  */
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   applyUpstreamCrds,
@@ -20,6 +21,7 @@ import {
   type Faultable,
 } from "./cluster.ts";
 import { LOCAL_TOOLS, toolsPath } from "./tools.ts";
+import { pulumiEnv } from "./pulumi.ts";
 import { ACK_DOUBLE, KRATIX_SKEW_DOUBLE, startDoubles } from "./doubles.ts";
 
 export * from "./cluster.ts";
@@ -89,4 +91,31 @@ export async function startLocalEnvironment(dir: string, o: LocalEnvironmentOpti
     controllerLogs: (lines = 30) => CONTROLLER_LOGS.map((n) => `--- ${n}.log (last ${lines} lines)\n${logTail(dir, n, lines)}`).join("\n"),
     stop: () => stopCluster(dir, env),
   };
+}
+
+/** The tools a preview of the program needs: the engine, the Kubernetes provider, a control plane. */
+export const PREVIEW_TOOLS = [
+  "pulumi",
+  "pulumi-language-nodejs",
+  "pulumi-resource-kubernetes",
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+];
+
+/**
+ * What `pulumi preview` of the program runs against without a node: a fresh control plane in
+ * `<work>/cluster` with every upstream CRD, and a fresh file backend in `<work>/state`. Returns
+ * the environment to run pulumi with, and how to stop the control plane.
+ */
+export async function startPreviewPlane(work: string): Promise<{ env: NodeJS.ProcessEnv; stop: () => Promise<void> }> {
+  const path = await toolsPath(PREVIEW_TOOLS);
+  const clusterEnv = { ...process.env, PATH: path };
+  const clusterDir = join(work, "cluster");
+  await stopCluster(clusterDir, clusterEnv);
+  rmSync(join(work, "state"), { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const kubeconfig = await startCluster(clusterDir, clusterEnv);
+  await applyUpstreamCrds(kubeconfig);
+  return { env: pulumiEnv(path, kubeconfig, join(work, "state")), stop: () => stopCluster(clusterDir, clusterEnv) };
 }

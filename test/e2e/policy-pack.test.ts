@@ -7,34 +7,22 @@
  * relaxes the rules it breaks on purpose. Then preview's wall time with and without the pack.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "mocha";
 import { parse, stringify } from "yaml";
-import {
-  LOCAL_DIR,
-  ROOT,
-  applyUpstreamCrds,
-  projectWorkdir,
-  pulumi,
-  pulumiEnv,
-  selectStack,
-  startCluster,
-  stopCluster,
-  toolsPath,
-} from "../../local-env/index.ts";
+import { LOCAL_DIR, ROOT, projectWorkdir, pulumi, selectStack, startPreviewPlane } from "../../local-env/index.ts";
 import { RULES } from "../../policy/rules.ts";
 
 const SKIP = process.env.KDDB_SKIP_E2E === "1";
 const work = join(LOCAL_DIR, "policy-pack");
-const clusterDir = join(work, "cluster");
 const cwd = join(work, "project");
-const TOOLS = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "etcd", "kube-apiserver", "kube-controller-manager"];
 const PROJECT = "kratix-dynamodb-platform";
 /** The rules the violating stack breaks (the other two need AWS or resources the program never makes). */
 const BROKEN = ["dynamodb-tables-retained", "dynamodb-deletion-protection", "pipeline-image-pinned-by-digest", "table-name-prefix-set"];
 
 let env: NodeJS.ProcessEnv;
+let stop: (() => Promise<void>) | undefined;
 const p = (args: string[]) => pulumi(args, env, { cwd, timeoutMs: 300_000 });
 const preview = (stack: string, config?: string) =>
   p(["preview", "--stack", stack, "--policy-pack", "policy", ...(config ? ["--policy-pack-config", config] : [])]);
@@ -72,21 +60,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 (SKIP ? describe.skip : describe)("the policy pack under pulumi preview, against a local API server", () => {
   before(async () => {
-    const path = await toolsPath(TOOLS);
-    const clusterEnv = { ...process.env, PATH: path };
-    await stopCluster(clusterDir, clusterEnv);
-    rmSync(join(work, "state"), { recursive: true, force: true });
-    mkdirSync(work, { recursive: true });
-    const kubeconfig = await startCluster(clusterDir, clusterEnv);
-    await applyUpstreamCrds(kubeconfig);
-    env = pulumiEnv(path, kubeconfig, join(work, "state"));
+    ({ env, stop } = await startPreviewPlane(work));
     projectWorkdir(cwd, "local", join(ROOT, "Pulumi.local.yaml"));
     await selectStack("local", env, cwd);
     projectWorkdir(cwd, "violating", violatingStackFile());
     await selectStack("violating", env, cwd);
   });
   after(async () => {
-    if (env) await stopCluster(clusterDir, env);
+    await stop?.();
   });
 
   it("passes the local stack with `--policy-pack policy` alone (the pack reads policy/stacks/local.json): the image and the prefix only advised", async () => {
