@@ -34,6 +34,7 @@ const platform = new DynamoDBPlatform("dynamodb-platform", {
   ackCredentials: config.ackCredentials,
   ...(config.ackAllowedRegions ? { ackAllowedRegions: config.ackAllowedRegions } : {}),
   ...(config.kmsKeyArns ? { kmsKeyArns: config.kmsKeyArns } : {}),
+  ...(config.breakGlassUsers ? { breakGlassUsers: config.breakGlassUsers } : {}),
   pipelineImage: config.pipelineImage,
   promiseVersion: config.promiseVersion,
   promiseDelivery: config.promiseDelivery,

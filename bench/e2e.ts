@@ -1,6 +1,6 @@
 /**
  * End-to-end figures on the local environment (the whole chain: node, state store,
- * Flux, the ACK test double), each run on a fresh environment:
+ * Flux, ACK's controller against the AWS emulator), each run on a fresh environment:
  *   - starting it with warm tools and images;
  *   - `pulumi up` of the `local` stack with N tables (default: its own 2): from its start
  *     to the Promise Available, and to its end, which is when the last table's ARN came
@@ -9,6 +9,8 @@
  *   - each pipeline step's container, start to finish, from the pods' container statuses
  *     (ours: configure, status; Kratix's: reader, work-writer, status-writer).
  * Usage: node bench/e2e.ts [--runs 3] [--tables N]
+ * Its smallest run (--runs 1 --tables 1) is test/bench/e2e.test.ts, with KDDB_BENCH_E2E_SMOKE=1 only:
+ * it starts a whole local environment of its own, which cannot run beside another.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";

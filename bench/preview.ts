@@ -1,6 +1,6 @@
 /**
  * What a pull request waits for: `pulumi preview` wall time of the program (index.ts)
- * with 1, 10 and 100 tables, under the real engine (the CLI, our language host, the
+ * with 1, 10 and 100 tables, under the real engine (the CLI, the Node.js language host, the
  * Kubernetes provider) against a control plane on this machine with the upstream CRDs.
  * Each size is its own stack made from Pulumi.local.yaml with N generated tables: the dev
  * stack's own config needs the AWS provider and an AWS account, which this machine has
@@ -9,6 +9,8 @@
  * Usage: node bench/preview.ts [--sizes 1,10,100] [--runs 3] [--policy]
  *   --policy also times each preview with the policy pack (--policy-pack policy, the local stack's levels).
  * Only one run at a time: it starts its own control plane under .local/bench-preview.
+ * `./dev test` runs it at its smallest (--sizes 1 --runs 1 --policy, test/bench/preview.test.ts)
+ * when its tools are built.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";

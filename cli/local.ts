@@ -1,9 +1,9 @@
 /**
  * The main job on the embedded default: this program, with the real Pulumi
  * engine and Kubernetes provider, against a throwaway cluster on this machine
- * where the whole chain runs: KubeVela's and Kratix's controllers, a node that
- * runs the Promise's pipeline pods, the state store and Flux, and a plainly
- * named ACK test double over a local DynamoDB emulator.
+ * where the whole chain runs: KubeVela's, Kratix's and ACK's controllers, a node
+ * that runs the Promise's pipeline pods, the state store and Flux, and an emulated
+ * AWS (moto, with IAM enforced) where the tables are made.
  *
  *   ./dev local          build/find the tools and images, start everything, `pulumi up`
  *                        the `local` stack, print its outputs (every table's ARN, as
@@ -21,10 +21,10 @@ const say = (line: string) => console.log(`[local] ${line}`);
 
 async function up(): Promise<number> {
   const t0 = performance.now();
-  say("tools: pulumi and its plugins, the control plane, vela-core, kratix, the node, gofakes3 and Flux");
+  say("tools: pulumi and its plugins, the control plane, vela-core, Kratix, ACK's controller, the node, gofakes3 and Flux");
   say("(built from Go modules on first use, then cached; images built here: docs/benchmarks.md has the times)");
   const local = await startLocalEnvironment(CLUSTER_DIR, { echo: true, reuse: true });
-  say(`control plane, vela-core, Kratix, node, state store, Flux and the ACK test double running; logs in ${CLUSTER_DIR}/*.log`);
+  say(`control plane, vela-core, Kratix, node, state store, Flux, emulated AWS and ACK running; logs in ${CLUSTER_DIR}/*.log`);
   const penv = pulumiEnv(local.path, local.kubeconfig, STATE_DIR);
   const cwd = projectWorkdir(join(LOCAL_DIR, "project"), "local", join(ROOT, "Pulumi.local.yaml"));
   await selectStack("local", penv, cwd);
@@ -38,8 +38,8 @@ async function up(): Promise<number> {
   console.log(out.stdout);
   for (const line of await describeChain(local.kubeconfig)) say(line);
   say(`up in ${((performance.now() - t0) / 1000).toFixed(1)} s. KUBECONFIG=${local.kubeconfig}`);
-  say("What differs from a real environment (docs/local.md): ACK's controller and AWS are a test double over a local");
-  say("DynamoDB emulator (account 000000000000), and Kratix is v0.125.0 with a double for what newer Kratix does.");
+  say("What differs from a real environment (docs/local.md): AWS is emulated (moto, account 123456789012, IAM enforced),");
+  say("and the controllers run as processes rather than through their charts.");
   say("Stop with: ./dev local down");
   return 0;
 }

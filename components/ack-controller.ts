@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ackDynamoDBPolicy, iniCredentials, irsaTrustPolicy, podIdentityTrustPolicy } from "../core/aws/ack-policy.ts";
 import { ackValues, type AckCredentials } from "../core/install/helm-values.ts";
 import { ACK_CREDENTIALS_SECRET, ACK_SERVICE_ACCOUNT, NAMESPACES } from "../core/install/namespaces.ts";
-import { DEFAULT_TABLE_DELETERS, tableGuard, tableWriters } from "../core/install/table-guard.ts";
+import { DEFAULT_TABLE_DELETERS, apiGuard, tableControllers, tableGuard, tableWriters } from "../core/install/table-guard.ts";
 import { CHARTS, type ChartPin } from "../core/install/versions.ts";
 import { pinnedChart } from "./helm.ts";
 import { componentOptions, TOKEN_PREFIX } from "./token.ts";
@@ -42,19 +42,39 @@ export interface AckDynamoDBControllerArgs {
    * binding): only the service account Flux applies Kratix's output as (flux-system/kratix-dynamodb-applier) and this controller's service account
    * may create, update or delete Tables, and the kube-controller-manager may delete them; anyone
    * else, cluster admins included, is refused, so nobody adopts, deletes or shares a platform table
-   * past the DynamoDBRequest API. Needs Kubernetes 1.30 or later. Default true.
+   * past the DynamoDBRequest API. Only this controller writes Tables' status and marks them managed;
+   * adoption needs the namespace's approval; a Table stays in its request's namespace, within
+   * `tableNamePrefix`, and keeps its table name and region. With it, kratix-dynamodb-api-deleters
+   * refuses deleting the Promise, the DynamoDBRequest CRD and this chart's Table CRD except to
+   * `breakGlassUsers`.
+   * Needs Kubernetes 1.30 or later. Default true.
    */
   guardTables?: boolean;
   /** Further usernames the guard lets write Tables (for example a break-glass identity). Default none. */
   extraTableWriters?: string[];
+  /** Usernames the guard lets delete the Promise, the DynamoDBRequest CRD and ACK's Table CRD. Default none. */
+  breakGlassUsers?: string[];
+  /** The platform's Promise, which the guard keeps from deletion. Default aws-dynamodb-kratix. */
+  promiseName?: string;
 }
+
+/** Pulumi's type token of a CustomResourceDefinition. */
+const CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition";
+
+/**
+ * A transform that keeps the chart's CRDs on the cluster when Pulumi deletes them (`pulumi destroy`,
+ * or the chart leaving the stack), as `helm uninstall` keeps a chart's crds/: deleting ACK's Table CRD
+ * would delete every team's Tables (and the guard refuses it, so a destroy would otherwise stop there).
+ */
+export const retainCrds: pulumi.ResourceTransform = ({ type, props, opts }) =>
+  type === CRD_TYPE ? { props, opts: { ...opts, retainOnDelete: true } } : undefined;
 
 /**
  * The ACK DynamoDB controller (Helm) with AWS credentials and a least-privilege
  * IAM policy: only the DynamoDB actions ACK calls, on this account's tables in
  * the allowed regions, plus KMS only for listed customer-managed keys; and
- * (guardTables) an admission policy under which only the platform's service
- * accounts write ACK Tables.
+ * (guardTables) admission policies under which only the platform's service
+ * accounts write ACK Tables, and only break-glass users delete the Promise and the CRDs.
  */
 export class AckDynamoDBController extends pulumi.ComponentResource {
   /** The IAM role the controller assumes (irsa and podIdentity modes). */
@@ -150,11 +170,17 @@ export class AckDynamoDBController extends pulumi.ComponentResource {
       .apply(([region, creds]) =>
         ackValues({ region, credentials: creds, ...(args.deletionPolicy ? { deletionPolicy: args.deletionPolicy } : {}) }),
       );
-    if (args.guardTables ?? true) {
-      const guard = tableGuard({
-        writers: [...tableWriters(namespace), ...(args.extraTableWriters ?? [])],
-        deleters: DEFAULT_TABLE_DELETERS,
-      });
+    const guarded = args.guardTables ?? true;
+    if (guarded) {
+      // The prefix may be an Output: the policy is written once it is known.
+      const guard = pulumi.output(args.tableNamePrefix ?? "").apply((tableNamePrefix) =>
+        tableGuard({
+          writers: [...tableWriters(namespace), ...(args.extraTableWriters ?? [])],
+          deleters: DEFAULT_TABLE_DELETERS,
+          controllers: tableControllers(namespace),
+          tableNamePrefix,
+        }),
+      );
       const guardPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
         `${name}-table-guard`,
         { metadata: guard.policy.metadata, spec: guard.policy.spec },
@@ -165,9 +191,27 @@ export class AckDynamoDBController extends pulumi.ComponentResource {
         { metadata: guard.binding.metadata, spec: guard.binding.spec },
         { ...p, dependsOn: [guardPolicy] },
       );
+      const apis = apiGuard({
+        breakGlassUsers: args.breakGlassUsers ?? [],
+        ...(args.promiseName ? { promiseName: args.promiseName } : {}),
+      });
+      const apiPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+        `${name}-api-guard`,
+        { metadata: apis.policy.metadata, spec: apis.policy.spec },
+        p,
+      );
+      new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+        `${name}-api-guard-binding`,
+        { metadata: apis.binding.metadata, spec: apis.binding.spec },
+        { ...p, dependsOn: [apiPolicy] },
+      );
     }
 
-    this.chart = pinnedChart(`${name}-chart`, args.chart ?? CHARTS.ackDynamoDB, namespace, values, { ...p, dependsOn: after });
+    this.chart = pinnedChart(`${name}-chart`, args.chart ?? CHARTS.ackDynamoDB, namespace, values, {
+      ...p,
+      dependsOn: after,
+      transforms: [retainCrds],
+    });
     this.roleArn = roleArn;
     this.policyArn = policy ? (policy.arn as pulumi.Output<string | undefined>) : pulumi.output(undefined);
     this.namespace = pulumi.output(namespace);

@@ -231,7 +231,7 @@ export interface StateStoreCredentials {
 /**
  * The Kratix state store, by mode: s3 (an S3 bucket made here, read and written by Kratix and
  * read by Flux; region, bucketName, path, credentials), bucket (an S3-compatible server you run;
- * endpoint, bucketName, region, credentials, insecure, path, interval, fluxFolder), existing (a
+ * endpoint, bucketName, region, credentials, insecure, path, interval), existing (a
  * state store you have; kind, name: Flux and the Destination are then yours as well) or none.
  */
 export interface StateStore {
@@ -249,8 +249,6 @@ export interface StateStore {
   insecure?: boolean;
   /** bucket: how often Flux polls the bucket (a Go duration). Default 30s. */
   interval?: string;
-  /** bucket: the folder Flux applies, where Kratix writes elsewhere than <path>/<destination path>. */
-  fluxFolder?: string;
   /** s3: how Kratix and Flux authenticate (default IAM users with access keys); bucket: the access key, required. */
   credentials?: pulumi.Input<StateStoreCredentials>;
   /** existing: BucketStateStore or GitStateStore. */

@@ -36,6 +36,12 @@ export interface DynamoDBPromiseArgs {
    * replacement. Default true: deleting a Promise deletes every request under it.
    */
   protect?: boolean;
+  /**
+   * With delivery "pulumi": leave the Promise on the cluster when Pulumi deletes it (`pulumi destroy`),
+   * as the kubevela delivery's keep-promise rule does. The platform sets it when its admission guard
+   * refuses the Promise's deletion. Default false.
+   */
+  retainOnDelete?: boolean;
   /** Wait for Kratix (and KubeVela) to report the Promise ready. Default true; off where no controllers run. */
   waitForReady?: boolean;
 }
@@ -90,7 +96,12 @@ export class DynamoDBPromise extends pulumi.ComponentResource {
           spec: promise.spec,
         },
         // Available once Kratix has created the API and run the promise workflows.
-        { ...childOf(this, opts), protect, customTimeouts: { create: "30m", update: "30m" } },
+        {
+          ...childOf(this, opts),
+          protect,
+          ...(args.retainOnDelete ? { retainOnDelete: true } : {}),
+          customTimeouts: { create: "30m", update: "30m" },
+        },
       );
       this.applicationName = pulumi.output(undefined);
     } else {

@@ -65,8 +65,6 @@ export type StateStoreArgs =
       path?: string;
       /** How often Flux polls the bucket (a Go duration). Default 30s. */
       interval?: string;
-      /** The folder Flux applies, where Kratix writes elsewhere than <path>/<destination path> (Kratix v0.125.0). */
-      fluxFolder?: string;
       /** The access key; pass it as a secret (e.g. config.requireSecretObject). */
       credentials: pulumi.Input<{ accessKeyId: string; secretAccessKey: string }>;
     }

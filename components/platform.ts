@@ -39,6 +39,11 @@ export interface DynamoDBPlatformArgs {
    * adopts, deletes or shares a platform table past the DynamoDBRequest API. Default true.
    */
   guardTables?: boolean;
+  /**
+   * Usernames the guard lets delete the Promise, the DynamoDBRequest CRD and ACK's Table CRD (with
+   * the ACK controller and guardTables); everyone else, cluster admins included, is refused. Default none.
+   */
+  breakGlassUsers?: string[];
   /** The pipeline image. */
   pipelineImage?: string;
   /** Promise version label. */
@@ -58,7 +63,7 @@ export interface DynamoDBPlatformArgs {
 /** Fields of each state store mode and each ACK credentials mode (the flattened unions of args.ts). */
 const STATE_STORE_MODES = {
   s3: { required: [], optional: ["region", "bucketName", "path", "credentials"] },
-  bucket: { required: ["endpoint", "bucketName", "credentials"], optional: ["region", "insecure", "path", "interval", "fluxFolder"] },
+  bucket: { required: ["endpoint", "bucketName", "credentials"], optional: ["region", "insecure", "path", "interval"] },
   existing: { required: ["kind", "name"], optional: [] },
   none: { required: [], optional: [] },
 } as const;
@@ -132,7 +137,6 @@ function kratixStateStore(store: StateStore, defaultRegion: string, fail: (e: Fi
         ...(opt("insecure") as { insecure?: boolean }),
         ...(opt("path") as { path?: string }),
         ...(opt("interval") as { interval?: string }),
-        ...(opt("fluxFolder") as { fluxFolder?: string }),
         // Checked here when it was an Output; secret it stays.
         credentials: pulumi.output(store.credentials!).apply((c) => {
           const errors = accessKeyErrors(c);
@@ -278,6 +282,7 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
             ...(args.defaults.tableNamePrefix ? { tableNamePrefix: args.defaults.tableNamePrefix } : {}),
             ...(args.kmsKeyArns ? { kmsKeyArns: args.kmsKeyArns } : {}),
             guardTables: args.guardTables ?? true,
+            ...(args.breakGlassUsers ? { breakGlassUsers: args.breakGlassUsers } : {}),
           },
           p,
         )
@@ -294,6 +299,9 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
         ...(args.applicationNamespace ? { applicationNamespace: args.applicationNamespace } : {}),
         ...(args.applicationExampleTable ? { exampleTable: args.applicationExampleTable } : {}),
         protect: args.protectPromise ?? true,
+        // The guard refuses the Promise's deletion to all but break-glass users: destroying the
+        // stack leaves it, as the kubevela delivery's keep-promise rule does.
+        retainOnDelete: ack !== undefined && (args.guardTables ?? true),
         waitForReady: args.waitForPromise ?? true,
       },
       { ...p, dependsOn: [kratix, ...(definitions ? [definitions] : []), ...(ack ? [ack] : [])] },

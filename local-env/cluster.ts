@@ -54,8 +54,8 @@ export type Faultable =
   | "s3"
   | "source-controller"
   | "kustomize-controller"
-  | "ack-controller-double"
-  | "kratix-skew-double";
+  | "aws-emulator"
+  | "ack-controller";
 export const killProcess = (dir: string, name: Faultable, env: NodeJS.ProcessEnv) => clusterScript(["kill", name, dir], env);
 export const restartProcess = (dir: string, name: Faultable, env: NodeJS.ProcessEnv) => clusterScript(["restart", name, dir], env);
 
@@ -66,34 +66,22 @@ export function logTail(dir: string, name: string, lines = 40): string {
   return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
 }
 
-/**
- * Where ACK's Table CRD comes from: UPSTREAM_CRDS_DIR, else ../shared/upstream-crds
- * beside the clone. (ACK's controller module is not served by the Go module proxy,
- * so its CRD cannot come from a module source as KubeVela's and Kratix's do.)
- */
-export function ackCrdFile(): string {
-  const dir = process.env.UPSTREAM_CRDS_DIR ?? join(ROOT, "..", "shared", "upstream-crds");
-  const file = join(dir, "ack-dynamodb", "dynamodb.services.k8s.aws_tables.yaml");
-  if (!existsSync(file)) throw new Error(`no ACK Table CRD at ${file}: set UPSTREAM_CRDS_DIR to a folder with ack-dynamodb/`);
-  return file;
-}
-
 /** Namespaces the controllers expect before they start. */
 export const SYSTEM_NAMESPACES = ["vela-system", "kratix-platform-system", "flux-system"];
 
 /**
- * Applies what the controllers' charts would: every KubeVela, Kratix and Flux CRD of
- * the versions built (from their module sources), ACK's Table CRD, and the system namespaces.
+ * Applies what the controllers' charts would: every KubeVela, Kratix, Flux and ACK CRD of
+ * the versions built (from their sources: tools/build-tools.sh --crds-dir), and the system namespaces.
  */
 export async function applyUpstreamCrds(kubeconfig: string): Promise<void> {
   const dir = await controllerCrdsDir();
-  const files = ["kubevela", "kratix", "flux"].flatMap((sub) =>
+  const files = ["kubevela", "kratix", "flux", "ack"].flatMap((sub) =>
     readdirSync(join(dir, sub))
       .filter((f) => f.endsWith(".yaml"))
       .map((f) => join(dir, sub, f)),
   );
   for (const ns of SYSTEM_NAMESPACES) await ensureNamespace(kubeconfig, ns);
-  await applyCrds(kubeconfig, readManifests([...files, ackCrdFile()]));
+  await applyCrds(kubeconfig, readManifests(files));
 }
 
 export async function reachable(kubeconfig: string): Promise<boolean> {

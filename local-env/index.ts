@@ -1,9 +1,9 @@
 /**
  * The local environment, started the same way by `./dev local`, the end-to-end
  * tests and the benchmarks: the tools, a control plane, the upstream CRDs,
- * vela-core and the Kratix controller reconciling for real, a node that runs the
- * pipeline pods (containerd, kubelet, kube-proxy), the state store and Flux, and
- * the two test doubles for what cannot run here (local-env/doubles.ts).
+ * vela-core and Kratix reconciling for real, a node that runs the pipeline pods
+ * (containerd, kubelet, kube-proxy), the state store and Flux, an emulated AWS with
+ * IAM enforced, and ACK's DynamoDB controller against it (local-env/aws.ts).
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -22,10 +22,19 @@ import {
 } from "./cluster.ts";
 import { LOCAL_TOOLS, toolsPath } from "./tools.ts";
 import { pulumiEnv } from "./pulumi.ts";
-import { ACK_DOUBLE, KRATIX_SKEW_DOUBLE, startDoubles } from "./doubles.ts";
+import {
+  ACK_CONTROLLER,
+  AWS_EMULATOR,
+  ackPolicyFor,
+  localStackAckSettings,
+  startAckController,
+  startAwsEmulator,
+  type EmulatedAws,
+} from "./aws.ts";
 
+export * from "./aws.ts";
 export * from "./cluster.ts";
-export * from "./doubles.ts";
+export * from "./ports.ts";
 export * from "./kube.ts";
 export * from "./paths.ts";
 export * from "./process.ts";
@@ -36,6 +45,8 @@ export interface LocalEnvironment {
   /** The cluster folder: kubeconfig, pids, and every process's log (<name>.log). */
   dir: string;
   kubeconfig: string;
+  /** The emulated AWS: its endpoint and the keys of its users. */
+  aws: EmulatedAws;
   /** PATH with the tools (and this Node.js) first. */
   path: string;
   /** This process's environment with that PATH. */
@@ -52,9 +63,6 @@ export interface LocalEnvironmentOptions {
   echo?: boolean;
   /** Reuse a control plane already running in `dir` (./dev local run twice). */
   reuse?: boolean;
-  /** Region and account of the tables the ACK double makes. */
-  region?: string;
-  accountId?: string;
 }
 
 export const CONTROLLER_LOGS = [
@@ -64,8 +72,8 @@ export const CONTROLLER_LOGS = [
   "kubelet",
   "source-controller",
   "kustomize-controller",
-  ACK_DOUBLE,
-  KRATIX_SKEW_DOUBLE,
+  ACK_CONTROLLER,
+  AWS_EMULATOR,
 ];
 
 export async function startLocalEnvironment(dir: string, o: LocalEnvironmentOptions = {}): Promise<LocalEnvironment> {
@@ -80,10 +88,14 @@ export async function startLocalEnvironment(dir: string, o: LocalEnvironmentOpti
   await startControllers(dir, env, o.echo);
   await startNode(dir, env, o.echo);
   await startDelivery(dir, env, o.echo);
-  await startDoubles(dir, env, { region: o.region ?? "us-west-2", accountId: o.accountId ?? "000000000000" });
+  // ACK's identity and the emulator's IAM are scoped by the local stack's own settings.
+  const ack = localStackAckSettings();
+  const aws = await startAwsEmulator(dir, env, ack.region, ackPolicyFor(ack));
+  await startAckController(dir, env, ack, aws);
   return {
     dir,
     kubeconfig,
+    aws,
     path,
     env,
     kill: (name) => killProcess(dir, name, env),

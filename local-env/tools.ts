@@ -8,8 +8,8 @@ import { run } from "./process.ts";
 
 /**
  * What the local environment runs: the Pulumi CLI with its plugins, the control plane,
- * KubeVela and Kratix, the node, the S3 stand-in and Flux. (The images' own tools,
- * work-creator, yq and kubectl, are built by tools/build-images.sh.)
+ * KubeVela, Kratix and ACK (with helm, which renders ACK's chart), the node, the S3
+ * stand-in and Flux. (Kratix's pipeline-adapter goes into its image: tools/build-images.sh.)
  */
 export const LOCAL_TOOLS = [
   "pulumi",
@@ -20,6 +20,8 @@ export const LOCAL_TOOLS = [
   "etcd",
   "vela-core",
   "kratix",
+  "ack-dynamodb-controller",
+  "helm",
   "kubelet",
   "kube-scheduler",
   "kube-proxy",

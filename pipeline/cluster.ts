@@ -1,54 +1,116 @@
 /**
- * The status step's reads of the cluster: in-cluster service account config in a Kratix
- * Job, KUBECONFIG (or ~/.kube/config) on a laptop. Imported only by the status step, so
- * configure and delete start without the Kubernetes client (4 MB of code).
+ * The pipeline's reads of the cluster: in-cluster service account config in a Kratix Job,
+ * KUBECONFIG (or ~/.kube/config) on a laptop. Imported only by the steps that read the
+ * cluster (configure and status), so delete starts without the Kubernetes client (4 MB of
+ * code).
+ *
+ * Every call is retried in the step a few times with backoff: a restarting API server or
+ * a dropped connection should cost a second, not a failed workflow. A call that still
+ * fails throws ClusterReadError, which the steps turn into a status asking Kratix to run
+ * them again (pipeline/main.ts). A client that cannot be configured at all (no in-cluster
+ * service account, a KUBECONFIG that is not there) is not retried: that is a broken
+ * installation, and the step fails.
  */
 import * as k8s from "@kubernetes/client-node";
-import type { ObservedTable } from "../core/kratix/steps.ts";
+import type { LiveTable } from "../core/kratix/ack-managed.ts";
 import { ACK_TABLE_API_VERSION } from "../core/render/ack-table.ts";
 import { API_GROUP, API_PLURAL, API_VERSION } from "../core/api/rules.ts";
 
 const [ACK_TABLE_GROUP, ACK_TABLE_VERSION] = ACK_TABLE_API_VERSION.split("/") as [string, string];
 
-const config = () => {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromDefault();
-  return kc;
-};
-const client = () => config().makeApiClient(k8s.CustomObjectsApi);
+/** Requests per page of the cluster-wide list: a few MB at most, so memory does not grow with the cluster. */
+export const LIST_PAGE_SIZE = 250;
+/** Attempts per call, and the first wait between them (doubled each time): 0.2 + 0.4 + 0.8 s. */
+export const ATTEMPTS = 4;
+const FIRST_BACKOFF_MS = 200;
 
-/** The request's ACK Table (same namespace and name), as the API server has it; undefined when there is none. */
-export async function readAckTable(namespace: string, name: string): Promise<ObservedTable | undefined> {
-  try {
-    return (await client().getNamespacedCustomObject({
-      group: ACK_TABLE_GROUP,
-      version: ACK_TABLE_VERSION,
-      namespace,
-      plural: "tables",
-      name,
-    })) as ObservedTable;
-  } catch (e) {
-    if ((e as { code?: number }).code === 404) return undefined;
-    throw e;
+/** A read of the cluster that failed on every attempt. */
+export class ClusterReadError extends Error {}
+
+let kubeConfig: k8s.KubeConfig | undefined;
+const config = () => {
+  if (!kubeConfig) {
+    kubeConfig = new k8s.KubeConfig();
+    kubeConfig.loadFromDefault();
   }
+  return kubeConfig;
+};
+const customObjects = () => config().makeApiClient(k8s.CustomObjectsApi);
+const core = () => config().makeApiClient(k8s.CoreV1Api);
+
+const code = (e: unknown) => (e as { code?: unknown }).code;
+/** A short description of a failed call: the HTTP status, or the network error. */
+const describe = (e: unknown) => (typeof code(e) === "number" ? `HTTP ${String(code(e))}` : (e as Error).message || String(e));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `call`, tried ATTEMPTS times with doubling waits between them. */
+async function withRetries<T>(what: string, call: () => Promise<T>): Promise<T> {
+  let last: unknown;
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    try {
+      return await call();
+    } catch (e) {
+      last = e;
+      if (attempt < ATTEMPTS) await sleep(FIRST_BACKOFF_MS * 2 ** (attempt - 1));
+    }
+  }
+  throw new ClusterReadError(`${what}: ${describe(last)} (${ATTEMPTS} attempts)`, { cause: last });
 }
 
-/** Every DynamoDBRequest in the cluster, for the table-name ownership rule (core/kratix/table-claims.ts). */
-export async function listDynamoDBRequests(): Promise<unknown[]> {
-  const list = (await client().listClusterCustomObject({
-    group: API_GROUP,
-    version: API_VERSION,
-    plural: API_PLURAL,
-  })) as { items: unknown[] };
-  return list.items;
+/** A get whose 404 means "there is none". */
+const orNone = async <T>(get: () => Promise<T>): Promise<T | undefined> => {
+  try {
+    return await get();
+  } catch (e) {
+    if (code(e) === 404) return undefined;
+    throw e;
+  }
+};
+
+/** The request's ACK Table (same namespace and name), as the API server has it; undefined when there is none. */
+export function readAckTable(namespace: string, name: string): Promise<LiveTable | undefined> {
+  const api = customObjects();
+  return withRetries(`get ACK Table ${namespace}/${name}`, () =>
+    orNone(
+      async () =>
+        (await api.getNamespacedCustomObject({
+          group: ACK_TABLE_GROUP,
+          version: ACK_TABLE_VERSION,
+          namespace,
+          plural: "tables",
+          name,
+        })) as LiveTable,
+    ),
+  );
+}
+
+/**
+ * Every DynamoDBRequest in the cluster, a page at a time (`limit`/`continue`), each page
+ * handed to `onPage` and then dropped. A failed page restarts the whole list (a continue
+ * token the server no longer knows, HTTP 410, cannot be resumed), so `onPage` must not
+ * keep what it saw across attempts: it is told when the list starts again.
+ */
+export async function forEachDynamoDBRequestPage(onPage: (page: unknown[]) => void, onRestart: () => void): Promise<void> {
+  const api = customObjects();
+  await withRetries("list DynamoDBRequests in all namespaces", async () => {
+    onRestart();
+    let token: string | undefined;
+    do {
+      const list = (await api.listClusterCustomObject({
+        group: API_GROUP,
+        version: API_VERSION,
+        plural: API_PLURAL,
+        limit: LIST_PAGE_SIZE,
+        ...(token ? { _continue: token } : {}),
+      })) as { items?: unknown[]; metadata?: { continue?: string } };
+      onPage(list.items ?? []);
+      token = list.metadata?.continue || undefined;
+    } while (token);
+  });
 }
 
 /** A namespace's annotations (adoption approvals, core/kratix/adoption.ts); undefined when it does not exist. */
-export async function readNamespaceAnnotations(name: string): Promise<Record<string, string> | undefined> {
-  try {
-    return (await config().makeApiClient(k8s.CoreV1Api).readNamespace({ name })).metadata?.annotations ?? {};
-  } catch (e) {
-    if ((e as { code?: number }).code === 404) return undefined;
-    throw e;
-  }
+export function readNamespaceAnnotations(name: string): Promise<Record<string, string> | undefined> {
+  const api = core();
+  return withRetries(`get Namespace ${name}`, () => orNone(async () => (await api.readNamespace({ name })).metadata?.annotations ?? {}));
 }

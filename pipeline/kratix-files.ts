@@ -4,7 +4,7 @@
  * workflow-control.yaml go to metadata/. Directories can be moved with
  * KRATIX_INPUT_DIR, KRATIX_OUTPUT_DIR and KRATIX_METADATA_DIR (tests, laptops).
  */
-import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 // js-yaml rather than the `yaml` package used elsewhere: the pipeline is a short-lived
 // process per request, and js-yaml loads and parses several times faster from cold
@@ -85,8 +85,6 @@ const write = async (dir: string, name: string, value: unknown): Promise<void> =
 };
 
 export const writeOutput = (dirs: KratixDirs, name: string, value: unknown) => write(dirs.output, name, value);
-/** Takes back a file an earlier container of the pipeline wrote to output/. */
-export const removeOutput = (dirs: KratixDirs, name: string) => rm(join(dirs.output, name), { force: true });
 export const writeStatus = (dirs: KratixDirs, status: unknown) => write(dirs.metadata, "status.yaml", status);
 /** Asks Kratix to run this pipeline again after `retryAfter` (a Go duration such as "30s"). */
 export const writeRetry = (dirs: KratixDirs, retryAfter: string, message: string) =>

@@ -1,34 +1,35 @@
 /**
  * The aws-dynamodb-kratix Promise pipeline: one program, three steps.
  *
- *   configure  validate the request, write its ACK Table to output/, status to metadata/
- *              (an invalid request: the reasons, naming each field, to status only)
- *   status     check the request owns its table name (core/kratix/table-claims.ts), read
- *              the Table back from the cluster, write ARN and state to status, ask Kratix
- *              to retry while the table is not ACTIVE; a refused request keeps the Table
- *              applied now and renders no other
+ *   configure  (render-table) judge the request, read what the cluster says about its table
+ *              name (every request asking for it, adoption approvals, the live ACK Tables),
+ *              and publish exactly one of: the new Table, the Table ACK manages now held
+ *              unchanged, or nothing (core/kratix/render-decision.ts); status says why
+ *   status     (table-status) read the request's Table back, write ARN and state to status,
+ *              ask Kratix to retry while the table is not ACTIVE; never writes output, and
+ *              has nothing to report for a request render-table refused
  *   delete     say what happens to the AWS table (removing the Work is Kratix's job)
  *
  * Usage: node pipeline/main.ts <configure|status|delete>  (npm run --silent pipeline -- <step>)
- * Exit codes: 0 done (an invalid request too: its status says why), 1 invalid platform
- * settings, an unreadable input file or a failed read of the cluster, 2 bad usage.
+ * Exit codes: 0 done (an invalid or refused request too, and a cluster that could not be
+ * read: the status says so and asks Kratix to run the step again), 1 invalid platform
+ * settings, an unreadable input file or no way to reach a cluster at all, 2 bad usage.
  */
 import { formatErrors, type FieldError } from "../core/api/validate.ts";
 import {
-  configureRequest,
+  clusterReadFailedStatus,
   deleteRequestMessage,
   droppedAttributesNote,
-  heldTable,
-  invalidRequestStatus,
+  refusedByRenderTable,
   tableStatusToRequestStatus,
-  type ConfigureResult,
   type StatusResult,
 } from "../core/kratix/steps.ts";
-import { API_GROUP, API_KIND, API_VERSION } from "../core/api/rules.ts";
-import { adoptingNamespaces, ownershipRefusal } from "../core/kratix/table-claims.ts";
-import type { DynamoDBRequest } from "../core/api/types.ts";
+import { decideRenderTable, judgeRequest, requestRef, type ClusterView, type JudgedRequest } from "../core/kratix/render-decision.ts";
+import { competingRequests, ownershipReads, ref } from "../core/kratix/table-claims.ts";
+import type { LiveTable } from "../core/kratix/ack-managed.ts";
+import type { DynamoDBRequest, PlatformDefaults } from "../core/api/types.ts";
 import { SPEC_DIGEST_ANNOTATION } from "../core/api/spec-digest.ts";
-import { kratixDirs, readObject, removeOutput, writeOutput, writeRetry, writeStatus, type KratixDirs } from "./kratix-files.ts";
+import { kratixDirs, readObject, writeOutput, writeRetry, writeStatus, type KratixDirs } from "./kratix-files.ts";
 import { platformSettingsFromEnv } from "./platform-env.ts";
 
 export const TABLE_OUTPUT_FILE = "dynamodb-table.yaml";
@@ -42,109 +43,125 @@ const invalid = (errors: FieldError[]) => log(`invalid DynamoDBRequest:\n${forma
 
 const SETTINGS_SOURCE = "the Promise's environment variables for the pipeline container";
 
-/** An object Kratix could have sent for this Promise: the right kind, with a name. */
-const isRequestShaped = (input: unknown): boolean => {
-  const o = input as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown } } | null;
-  return (
-    typeof o === "object" &&
-    o !== null &&
-    o.apiVersion === `${API_GROUP}/${API_VERSION}` &&
-    o.kind === API_KIND &&
-    typeof o.metadata?.name === "string"
-  );
-};
-
-type Checked =
-  | { ok: true; configured: Extract<ConfigureResult, { ok: true }> }
-  /** An invalid request: its status says why, and it renders no Table. */
-  | { ok: false; request: { namespace: string; name: string; generation?: number }; refusal: StatusResult };
-
 /**
- * The request, checked and planned with the platform's settings, which are checked
- * first, before anything is read or written: a bad one would otherwise render a Table
- * for region "Oregon" in every request that names none. Bad platform settings are the
- * platform team's to fix: the step fails (exit 1), Kratix keeps the request's Work as it
- * was, and the Job's failure is what their monitoring sees. An invalid request is its
- * author's to fix: the step succeeds with the reason in the request's status.
+ * The request, judged with the platform's settings, which are checked first, before
+ * anything is read or written: a bad one would otherwise render a Table for region
+ * "Oregon" in every request that names none. Bad platform settings are the platform
+ * team's to fix: the step fails (exit 1), Kratix keeps the request's Work as it was, and
+ * the Job's failure is what their monitoring sees. An invalid request is its author's to
+ * fix: it is judged, and its status says why. Undefined: exit 1.
  */
-async function checkedRequest(dirs: KratixDirs): Promise<Checked | undefined> {
+async function judgedRequest(dirs: KratixDirs): Promise<{ judged: JudgedRequest; defaults: PlatformDefaults } | undefined> {
   const { defaults, errors } = platformSettingsFromEnv();
   if (errors.length) {
     log(`invalid platform settings (${SETTINGS_SOURCE}):\n${formatErrors(errors)}`);
     return undefined;
   }
-  const input = await readObject(dirs);
-  const result = configureRequest(input, defaults);
-  if (result.ok) return { ok: true, configured: result };
-  invalid(result.errors);
-  // Not a DynamoDBRequest at all (Kratix never sends one): there is no request to tell.
-  if (!isRequestShaped(input)) return undefined;
-  const meta = (input as { metadata?: { name?: unknown; namespace?: unknown; generation?: unknown } } | null)?.metadata ?? {};
-  const generation = typeof meta.generation === "number" ? meta.generation : undefined;
-  return {
-    ok: false,
-    request: {
-      name: typeof meta.name === "string" ? meta.name : "",
-      namespace: typeof meta.namespace === "string" ? meta.namespace : "default",
-      ...(generation !== undefined ? { generation } : {}),
-    },
-    refusal: invalidRequestStatus(result.errors, new Date(), generation),
-  };
+  const { judged, errors: requestErrors } = judgeRequest(await readObject(dirs), defaults);
+  if (requestErrors.length) invalid(requestErrors);
+  return judged ? { judged, defaults } : undefined;
 }
 
+/** A status that asks Kratix to run the step again: written as any other, with workflow-control.yaml. */
+async function writeStatusResult(dirs: KratixDirs, result: StatusResult): Promise<void> {
+  await writeStatus(dirs, result.status);
+  if (result.retryAfter) await writeRetry(dirs, result.retryAfter, result.status.message ?? "");
+  log(result.status.message ?? "");
+}
+
+/**
+ * What render-table needs from the cluster: for a valid request, every request competing
+ * for its table name (the cluster-wide list, a page at a time, keeping only those), the
+ * adopting namespaces' approvals and the rivals' Tables; always, the request's own Table.
+ */
+async function readClusterView(judged: JudgedRequest, defaults: PlatformDefaults): Promise<ClusterView> {
+  const cluster = await import("./cluster.ts");
+  const rivals: unknown[] = [];
+  if (judged.ok) {
+    const { request, plan } = judged.configured;
+    await cluster.forEachDynamoDBRequestPage(
+      (page) => rivals.push(...competingRequests(request, plan, page, defaults)),
+      () => rivals.splice(0),
+    );
+  }
+  const reads = judged.ok ? ownershipReads(judged.configured.request, rivals) : { namespaces: [], tables: [requestRef(judged)] };
+  // A nameless object has no Table (and an empty name would turn the get into a list).
+  reads.tables = reads.tables.filter((t) => t.name);
+  const [namespaces, tables] = await Promise.all([
+    Promise.all(reads.namespaces.map(async (ns) => [ns, await cluster.readNamespaceAnnotations(ns)] as const)),
+    Promise.all(reads.tables.map(async (t) => [ref(t), await cluster.readAckTable(t.namespace, t.name)] as const)),
+  ]);
+  return { rivals, namespaces: new Map(namespaces), tables: new Map<string, LiveTable | undefined>(tables) };
+}
+
+/**
+ * render-table: the one pipeline that decides and publishes (core/kratix/render-decision.ts).
+ * Whatever it writes to output/ becomes its Work, so nothing is written before the decision.
+ * When the cluster cannot be read it publishes nothing new: it asks Kratix to run it again,
+ * and Kratix leaves its Work as it was for a run that asks (work_creator.go Execute), so the
+ * Table published before stays.
+ */
 async function configure(dirs: KratixDirs): Promise<number> {
-  const checked = await checkedRequest(dirs);
-  if (!checked) return 1;
-  if (!checked.ok) {
-    // No Table output here; the status step, which reads the cluster, keeps the one applied now.
-    await writeStatus(dirs, checked.refusal.status);
+  const judgedWith = await judgedRequest(dirs);
+  if (!judgedWith) return 1;
+  const { judged, defaults } = judgedWith;
+  const { ClusterReadError } = await import("./cluster.ts");
+  let view: ClusterView;
+  try {
+    view = await readClusterView(judged, defaults);
+  } catch (e) {
+    if (!(e instanceof ClusterReadError)) throw e;
+    const generation = judged.ok ? judged.configured.request.metadata.generation : judged.request.generation;
+    const known = typeof generation === "number" ? generation : undefined;
+    await writeStatusResult(dirs, clusterReadFailedStatus("decide what this request may publish", e.message, new Date(), known));
     return 0;
   }
-  const result = checked.configured;
-  await writeOutput(dirs, TABLE_OUTPUT_FILE, result.table);
-  await writeStatus(dirs, result.status);
-  for (const w of result.warnings) log(`warning: ${w}`);
-  log(
-    `rendered ACK Table ${result.table.metadata.namespace}/${result.table.metadata.name} for ${result.plan.tableName} in ${result.plan.region}`,
-  );
+  const decision = decideRenderTable(judged, view, defaults, new Date());
+  const { namespace, name } = requestRef(judged);
+  if (decision.publish !== "nothing") await writeOutput(dirs, TABLE_OUTPUT_FILE, decision.table);
+  await writeStatus(dirs, decision.status);
+  if (decision.publish === "new") {
+    for (const w of decision.warnings) log(`warning: ${w}`);
+    const { spec } = decision.table;
+    log(`rendered ACK Table ${namespace}/${name} for ${String(spec.tableName)} in ${decision.status.region ?? "?"}`);
+  } else {
+    // An invalid request's errors are in the log already (judgedRequest).
+    if (judged.ok) log(decision.status.message ?? "");
+    log(
+      decision.publish === "held"
+        ? `refused: ACK Table ${namespace}/${name} published again as ACK manages it now`
+        : `refused: no Table published for ${namespace}/${name}`,
+    );
+  }
   return 0;
 }
 
 /**
- * A refused request (invalid, or asking for a table name another request owns) renders
- * no new Table, but keeps the one applied now in its Work (core/kratix/steps.ts heldTable):
- * an output without it would have Flux prune it, and ACK delete the table if the request
- * said deletionPolicy Delete.
+ * table-status: reads the request's Table back and reports; never writes output (its Work
+ * stays empty: only render-table publishes the Table). Nothing to do for a request
+ * render-table refused in this run: its status already says why.
  */
-async function refuse(dirs: KratixDirs, request: { namespace: string; name: string }, refusal: StatusResult): Promise<number> {
-  const { readAckTable } = await import("./cluster.ts");
-  const held = request.name ? heldTable(await readAckTable(request.namespace, request.name)) : undefined;
-  if (held) await writeOutput(dirs, TABLE_OUTPUT_FILE, held);
-  else await removeOutput(dirs, TABLE_OUTPUT_FILE);
-  await writeStatus(dirs, refusal.status);
-  if (refusal.retryAfter) await writeRetry(dirs, refusal.retryAfter, refusal.status.message ?? "");
-  log(`${refusal.status.message ?? ""}${held ? " (the Table applied now is kept as it is)" : ""}`);
-  return 0;
-}
-
 async function status(dirs: KratixDirs): Promise<number> {
-  const checked = await checkedRequest(dirs);
-  if (!checked) return 1;
-  if (!checked.ok) return refuse(dirs, checked.request, checked.refusal);
-  const configured = checked.configured;
+  const judgedWith = await judgedRequest(dirs);
+  if (!judgedWith) return 1;
+  const { judged } = judgedWith;
+  if (!judged.ok || refusedByRenderTable(judged.configured.request)) {
+    log("render-table refused this request: its status says why, and there is nothing to report");
+    return 0;
+  }
+  const configured = judged.configured;
   const { name, namespace } = configured.table.metadata;
   const meta = configured.request.metadata;
   const generation = typeof meta.generation === "number" ? meta.generation : undefined;
-  // Loaded here, not at the top: only this step needs the Kubernetes client (4 MB of code).
-  const { listDynamoDBRequests, readAckTable, readNamespaceAnnotations } = await import("./cluster.ts");
-  // Does this request own its table name (and, adopting, has the platform team approved it)?
-  const requests = await listDynamoDBRequests();
-  const namespaces = adoptingNamespaces([configured.request, ...requests]);
-  const annotations = new Map(await Promise.all(namespaces.map(async (ns) => [ns, await readNamespaceAnnotations(ns)] as const)));
-  const { defaults } = platformSettingsFromEnv();
-  const refusal = ownershipRefusal(configured.request, configured.plan, requests, annotations, defaults, new Date());
-  if (refusal) return refuse(dirs, { namespace, name }, refusal);
-  const table = await readAckTable(namespace, name);
+  const { readAckTable, ClusterReadError } = await import("./cluster.ts");
+  let table: LiveTable | undefined;
+  try {
+    table = await readAckTable(namespace, name);
+  } catch (e) {
+    if (!(e instanceof ClusterReadError)) throw e;
+    await writeStatusResult(dirs, clusterReadFailedStatus("read the request's ACK Table", e.message, new Date(), generation));
+    return 0;
+  }
   const result = tableStatusToRequestStatus(table, { namespace, name }, new Date(), {
     spec: configured.table.spec,
     ...(generation !== undefined ? { generation } : {}),
@@ -152,9 +169,7 @@ async function status(dirs: KratixDirs): Promise<number> {
   });
   const note = droppedAttributesNote(configured.plan.droppedAttributes);
   if (note) result.status.message = `${result.status.message}; ${note}`;
-  await writeStatus(dirs, result.status);
-  if (result.retryAfter) await writeRetry(dirs, result.retryAfter, result.status.message ?? "");
-  log(result.status.message ?? "");
+  await writeStatusResult(dirs, result);
   return 0;
 }
 

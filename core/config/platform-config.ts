@@ -50,6 +50,8 @@ export interface PlatformConfig {
   ackAllowedRegions?: string[];
   /** Customer-managed KMS keys tables may use. */
   kmsKeyArns?: string[];
+  /** Usernames the admission guard lets delete the Promise and the two CRDs. */
+  breakGlassUsers?: string[];
   tables: TableConfig[];
   waitForTables: boolean;
   waitTimeoutMinutes: number;
@@ -310,6 +312,7 @@ export function parsePlatformConfig(
     ackCredentials,
     ...(isSet(c.ackAllowedRegions) ? { ackAllowedRegions: c.ackAllowedRegions } : {}),
     ...(isSet(c.kmsKeyArns) ? { kmsKeyArns: c.kmsKeyArns } : {}),
+    ...(isSet(c.breakGlassUsers) ? { breakGlassUsers: c.breakGlassUsers } : {}),
     tables,
     waitForTables: c.waitForTables,
     waitTimeoutMinutes: c.waitTimeoutMinutes,

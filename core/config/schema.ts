@@ -103,7 +103,6 @@ export const BucketStateStore = closed(
     insecure: Optional(flag("Plain HTTP (a server on loopback or a trusted network only).", false)),
     path: Optional(text("Folder for this platform inside the bucket.")),
     interval: Optional(duration("How often Flux polls the bucket. Default 30s.")),
-    fluxFolder: Optional(text("The folder Flux applies, where Kratix writes elsewhere than <path>/<destination path>.")),
   },
   { description: "An S3-compatible bucket you run; its access key comes from the secret config key stateStoreCredentials." },
 );
@@ -120,7 +119,7 @@ export const NoStateStore = closed({ mode: Literal("none") }, { description: "No
 export const StateStoreSchema = byMode([S3StateStore, BucketStateStore, ExistingStateStore, NoStateStore], {
   default: { mode: "s3" },
   description:
-    "Kratix state store: {mode: s3[, bucketName, path, credentials: {mode: irsa, oidcProviderArn} | {mode: accessKey}]} (default: a bucket made in AWS), {mode: bucket, endpoint, bucketName[, insecure, path, interval, fluxFolder]} (an S3-compatible server you run; key in stateStoreCredentials), {mode: existing, kind, name} or {mode: none}.",
+    "Kratix state store: {mode: s3[, bucketName, path, credentials: {mode: irsa, oidcProviderArn} | {mode: accessKey}]} (default: a bucket made in AWS), {mode: bucket, endpoint, bucketName[, insecure, path, interval]} (an S3-compatible server you run; key in stateStoreCredentials), {mode: existing, kind, name} or {mode: none}.",
 });
 
 export const InstallSchema = closed(
@@ -221,6 +220,11 @@ export const StackConfigSchema = closed({
         "ARNs of the customer-managed KMS keys tables may use (encryption type CUSTOMER_MANAGED); the controller's IAM policy grants KMS on these only. Default none.",
     },
   ),
+  breakGlassUsers: Type.Array(text("A Kubernetes username, as the API server authenticates it.", { minLength: 1 }), {
+    default: [],
+    description:
+      "Usernames the platform's admission guard lets delete the Promise, the DynamoDBRequest CRD and ACK's Table CRD (with the ACK controller and guardTables); everyone else, cluster admins included, is refused. Default none.",
+  }),
   tablesNamespace: namespace("Namespace of the DynamoDBRequests of `tables` that name none.", { default: "default" }),
   tables: Type.Array(TableEntrySchema, {
     default: [],

@@ -31,12 +31,6 @@ export interface StateStoreBucket {
   /** How often Flux looks for new files in the bucket (a Go duration). Default 30s. */
   interval?: string;
   /**
-   * The folder Flux applies, when Kratix writes somewhere else than current Kratix does
-   * (<path>/<destination path>): Kratix v0.125.0, which the local environment runs,
-   * adds the destination's name (<path>/<destination path>/<destination name>).
-   */
-  fluxFolder?: string;
-  /**
    * Kratix and Flux find AWS credentials in their pods' environment (IRSA's web identity
    * token, which the EKS webhook injects) instead of a Secret holding an access key.
    */
@@ -68,7 +62,6 @@ export interface S3CompatibleStore {
   insecure?: boolean;
   path?: string;
   interval?: string;
-  fluxFolder?: string;
 }
 
 /** The StateStoreBucket of a `bucket`-mode store: the one place its optional fields are carried over. */
@@ -80,7 +73,6 @@ export function s3CompatibleBucket(store: S3CompatibleStore, region: string): St
     ...(store.insecure ? { insecure: true } : {}),
     ...(store.path ? { path: store.path } : {}),
     ...(store.interval ? { interval: store.interval } : {}),
-    ...(store.fluxFolder ? { fluxFolder: store.fluxFolder } : {}),
   };
 }
 
@@ -123,16 +115,16 @@ export function destination(o: DestinationOptions = {}) {
     spec: {
       path: o.path ?? o.name ?? DESTINATION_NAME,
       stateStoreRef: o.stateStore ?? { kind: "BucketStateStore", name: STATE_STORE_NAME },
-      // No `cleanup`: its default, none, keeps what Flux applied (the ACK Tables) if the
-      // destination is ever removed (tables are data); and Kratix v0.125.0, which the local
-      // environment runs, has no such field and refuses it.
+      // Said, not left to the default: a removed destination keeps what Flux applied (the
+      // ACK Tables), because tables are data.
+      cleanup: "none",
     },
   };
 }
 
 /** Where Kratix writes a destination's files: <store path>/<destination path>/{dependencies,resources}. */
 export function destinationFolder(bucket: StateStoreBucket, dest: ReturnType<typeof destination>): string {
-  return bucket.fluxFolder ?? [bucket.path, dest.spec.path].filter(Boolean).join("/");
+  return [bucket.path, dest.spec.path].filter(Boolean).join("/");
 }
 
 export function fluxBucket(b: StateStoreBucket) {

@@ -7,6 +7,12 @@ export const NAMESPACES = {
   ack: "ack-system",
   /** Where Kratix's canary objects go on every destination (its kratix-info ConfigMap). */
   kratixWorker: "kratix-worker-system",
+  /**
+   * Where the Promise's pipelines would run with renderPromise's `pipelineNamespace`, out of
+   * tenants' reach. Not used by default: Kratix 224e148 is not safe with it for requests of
+   * one name in two namespaces (core/render/promise.ts, PromiseOptions.pipelineNamespace).
+   */
+  pipelines: "kratix-dynamodb-pipelines",
 } as const;
 
 /** The ACK controller's service account (the chart's default), which IRSA and Pod Identity trust. */

@@ -1,39 +1,90 @@
 /**
- * The table guard: a ValidatingAdmissionPolicy (and its binding) under which only
- * the platform's own service accounts may create, change or delete ACK Tables
- * (dynamodb.services.k8s.aws). Without it anyone allowed to create Tables in any
- * namespace could adopt, delete or share a platform table, bypassing the
- * DynamoDBRequest API and its Retain default.
+ * The platform's admission guards: two ValidatingAdmissionPolicies (each with its Deny
+ * binding) that hold even if a pipeline, a controller or an admin gets it wrong. They are
+ * the API server's half of the platform's promise that one team cannot take, change or
+ * delete another team's table, or the platform's.
  *
- * Allowed to write (create, update, delete): the service account Flux applies
- * Kratix's output as (FLUX_APPLIER: the Tables, and prunes them), and the ACK controller,
- * which updates their metadata (finalizers, annotations). Allowed to delete only:
- * the kube-controller-manager's identities that delete objects (namespace deletion
- * and garbage collection; `system:kube-controller-manager` itself, or its
- * per-controller service accounts with `--use-service-account-credentials`, as on EKS).
- * Status (`tables/status`) is not guarded: only the ACK controller writes it.
+ * `kratix-dynamodb-table-writers` (tableGuard), on ACK Tables (dynamodb.services.k8s.aws)
+ * and their status:
+ * - who: only the service account Flux applies Kratix's output as (FLUX_APPLIER) and the ACK
+ *   controller create, update and delete Tables; the kube-controller-manager's identities
+ *   that delete objects (namespace deletion, garbage collection; `system:kube-controller-manager`
+ *   itself, or its per-controller service accounts with `--use-service-account-credentials`,
+ *   as on EKS) only delete them. Everyone else, cluster admins included, is refused.
+ * - status (`tables/status`): written only by the ACK controller, which reads a Table's region
+ *   and account back from `status.ackResourceMetadata` (runtime v0.61.0 getRegion).
+ * - ACK's marks of management, its finalizer and `services.k8s.aws/adopted`, are added only by
+ *   the ACK controller: with its finalizer on a Table that names an existing AWS table, ACK
+ *   manages (and may delete) that table without any adoption annotation.
+ * - adoption annotations (`services.k8s.aws/adoption-policy`, `services.k8s.aws/adoption-fields`):
+ *   only `adopt` with fields naming exactly the Table's own `spec.tableName`, and only for a
+ *   table name the namespace's ADOPTABLE_TABLES_ANNOTATION lists (`namespaceObject`).
+ * - the Table lives in the namespace its request label names, and its `spec.tableName` starts
+ *   with the platform's table name prefix.
+ * - `spec.tableName` and the region annotation never change, whoever asks (ACK never changes them).
+ *
+ * `kratix-dynamodb-api-deleters` (apiGuard): deleting the Promise, the DynamoDBRequest CRD or
+ * ACK's Table CRD is refused except to the break-glass users (and the request CRD to Kratix,
+ * which deletes it while its Promise is deleted).
+ *
+ * Rules about a Table's content ratchet: an update that leaves the field a rule is about as it
+ * was is allowed, so a Table made before a rule existed (or before the prefix changed) can still
+ * be updated, and ACK can still remove its finalizer. Every rule has its own message, naming what
+ * was refused and why. Expressions cost O(1) except the approval list's split (linear in the
+ * namespace's annotation, at most 256 KiB), well within the API server's CEL cost limits.
  */
 import { ACK_SERVICE_ACCOUNT, NAMESPACES } from "./namespaces.ts";
-import { FLUX_APPLIER } from "./kratix-objects.ts";
+import { FLUX_APPLIER, STATE_STORE_READERS } from "./kratix-objects.ts";
+import { ADOPTABLE_TABLES_ANNOTATION } from "../kratix/adoption.ts";
+import { DEFAULT_PROMISE_NAME } from "../kratix/steps.ts";
+import { CRD_NAME as REQUEST_CRD_NAME } from "../api/rules.ts";
+import {
+  ACK_ADOPTION_FIELDS_ANNOTATION,
+  ACK_ADOPTION_POLICY_ANNOTATION,
+  ACK_REGION_ANNOTATION,
+  REQUEST_LABELS,
+} from "../render/ack-table.ts";
 
-/** The policy's and the binding's name. */
+/** The Table policy's and its binding's name. */
 export const TABLE_GUARD_NAME = "kratix-dynamodb-table-writers";
+/** The policy (and binding) that keeps the Promise and the two CRDs from deletion. */
+export const API_GUARD_NAME = "kratix-dynamodb-api-deleters";
+
+/** ACK's Table CRD (its chart's crds/). */
+export const ACK_TABLE_CRD_NAME = "tables.dynamodb.services.k8s.aws";
+export { REQUEST_CRD_NAME };
+/** The finalizer ACK puts on a Table it manages (dynamodb-controller v1.9.2 pkg/resource/table/descriptor.go). */
+export const ACK_TABLE_FINALIZER = "finalizers.dynamodb.services.k8s.aws/Table";
+/** ACK's mark of an adopted resource (runtime v0.61.0 apis/core/v1alpha1/annotations.go AnnotationAdopted). */
+export const ACK_ADOPTED_ANNOTATION = "services.k8s.aws/adopted";
+/** The only adoption policy the platform renders ("adopt-or-create" would also create). */
+export const ACK_ADOPTION_POLICY = "adopt";
 
 /** The username the API server gives a service account. */
 export const serviceAccountUser = (namespace: string, name: string) => `system:serviceaccount:${namespace}:${name}`;
 
+/** The ACK controller in `ackNamespace`: the only writer of Tables' status and of ACK's marks. */
+export const tableControllers = (ackNamespace: string = NAMESPACES.ack): string[] => [
+  serviceAccountUser(ackNamespace, ACK_SERVICE_ACCOUNT),
+];
 /** The service account Flux applies Kratix's output as, and the ACK controller in `ackNamespace`. */
 export const tableWriters = (ackNamespace: string = NAMESPACES.ack): string[] => [
   serviceAccountUser(NAMESPACES.flux, FLUX_APPLIER),
-  serviceAccountUser(ackNamespace, ACK_SERVICE_ACCOUNT),
+  ...tableControllers(ackNamespace),
 ];
 /** tableWriters() in the platform's namespaces. */
 export const DEFAULT_TABLE_WRITERS: readonly string[] = tableWriters();
+/** tableControllers() in the platform's namespace. */
+export const DEFAULT_TABLE_CONTROLLERS: readonly string[] = tableControllers();
 /** The kube-controller-manager, as itself or as its namespace and garbage-collector controllers. */
 export const DEFAULT_TABLE_DELETERS: readonly string[] = [
   "system:kube-controller-manager",
   serviceAccountUser("kube-system", "namespace-controller"),
   serviceAccountUser("kube-system", "generic-garbage-collector"),
+];
+/** Kratix's controller, which deletes its Promise's API CRD while the Promise is deleted (Kratix 224e148 deleteCRDs). */
+export const DEFAULT_REQUEST_CRD_DELETERS: readonly string[] = [
+  serviceAccountUser(STATE_STORE_READERS.kratix.namespace, STATE_STORE_READERS.kratix.serviceAccount),
 ];
 
 export interface TableGuardArgs {
@@ -41,12 +92,22 @@ export interface TableGuardArgs {
   writers?: readonly string[];
   /** Usernames that may only delete Tables. Default DEFAULT_TABLE_DELETERS. */
   deleters?: readonly string[];
+  /** Usernames that may write Tables' status and add ACK's marks (finalizer, adopted). Default DEFAULT_TABLE_CONTROLLERS. */
+  controllers?: readonly string[];
+  /** Every Table's spec.tableName starts with this (the platform's tableNamePrefix). Default "" (any name). */
+  tableNamePrefix?: string;
   /** Name of the policy and its binding. Default TABLE_GUARD_NAME. */
   name?: string;
 }
 
 /** A CEL list literal of strings (JSON's string escapes are valid CEL). */
 const celList = (items: readonly string[]) => `[${items.map((i) => JSON.stringify(i)).join(", ")}]`;
+/** A CEL string literal. */
+const cel = (s: string) => JSON.stringify(s);
+/** Whether map expressions `a` and `b` agree on `key`: both lack it, or both have it with one value. */
+const sameKey = (a: string, b: string, key: string) =>
+  `((${cel(key)} in ${a}) == (${cel(key)} in ${b}) && (!(${cel(key)} in ${a}) || ${a}[${cel(key)}] == ${b}[${cel(key)}]))`;
+const listed = (users: readonly string[]) => (users.length ? users.join(", ") : "nobody");
 
 /** The policy's denial message: who may write Tables, and what application teams use instead. */
 export function tableGuardMessage(writers: readonly string[], deleters: readonly string[]): string {
@@ -58,13 +119,120 @@ export function tableGuardMessage(writers: readonly string[], deleters: readonly
   );
 }
 
-/** The ValidatingAdmissionPolicy and its ValidatingAdmissionPolicyBinding (validationActions Deny). */
+/** Each rule's message, for the policy and for tests that check what was refused. */
+export const TABLE_RULE_MESSAGES = {
+  status: (controllers: readonly string[]) =>
+    `The status of an ACK Table (tables/status) is written only by the ACK controller (${listed(controllers)}): ` +
+    `ACK reads a Table's AWS region and account back from status.ackResourceMetadata, ` +
+    `so a status written by anyone else could point the controller at another table.`,
+  marks: (controllers: readonly string[]) =>
+    `Only the ACK controller (${listed(controllers)}) marks a Table as managed: ` +
+    `its finalizer ${ACK_TABLE_FINALIZER} or the annotation ${ACK_ADOPTED_ANNOTATION}, added by anyone else, ` +
+    `would make ACK take over (and possibly delete) an existing AWS table of that name.`,
+  namespace:
+    `A Table must live in the namespace of the request it was made for: its label ${REQUEST_LABELS.namespace} ` +
+    `must be present and equal its namespace, so that no Table serves another namespace's request.`,
+  prefix: (prefix: string) =>
+    `A Table's spec.tableName must start with the platform's table name prefix ${JSON.stringify(prefix)}: ` +
+    `the platform makes and manages only tables of that prefix (the controller's IAM policy covers no others).`,
+  tableNameImmutable:
+    `A Table's spec.tableName cannot change, whoever asks (ACK included): the Table would then manage ` +
+    `another AWS table. Ask for a new table with a new DynamoDBRequest instead.`,
+  regionImmutable:
+    `A Table's region annotation ${ACK_REGION_ANNOTATION} cannot be added, changed or removed, whoever asks ` +
+    `(ACK included): the Table would then manage a table in another region.`,
+  adoptionForm:
+    `A Table that adopts carries exactly ${ACK_ADOPTION_POLICY_ANNOTATION}: ${ACK_ADOPTION_POLICY} and ` +
+    `${ACK_ADOPTION_FIELDS_ANNOTATION}: {"tableName":"<its spec.tableName>"}: any other policy or fields ` +
+    `would adopt (or create) a table other than the one the Table names.`,
+  adoptionApproval:
+    `Adopting an existing AWS table needs the platform team's approval: the Table's namespace must list its ` +
+    `spec.tableName in the namespace annotation ${ADOPTABLE_TABLES_ANNOTATION} (names separated by commas or spaces), ` +
+    `so that no team takes over another team's retained table.`,
+} as const;
+
+/** The Table guard: the ValidatingAdmissionPolicy and its ValidatingAdmissionPolicyBinding (validationActions Deny). */
 export function tableGuard(args: TableGuardArgs = {}) {
   const writers = [...(args.writers ?? DEFAULT_TABLE_WRITERS)];
   const deleters = [...(args.deleters ?? DEFAULT_TABLE_DELETERS)];
+  const controllers = [...(args.controllers ?? DEFAULT_TABLE_CONTROLLERS)];
+  const prefix = args.tableNamePrefix ?? "";
   const name = args.name ?? TABLE_GUARD_NAME;
   if (writers.length === 0) throw new Error("tableGuard: writers is empty: nobody could create a Table");
-  for (const u of [...writers, ...deleters]) if (!u.trim()) throw new Error("tableGuard: an empty username");
+  if (controllers.length === 0) throw new Error("tableGuard: controllers is empty: nobody could write a Table's status");
+  for (const u of [...writers, ...deleters, ...controllers]) if (!u.trim()) throw new Error("tableGuard: an empty username");
+
+  const ann = "variables.annotations";
+  const oldAnn = "variables.oldAnnotations";
+  const labels = "variables.labels";
+  const policyKey = cel(ACK_ADOPTION_POLICY_ANNOTATION);
+  const fieldsKey = cel(ACK_ADOPTION_FIELDS_ANNOTATION);
+  const approvalKey = cel(ADOPTABLE_TABLES_ANNOTATION);
+  /** Content rules are about the object written: not about deletions. */
+  const notWrite = `request.operation == "DELETE"`;
+  const sameTableName = `(variables.isUpdate && object.spec.tableName == oldObject.spec.tableName)`;
+  /** An update that leaves both adoption annotations as they were (approved, or not asked for, when they were set). */
+  const sameAdoption = `(variables.isUpdate && ${sameKey(ann, oldAnn, ACK_ADOPTION_POLICY_ANNOTATION)} && ${sameKey(ann, oldAnn, ACK_ADOPTION_FIELDS_ANNOTATION)})`;
+  const noAdoption = `(!(${policyKey} in ${ann}) && !(${fieldsKey} in ${ann}))`;
+
+  const validations = [
+    {
+      expression:
+        `variables.isStatus || variables.user in variables.writers || ` +
+        `(request.operation == "DELETE" && variables.user in variables.deleters)`,
+      message: tableGuardMessage(writers, deleters),
+    },
+    {
+      expression: `!variables.isStatus || variables.user in variables.controllers`,
+      message: TABLE_RULE_MESSAGES.status(controllers),
+    },
+    {
+      expression:
+        `${notWrite} || variables.user in variables.controllers || (` +
+        `(!(has(object.metadata.finalizers) && ${cel(ACK_TABLE_FINALIZER)} in object.metadata.finalizers) || ` +
+        `(variables.isUpdate && has(oldObject.metadata.finalizers) && ${cel(ACK_TABLE_FINALIZER)} in oldObject.metadata.finalizers)) && ` +
+        `(!(${cel(ACK_ADOPTED_ANNOTATION)} in ${ann}) || (variables.isUpdate && ${sameKey(ann, oldAnn, ACK_ADOPTED_ANNOTATION)})))`,
+      message: TABLE_RULE_MESSAGES.marks(controllers),
+    },
+    {
+      expression:
+        `${notWrite} || (variables.isUpdate && ${sameKey(labels, "variables.oldLabels", REQUEST_LABELS.namespace)}) || ` +
+        `(${cel(REQUEST_LABELS.namespace)} in ${labels} && ${labels}[${cel(REQUEST_LABELS.namespace)}] == object.metadata.namespace)`,
+      message: TABLE_RULE_MESSAGES.namespace,
+    },
+    ...(prefix
+      ? [
+          {
+            expression: `${notWrite} || ${sameTableName} || object.spec.tableName.startsWith(${cel(prefix)})`,
+            message: TABLE_RULE_MESSAGES.prefix(prefix),
+          },
+        ]
+      : []),
+    {
+      expression: `!variables.isUpdate || object.spec.tableName == oldObject.spec.tableName`,
+      message: TABLE_RULE_MESSAGES.tableNameImmutable,
+    },
+    {
+      expression: `!variables.isUpdate || ${sameKey(ann, oldAnn, ACK_REGION_ANNOTATION)}`,
+      message: TABLE_RULE_MESSAGES.regionImmutable,
+    },
+    {
+      expression:
+        `${notWrite} || ${sameAdoption} || ${noAdoption} || (` +
+        `${policyKey} in ${ann} && ${ann}[${policyKey}] == ${cel(ACK_ADOPTION_POLICY)} && ` +
+        `${fieldsKey} in ${ann} && ${ann}[${fieldsKey}] == '{"tableName":"' + object.spec.tableName + '"}')`,
+      message: TABLE_RULE_MESSAGES.adoptionForm,
+    },
+    {
+      expression:
+        `${notWrite} || ${sameAdoption} || ${noAdoption} || (` +
+        `namespaceObject != null && has(namespaceObject.metadata.annotations) && ` +
+        `${approvalKey} in namespaceObject.metadata.annotations && ` +
+        `object.spec.tableName in namespaceObject.metadata.annotations[${approvalKey}].findAll(r'[^\\s,]+'))`,
+      message: TABLE_RULE_MESSAGES.adoptionApproval,
+    },
+  ].map((v) => ({ ...v, reason: "Forbidden" }));
+
   const policy = {
     apiVersion: "admissionregistration.k8s.io/v1",
     kind: "ValidatingAdmissionPolicy",
@@ -76,32 +244,116 @@ export function tableGuard(args: TableGuardArgs = {}) {
           {
             apiGroups: ["dynamodb.services.k8s.aws"],
             apiVersions: ["*"],
-            // Not tables/status: the ACK controller writes it, and nothing else reads it as an instruction.
-            resources: ["tables"],
+            resources: ["tables", "tables/status"],
             operations: ["CREATE", "UPDATE", "DELETE"],
           },
         ],
       },
+      // Variables are evaluated when a validation first reads them: the object's maps only for
+      // writes (object is null on DELETE), the old object's only for updates.
       variables: [
+        { name: "user", expression: "request.userInfo.username" },
         { name: "writers", expression: celList(writers) },
         { name: "deleters", expression: celList(deleters) },
+        { name: "controllers", expression: celList(controllers) },
+        { name: "isStatus", expression: `request.subResource == "status"` },
+        { name: "isUpdate", expression: `request.operation == "UPDATE"` },
+        { name: "annotations", expression: "has(object.metadata.annotations) ? object.metadata.annotations : {}" },
+        { name: "oldAnnotations", expression: "has(oldObject.metadata.annotations) ? oldObject.metadata.annotations : {}" },
+        { name: "labels", expression: "has(object.metadata.labels) ? object.metadata.labels : {}" },
+        { name: "oldLabels", expression: "has(oldObject.metadata.labels) ? oldObject.metadata.labels : {}" },
+      ],
+      validations,
+    },
+  };
+  return { policy, binding: denyBinding(name) };
+}
+
+export interface ApiGuardArgs {
+  /** Usernames that may delete the Promise and both CRDs (config breakGlassUsers). Default none. */
+  breakGlassUsers?: readonly string[];
+  /** The platform's Promise. Default DEFAULT_PROMISE_NAME. */
+  promiseName?: string;
+  /** Usernames that may also delete the DynamoDBRequest CRD. Default DEFAULT_REQUEST_CRD_DELETERS (Kratix). */
+  requestCrdDeleters?: readonly string[];
+  /** Name of the policy and its binding. Default API_GUARD_NAME. */
+  name?: string;
+}
+
+const breakGlassNote = (users: readonly string[]) =>
+  users.length
+    ? `Only the break-glass users (the platform's config breakGlassUsers: ${users.join(", ")}) may delete it`
+    : `Nobody may delete it: the platform names no break-glass users (its config breakGlassUsers)`;
+
+/** Each refusal of the API guard, naming the object and what its deletion would take with it. */
+export const API_RULE_MESSAGES = {
+  promise: (promise: string, users: readonly string[]) =>
+    `Deleting the Promise ${promise} is refused: it would delete every DynamoDBRequest in every namespace, and with ` +
+    `them their ACK Tables (and the AWS tables of those with deletionPolicy Delete). ${breakGlassNote(users)}.`,
+  requestCrd: (users: readonly string[], kratix: readonly string[]) =>
+    `Deleting the CustomResourceDefinition ${REQUEST_CRD_NAME} is refused: it would delete every DynamoDBRequest in ` +
+    `every namespace, and with them their ACK Tables (and the AWS tables of those with deletionPolicy Delete). ${breakGlassNote(users)}` +
+    (kratix.length ? ` (and ${kratix.join(", ")}, which deletes it while its Promise is deleted)` : "") +
+    `.`,
+  tableCrd: (users: readonly string[]) =>
+    `Deleting the CustomResourceDefinition ${ACK_TABLE_CRD_NAME} is refused: it would delete every team's ACK Table ` +
+    `(and the AWS tables of those with deletionPolicy Delete). ${breakGlassNote(users)}.`,
+} as const;
+
+/** The API guard: the ValidatingAdmissionPolicy and its binding that keep the Promise and both CRDs. */
+export function apiGuard(args: ApiGuardArgs = {}) {
+  const users = [...(args.breakGlassUsers ?? [])];
+  const kratix = [...(args.requestCrdDeleters ?? DEFAULT_REQUEST_CRD_DELETERS)];
+  const promise = args.promiseName ?? DEFAULT_PROMISE_NAME;
+  const name = args.name ?? API_GUARD_NAME;
+  for (const u of [...users, ...kratix]) if (!u.trim()) throw new Error("apiGuard: an empty username");
+  const isPromise = `(request.resource.group == "platform.kratix.io" && oldObject.metadata.name == ${cel(promise)})`;
+  const isCrd = (crd: string) => `(request.resource.group == "apiextensions.k8s.io" && oldObject.metadata.name == ${cel(crd)})`;
+  const policy = {
+    apiVersion: "admissionregistration.k8s.io/v1",
+    kind: "ValidatingAdmissionPolicy",
+    metadata: { name },
+    spec: {
+      failurePolicy: "Fail",
+      matchConstraints: {
+        // By name in CEL, not resourceNames: a deletecollection is admitted per object under the
+        // collection's empty name, which resourceNames would never match.
+        resourceRules: [
+          { apiGroups: ["platform.kratix.io"], apiVersions: ["*"], resources: ["promises"], operations: ["DELETE"] },
+          { apiGroups: ["apiextensions.k8s.io"], apiVersions: ["*"], resources: ["customresourcedefinitions"], operations: ["DELETE"] },
+        ],
+      },
+      // Every other Promise and CRD is none of this policy's business.
+      matchConditions: [
+        { name: "platform-objects", expression: `${isPromise} || ${isCrd(REQUEST_CRD_NAME)} || ${isCrd(ACK_TABLE_CRD_NAME)}` },
+      ],
+      variables: [
+        { name: "user", expression: "request.userInfo.username" },
+        { name: "breakGlass", expression: celList(users) },
+        { name: "requestCrdDeleters", expression: celList(kratix) },
       ],
       validations: [
         {
-          expression:
-            `request.userInfo.username in variables.writers || ` +
-            `(request.operation == "DELETE" && request.userInfo.username in variables.deleters)`,
-          message: tableGuardMessage(writers, deleters),
-          reason: "Forbidden",
+          expression: `!${isPromise} || variables.user in variables.breakGlass`,
+          message: API_RULE_MESSAGES.promise(promise, users),
         },
-      ],
+        {
+          expression: `!${isCrd(REQUEST_CRD_NAME)} || variables.user in variables.breakGlass || variables.user in variables.requestCrdDeleters`,
+          message: API_RULE_MESSAGES.requestCrd(users, kratix),
+        },
+        {
+          expression: `!${isCrd(ACK_TABLE_CRD_NAME)} || variables.user in variables.breakGlass`,
+          message: API_RULE_MESSAGES.tableCrd(users),
+        },
+      ].map((v) => ({ ...v, reason: "Forbidden" })),
     },
   };
-  const binding = {
-    apiVersion: "admissionregistration.k8s.io/v1",
-    kind: "ValidatingAdmissionPolicyBinding",
-    metadata: { name },
-    spec: { policyName: name, validationActions: ["Deny"] },
-  };
-  return { policy, binding };
+  return { policy, binding: denyBinding(name) };
 }
+
+const denyBinding = (name: string) => ({
+  apiVersion: "admissionregistration.k8s.io/v1",
+  kind: "ValidatingAdmissionPolicyBinding",
+  metadata: { name },
+  spec: { policyName: name, validationActions: ["Deny"] },
+});

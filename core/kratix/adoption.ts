@@ -10,6 +10,13 @@
 import type { TablePlan } from "../api/plan.ts";
 
 export const ADOPTABLE_TABLES_ANNOTATION = "dynamodb.kratix.io/adoptable-tables";
+/**
+ * Kratix reruns a request's whole configure workflow when it carries this label (and removes
+ * it): how a refused request is checked again at once, rather than at Kratix's next periodic
+ * run (lib/workflow/reconciler.go jobToPipelineIndex: a manual reconciliation starts at the
+ * first pipeline).
+ */
+export const MANUAL_RECONCILIATION_LABEL = "kratix.io/manual-reconciliation";
 
 /** The table names a namespace's annotations approve for adoption (comma or whitespace separated). */
 export function adoptableTables(namespaceAnnotations: Record<string, string> | undefined): Set<string> {
@@ -29,7 +36,8 @@ export function adoptionRefusal(
 ): string | undefined {
   if (!plan.adopt || adoptionApproved(plan.tableName, namespaceAnnotations)) return undefined;
   return (
-    `adopting table ${plan.tableName} in ${plan.region} needs the platform team's approval: ` +
-    `they add it to the annotation ${ADOPTABLE_TABLES_ANNOTATION} of namespace ${namespace}`
+    `spec.adopt: adopting table ${plan.tableName} in ${plan.region} needs the platform team's approval: ` +
+    `they add it to the annotation ${ADOPTABLE_TABLES_ANNOTATION} of namespace ${namespace}; ` +
+    `checked again when the request changes or is labelled ${MANUAL_RECONCILIATION_LABEL}=true`
   );
 }

@@ -7,6 +7,7 @@ import { planTable, type TablePlan } from "../api/plan.ts";
 import type { DynamoDBRequest, DynamoDBRequestStatus, PlatformDefaults } from "../api/types.ts";
 import { formatErrors, validateRequestObject, type FieldError } from "../api/validate.ts";
 import { renderAckTable, type AckTable } from "../render/ack-table.ts";
+import { ackManages, type LiveTable } from "./ack-managed.ts";
 import { ADOPTABLE_TABLES_ANNOTATION } from "./adoption.ts";
 
 export const DEFAULT_PROMISE_NAME = "aws-dynamodb-kratix";
@@ -28,7 +29,11 @@ export type ConfigureResult =
       warnings: string[];
     };
 
-/** The `configure` step: validate the request, plan and render its ACK Table, and say so in status. */
+/**
+ * The request alone, as the `configure` step (render-table) first judges it: validate, plan
+ * and render its ACK Table, and the status that says so. Whether the Table may go out also
+ * depends on the rest of the cluster (core/kratix/render-decision.ts).
+ */
 export function configureRequest(input: unknown, defaults: PlatformDefaults = {}): ConfigureResult {
   const errors = validateRequestObject(input);
   if (errors.length > 0) return { ok: false, errors };
@@ -69,15 +74,8 @@ export interface Condition {
   lastTransitionTime: string;
 }
 
-/** The parts of an ACK Table's status the status step reads. */
-export interface ObservedTable {
-  spec?: Record<string, unknown>;
-  status?: {
-    tableStatus?: string;
-    ackResourceMetadata?: { arn?: string; region?: string };
-    conditions?: { type: string; status: string; message?: string; reason?: string }[];
-  };
-}
+/** The parts of an ACK Table the status step reads. */
+export type ObservedTable = Pick<LiveTable, "spec" | "status">;
 
 export interface StatusResult {
   status: DynamoDBRequestStatus & { conditions: Condition[] };
@@ -88,8 +86,11 @@ export interface StatusResult {
 
 export const TABLE_READY_CONDITION = "TableReady";
 
-/** Retry intervals: quick while AWS is creating, slower when a human must act. */
-export const RETRY = { missing: "30s", creating: "15s", recoverable: "1m", terminal: "5m" } as const;
+/**
+ * Retry intervals: quick while AWS is creating, slower when a human must act. `clusterRead`:
+ * a step could not read the API server, even after retrying in the step itself.
+ */
+export const RETRY = { missing: "30s", creating: "15s", recoverable: "1m", terminal: "5m", clusterRead: "1m" } as const;
 
 /** What the request asks for now: the table is ready only once the live Table carries it. */
 export interface ReadinessExpectation {
@@ -217,24 +218,42 @@ export const REFUSAL = {
   adoptionNotApproved: "AdoptionNotApproved",
 } as const;
 
+/**
+ * Whether render-table refused this request in the run now going on: the status step then
+ * has nothing to report (no Table of this request's went out) and leaves render-table's
+ * status as it is. Kratix 224e148 runs each configure pipeline as its own Job, whose
+ * status-writer merges status.yaml into the request before the next pipeline's Job is made
+ * (api/v1alpha1/pipeline_factory.go pipelineJob, lib/workflow/reconciler.go), and
+ * render-table always writes a reason, so the reason the status step reads is
+ * render-table's of this run. (A rerun of the status step alone, after its own retryAfter,
+ * reads its own earlier reason, never a refusal: it asks for no retry after one.)
+ */
+export function refusedByRenderTable(request: { status?: { reason?: unknown } }): boolean {
+  return (Object.values(REFUSAL) as unknown[]).includes(request.status?.reason);
+}
+
+/** The status of a step that could not read the cluster, even after retrying in the step: Kratix is asked to run it again. */
+export const CLUSTER_READ_FAILED = "ClusterReadFailed";
+
 /** Error lines a status message holds at most (the Job log has them all, up to its own cap). */
 export const MAX_STATUS_ERRORS = 10;
 
 /**
- * The status of a request that renders no Table, and why. `generation` is the request's
- * metadata.generation the verdict is about (status.observedGeneration): a rerun of the
- * same generation cannot change an invalid request's verdict.
+ * The status of a request that renders no new Table, and why. `generation` is the request's
+ * metadata.generation the verdict is about (status.observedGeneration). It asks for no
+ * retry: Kratix publishes no Work for a run that asks for one, and render-table's refusal
+ * must be published (an unapproved adopter's Table taken out of the Work, for one). The
+ * request is judged again at the next run of its workflow: when it changes, when it is
+ * labelled kratix.io/manual-reconciliation=true, or at Kratix's periodic reconciliation.
  */
 export function refusedStatus(
   reason: (typeof REFUSAL)[keyof typeof REFUSAL],
   message: string,
   now: Date,
   generation?: number,
-  retryAfter?: string,
 ): StatusResult {
   return {
     ready: false,
-    ...(retryAfter ? { retryAfter } : {}),
     status: {
       message,
       reason,
@@ -254,17 +273,45 @@ export function invalidRequestStatus(errors: FieldError[], now: Date, generation
   );
 }
 
+/** A step could not read the API server: say so, and ask Kratix to run the step again (nothing it publishes changes meanwhile). */
+export function clusterReadFailedStatus(what: string, error: string, now: Date, generation?: number): StatusResult {
+  const message = `could not read the cluster to ${what} (${error}); Kratix runs this step again in ${RETRY.clusterRead}`;
+  return {
+    ready: false,
+    retryAfter: RETRY.clusterRead,
+    status: {
+      message,
+      reason: CLUSTER_READ_FAILED,
+      ...(generation !== undefined ? { observedGeneration: generation } : {}),
+      conditions: [
+        { type: TABLE_READY_CONDITION, status: "Unknown", reason: CLUSTER_READ_FAILED, message, lastTransitionTime: now.toISOString() },
+      ],
+    },
+  };
+}
+
+/** The Table render-table publishes again, unchanged, for a refused request (heldTable). */
+export interface HeldTable {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name?: string; namespace?: string; labels?: Record<string, string>; annotations: Record<string, string> };
+  spec: Record<string, unknown>;
+}
+
 /**
- * The Table a refused request keeps in the state store: the one applied now, as it is.
- * A pipeline run that outputs nothing would remove the request's Table from its Work, and
- * Flux would prune it, and with deletionPolicy Delete ACK would delete the AWS table:
- * an invalid edit must never cost data. Undefined when the request has no Table.
+ * The Table a refused request keeps in its Work: the one ACK manages now, as it is.
+ * render-table publishes one Work per run; an output without this Table would remove it
+ * from the Work, Flux would prune it, and ACK, which manages it, would delete the AWS table
+ * under deletionPolicy Delete: an invalid or refused edit must never cost data, and a
+ * Table ACK manages is never dropped. A Table ACK does not manage (none, a squatter's
+ * that ACK refused, one not yet reconciled) is not held: pruning it touches nothing in AWS.
  */
-export function heldTable(live: (ObservedTable & { apiVersion?: string; kind?: string; metadata?: Record<string, unknown> }) | undefined) {
-  if (!live?.metadata || !live.spec) return undefined;
-  const m = live.metadata as { name?: string; namespace?: string; labels?: unknown; annotations?: Record<string, string> };
-  // Only what the pipeline itself rendered: the server's bookkeeping (uid, resourceVersion,
-  // managedFields) and annotations ACK adds would make Flux fight over them.
+export function heldTable(live: LiveTable | undefined): HeldTable | undefined {
+  if (!ackManages(live) || !live?.metadata || !live.spec) return undefined;
+  const m = live.metadata;
+  // Only what Flux applied: the server's bookkeeping (uid, resourceVersion, managedFields,
+  // finalizers) stays out, or Flux would take ownership of ACK's finalizer; kubectl's
+  // last-applied copy is not ours either.
   const annotations = Object.fromEntries(Object.entries(m.annotations ?? {}).filter(([k]) => !k.startsWith("kubectl.kubernetes.io/")));
   return {
     apiVersion: live.apiVersion,

@@ -2,8 +2,10 @@
  * The aws-dynamodb-kratix Kratix Promise (platform.kratix.io/v1alpha1,
  * cluster-scoped: no namespace). Its API is the generated DynamoDBRequest CRD;
  * its resource workflows run the pipeline image:
- *   configure: render-table (validate, write the ACK Table) then table-status
- *              (read the Table back, write ARN and state, retry until ACTIVE)
+ *   configure: render-table (decide what the request may have: validity, table-name
+ *              ownership, adoption approval; publish the ACK Table, the one held, or
+ *              nothing) then table-status (read the Table back, write ARN and state,
+ *              retry until ACTIVE; publishes nothing)
  *   delete:    report-delete (say what happens to the AWS table)
  */
 import { dynamoDBRequestCRD } from "../api/schema.ts";
@@ -42,10 +44,72 @@ export interface PromiseOptions {
   defaults?: PlatformDefaults;
   /** Destinations the ACK Tables are written to. The design's single cluster: cluster-role=master. */
   destinationSelectors?: DestinationSelector[];
+  /**
+   * Kratix's spec.workflows.config.pipelineNamespace: run every pipeline (and keep every
+   * Work) in this existing namespace instead of the request's, where a tenant with `edit`
+   * could run pods as the pipelines' service accounts (NAMESPACES.pipelines is the one
+   * meant for it). Off by default: in Kratix 224e148 it is not safe for two requests of
+   * one name in different namespaces. Their Works share one folder of the state store
+   * (internal/controller/workplacement_controller.go getDir: resources/<Work's
+   * namespace>/<promise>/<request name>/<pipeline>/<group id>, and the default group's id
+   * is the same for every request), so each overwrites the other's Table; and deleting one
+   * deletes the other's Works (dynamic_resource_request_controller.go deleteWork ->
+   * GetAllWorksForResource, which selects by promise and request name only), so Flux
+   * prunes a table of another tenant's, which ACK deletes under deletionPolicy Delete.
+   */
+  pipelineNamespace?: string;
 }
 
 export const DEFAULT_PROMISE_VERSION = "v0.1.0";
 export const DEFAULT_DESTINATION_SELECTORS: DestinationSelector[] = [{ matchLabels: { "cluster-role": "master" } }];
+
+/**
+ * Each pipeline container's requests and limits: a Node.js process reading one request
+ * (and, in render-table, a page of 250 requests at a time) fits well within them. Limits
+ * are required by namespaces whose ResourceQuota or LimitRange demands them.
+ */
+export const PIPELINE_RESOURCES = {
+  requests: { cpu: "100m", memory: "128Mi" },
+  limits: { cpu: "500m", memory: "256Mi" },
+} as const;
+
+/**
+ * What Pod Security `restricted` demands of every container, and more (read-only root
+ * filesystem). Kratix's own containers in the pipeline pod (reader, work-writer,
+ * status-writer) carry the same (kratixSecurityContext, api/v1alpha1/pipeline_types.go),
+ * and the pod's volumes are emptyDirs and a ConfigMap, so the pod is admitted where
+ * `restricted` is enforced.
+ */
+export const PIPELINE_SECURITY_CONTEXT = {
+  runAsNonRoot: true,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ["ALL"] },
+  seccompProfile: { type: "RuntimeDefault" },
+} as const;
+
+const ACK_TABLE_GROUP = ACK_TABLE_API_VERSION.split("/")[0]!;
+
+/**
+ * Each pipeline's permissions (Kratix binds a permission without resourceNamespace in the
+ * namespace the pipeline runs in, one with "*" cluster-wide: pipeline_factory.go role,
+ * clusterRole). render-table decides ownership before it publishes, so it reads every
+ * request's table name, the platform team's adoption approvals on namespaces, and the
+ * Tables of the request and of its rivals (in their namespaces); table-status only reads
+ * its request's Table, which is in the request's namespace, where it runs, unless the
+ * pipelines run in a namespace of their own. report-delete reads nothing.
+ */
+export function pipelinePermissions(o: Pick<PromiseOptions, "pipelineNamespace">) {
+  const getTables = { apiGroups: [ACK_TABLE_GROUP], resources: ["tables"], verbs: ["get"] };
+  return {
+    render: [
+      { apiGroups: [API_GROUP], resources: [API_PLURAL], verbs: ["list"], resourceNamespace: "*" },
+      { apiGroups: [""], resources: ["namespaces"], verbs: ["get"], resourceNamespace: "*" },
+      { ...getTables, resourceNamespace: "*" },
+    ],
+    status: [o.pipelineNamespace ? { ...getTables, resourceNamespace: "*" } : getTables],
+  };
+}
 
 function pipeline(name: string, step: "configure" | "status" | "delete", o: PromiseOptions, extra: Record<string, unknown> = {}) {
   const env = [
@@ -64,12 +128,8 @@ function pipeline(name: string, step: "configure" | "status" | "delete", o: Prom
           ...(o.imagePullPolicy ? { imagePullPolicy: o.imagePullPolicy } : {}),
           args: [step],
           ...(env.length ? { env } : {}),
-          securityContext: {
-            runAsNonRoot: true,
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            capabilities: { drop: ["ALL"] },
-          },
+          securityContext: PIPELINE_SECURITY_CONTEXT,
+          resources: PIPELINE_RESOURCES,
         },
       ],
       ...extra,
@@ -105,6 +165,7 @@ export function renderPromise(o: PromiseOptions) {
       );
     }
   }
+  const permissions = pipelinePermissions(o);
   return {
     apiVersion: PROMISE_API_VERSION,
     kind: "Promise",
@@ -120,27 +181,11 @@ export function renderPromise(o: PromiseOptions) {
       api: dynamoDBRequestCRD(),
       destinationSelectors: o.destinationSelectors ?? DEFAULT_DESTINATION_SELECTORS,
       workflows: {
+        ...(o.pipelineNamespace ? { config: { pipelineNamespace: o.pipelineNamespace } } : {}),
         resource: {
           configure: [
-            pipeline(PIPELINES.render, "configure", { ...o, name }),
-            pipeline(
-              PIPELINES.status,
-              "status",
-              { ...o, name },
-              {
-                rbac: {
-                  permissions: [
-                    // The request's ACK Table (in the request's namespace): one get, no list or watch.
-                    { apiGroups: [ACK_TABLE_API_VERSION.split("/")[0]!], resources: ["tables"], verbs: ["get"] },
-                    // Every request's table name, in every namespace: a name belongs to one request
-                    // (core/kratix/table-claims.ts). Kratix binds a "*" permission cluster-wide.
-                    { apiGroups: [API_GROUP], resources: [API_PLURAL], verbs: ["list"], resourceNamespace: "*" },
-                    // Namespaces' annotations: the platform team's adoption approvals (core/kratix/adoption.ts).
-                    { apiGroups: [""], resources: ["namespaces"], verbs: ["get"], resourceNamespace: "*" },
-                  ],
-                },
-              },
-            ),
+            pipeline(PIPELINES.render, "configure", { ...o, name }, { rbac: { permissions: permissions.render } }),
+            pipeline(PIPELINES.status, "status", { ...o, name }, { rbac: { permissions: permissions.status } }),
           ],
           delete: [pipeline(PIPELINES.delete, "delete", { ...o, name })],
         },

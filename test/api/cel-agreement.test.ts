@@ -10,7 +10,7 @@ import { dynamoDBRequestCRD } from "../../core/api/schema.ts";
 import { validateSpec } from "../../core/api/validate.ts";
 import { CROSS_FIELD_RULES } from "../../core/api/cross-field-rules.ts";
 import { CrdValidator, celErrors, type Crd } from "../helpers/crd-validator.ts";
-import { BAD, GOOD, requestObject } from "../fixtures/corpus.ts";
+import { BAD, DESIGN_USER_DATA, GOOD, requestObject } from "../fixtures/corpus.ts";
 
 const crd = dynamoDBRequestCRD() as unknown as Crd;
 const server = new CrdValidator(crd);
@@ -37,6 +37,33 @@ describe("generated CRD agrees with the validator", () => {
     const brokenMessages = new Set(BAD.flatMap((c) => celErrors(schema, requestObject(c.spec), "").map((e) => e.message)));
     const missing = CROSS_FIELD_RULES.filter((r) => !brokenMessages.has(r.message)).map((r) => r.id);
     assert.deepEqual(missing, [], "rules no bad case exercises");
+  });
+
+  it("refuses ACK's tag keys (a user's tag would replace ACK's own) in CEL and TypeScript alike, in any letter case", () => {
+    const schema = crd.spec.versions[0]!.schema.openAPIV3Schema;
+    const rule = CROSS_FIELD_RULES.find((r) => r.id === "tag-key-reserved")!;
+    const withTag = (key: string) => ({ ...DESIGN_USER_DATA, tags: { [key]: "v" } }) as unknown as Record<string, unknown>;
+    for (const key of [
+      "services.k8s.aws/namespace",
+      "services.k8s.aws/controller-version",
+      "Services.K8s.AWS/anything",
+      "app.kubernetes.io/managed-by",
+    ]) {
+      assert.ok(
+        celErrors(schema, requestObject(withTag(key)), "").some((e) => e.message === rule.message),
+        `CEL accepts ${key}`,
+      );
+      assert.ok(twinFails(rule.id, withTag(key)), `TypeScript accepts ${key}`);
+      assert.deepEqual(
+        validateSpec(withTag(key)).map((e) => e.path),
+        [`spec.tags[${JSON.stringify(key)}]`],
+      );
+    }
+    // Neighbours that are not ACK's stay open.
+    for (const key of ["services.k8s.aws", "k8s.aws/namespace", "app.kubernetes.io/name", "my.services.k8s.aws/x"]) {
+      assert.ok(!celErrors(schema, requestObject(withTag(key)), "").some((e) => e.message === rule.message), `CEL refuses ${key}`);
+      assert.deepEqual(validateSpec(withTag(key)), [], key);
+    }
   });
 
   it("gives each rule its own message, so a server error points at one rule", () => {

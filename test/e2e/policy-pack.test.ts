@@ -4,7 +4,8 @@
  * provider) against a control plane on this machine with the upstream CRDs, no node. The
  * `local` stack passes with its policy config (policy/stacks/local.json, advisories only);
  * a stack that breaks the rules fails, naming them; the same stack passes once its config
- * relaxes the rules it breaks on purpose. Then preview's wall time with and without the pack.
+ * relaxes the rules it breaks on purpose. (What the pack costs a preview is a benchmark, not a
+ * test: `./dev bench:preview --policy`, smoke-run by test/bench/preview.test.ts.)
  */
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -56,8 +57,6 @@ function violatingStackFile(): string {
   return file;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 (SKIP ? describe.skip : describe)("the policy pack under pulumi preview, against a local API server", () => {
   before(async () => {
     ({ env, stop } = await startPreviewPlane(work));
@@ -102,24 +101,5 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
     writeFileSync(config, JSON.stringify({ ...local, "dynamodb-tables-retained": "disabled" }));
     const r = await preview("violating", config);
     assert.equal(r.code, 0, output(r));
-  });
-
-  it("measures preview's wall time of the local stack with and without the pack", async () => {
-    const runs = 3;
-    const without: number[] = [];
-    const withPack: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const a = await p(["preview", "--stack", "local"]);
-      assert.equal(a.code, 0, output(a));
-      without.push(a.ms);
-      const b = await preview("local", "policy/stacks/local.json");
-      assert.equal(b.code, 0, output(b));
-      withPack.push(b.ms);
-    }
-    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-    console.log(
-      `      preview of local (${runs} runs each, median): ${s(median(without))} without the pack, ${s(median(withPack))} with it ` +
-        `(+${s(median(withPack) - median(without))}); runs without: ${without.map(s).join(", ")}; with: ${withPack.map(s).join(", ")}`,
-    );
   });
 });

@@ -5,8 +5,13 @@
  * `x-kubernetes-validations` that does not compare with the stored object
  * (`oldSelf`), evaluated with @marcbachmann/cel-js, plus what the server checks
  * in every object's metadata (names, label keys and values, annotations).
+ *
+ * The upstream CRDs are those of the versions that run (findCrds, below); a test whose
+ * CRDs cannot be had on this machine is skipped, naming what is missing.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Environment } from "@marcbachmann/cel-js";
 import { Ajv, type ValidateFunction } from "ajv";
@@ -14,7 +19,8 @@ import { parseAllDocuments } from "yaml";
 import { openApiToJsonSchema } from "../../core/k8s/openapi-to-json-schema.ts";
 import { fieldPath } from "../../core/api/validate.ts";
 import { isDnsLabel, isDnsSubdomain, labelValueProblem } from "../../core/k8s/metadata.ts";
-import { UPSTREAM_CRDS_DIR } from "./paths.ts";
+import type { Context, Test } from "mocha";
+import { REPO_ROOT, UPSTREAM_SRC } from "./paths.ts";
 
 type Schema = Record<string, unknown> & {
   properties?: Record<string, Schema>;
@@ -173,27 +179,144 @@ export class CrdValidator {
   }
 }
 
-/** Loads every CRD under ../shared/upstream-crds, keyed by "group/version Kind". */
-export function loadUpstreamCrds(dir = UPSTREAM_CRDS_DIR): Map<string, CrdValidator> {
+/**
+ * The upstream CRD sets, each taken from the source of the version that runs (the local
+ * environment applies the same files):
+ *
+ *   kubevela  KubeVela's charts/vela-core/crds          from the Go module cache, copied by
+ *   flux      Flux's source and kustomize controllers'   `tools/build-tools.sh --crds-dir`
+ *             config/crd/bases                          (Go, and the module proxy the first time)
+ *   kratix    Kratix 224e148's config/crd/bases         from the upstream trees (UPSTREAM_SRC:
+ *   ack       ACK v1.9.2's helm/crds                    ../shared/upstream-src), no Go needed
+ *
+ * The versions and tree names are tools/build-tools.sh's own. A set that cannot be had is
+ * "missing", with the reason, and a test that needs it is skipped naming it, never passed;
+ * KDDB_REQUIRE_CRDS=1 (for CI, where all of them must be there) makes that a failure instead.
+ */
+export type CrdSet = "kubevela" | "kratix" | "flux" | "ack";
+export type FoundCrds = { dir: string } | { missing: string };
+
+const BUILD_TOOLS = join(REPO_ROOT, "tools", "build-tools.sh");
+let buildToolsText: string | undefined;
+/** A variable of tools/build-tools.sh (a version, a tree's name): the script is where they are pinned. */
+function buildToolsVar(name: string): string {
+  buildToolsText ??= readFileSync(BUILD_TOOLS, "utf8");
+  const m = new RegExp(`^${name}=(\\S+)$`, "m").exec(buildToolsText);
+  if (!m) throw new Error(`no ${name}= in ${BUILD_TOOLS}`);
+  return m[1]!;
+}
+
+const lastLine = (text: string | undefined) => (text ?? "").trim().split("\n").pop() || "no output";
+
+let controllerCrds: FoundCrds | undefined;
+/** `tools/build-tools.sh --crds-dir`, once per process, under a lock: two test files never copy it at once. */
+function buildToolsCrdsDir(): FoundCrds {
+  if (controllerCrds) return controllerCrds;
+  const command = ["bash", BUILD_TOOLS, "--crds-dir"];
+  const opts = { encoding: "utf8", timeout: 15 * 60_000, maxBuffer: 16 << 20 } as const;
+  let r = spawnSync("flock", [join(tmpdir(), "kddb-crds-dir.lock"), ...command], opts);
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") r = spawnSync(command[0]!, command.slice(1), opts);
+  const dir = r.stdout?.trim();
+  controllerCrds =
+    r.status === 0 && dir && existsSync(dir)
+      ? { dir }
+      : {
+          missing:
+            "tools/build-tools.sh --crds-dir failed (it needs Go >= 1.26, the upstream trees and, the first time, " +
+            `the Go module proxy): ${lastLine(r.error?.message ?? r.stderr)}`,
+        };
+  return controllerCrds;
+}
+
+/** Where a CRD set is, or why it is missing. */
+export function findCrds(set: CrdSet): FoundCrds {
+  const tree = (what: string, treeVar: string, sub: string): FoundCrds => {
+    const dir = join(UPSTREAM_SRC, buildToolsVar(treeVar), sub);
+    return existsSync(dir)
+      ? { dir }
+      : { missing: `${what}: no ${dir} (the upstream trees: ../shared/upstream-src beside the clone, or KDDB_UPSTREAM_SRC)` };
+  };
+  if (set === "kratix") return tree(`Kratix ${buildToolsVar("KRATIX_VERSION")}'s CRDs`, "KRATIX_TREE", "config/crd/bases");
+  if (set === "ack") return tree(`ACK ${buildToolsVar("ACK_VERSION")}'s CRDs`, "ACK_TREE", "helm/crds");
+  const what = set === "kubevela" ? `KubeVela ${buildToolsVar("KUBEVELA_VERSION")}'s CRDs` : `Flux ${buildToolsVar("FLUX_VERSION")}'s CRDs`;
+  const found = buildToolsCrdsDir();
+  return "dir" in found ? { dir: join(found.dir, set) } : { missing: `${what}: ${found.missing}` };
+}
+
+/** Every CRD in the YAML files of `dir`, keyed by "group/version Kind". */
+export function loadCrds(dir: string): Map<string, CrdValidator> {
   const byKind = new Map<string, CrdValidator>();
-  for (const folder of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory())) {
-    for (const file of readdirSync(join(dir, folder.name)).filter((f) => f.endsWith(".yaml"))) {
-      for (const doc of parseAllDocuments(readFileSync(join(dir, folder.name, file), "utf8"))) {
-        const crd = doc.toJS() as Crd;
-        if (!crd?.spec?.versions) continue;
-        const v = new CrdValidator(crd);
-        for (const av of v.apiVersions) byKind.set(`${av} ${crd.spec.names.kind}`, v);
-      }
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".yaml"))) {
+    for (const doc of parseAllDocuments(readFileSync(join(dir, file), "utf8"))) {
+      const crd = doc.toJS() as Crd;
+      if (!crd?.spec?.versions) continue;
+      const v = new CrdValidator(crd);
+      for (const av of v.apiVersions) byKind.set(`${av} ${crd.spec.names.kind}`, v);
     }
   }
   return byKind;
 }
 
-let upstream: Map<string, CrdValidator> | undefined;
-/** Validates any object whose kind has an upstream CRD; throws for kinds it does not know. */
+// The mocha test that is running, so that validateAgainstUpstream can skip it. The hooks are
+// root hooks of the file that imports this module (mocha's globals exist only under mocha).
+let currentTest: Test | undefined;
+const mochaGlobals = globalThis as { beforeEach?: (fn: (this: Context) => void) => void; afterEach?: (fn: () => void) => void };
+mochaGlobals.beforeEach?.(function () {
+  currentTest = this.currentTest;
+});
+mochaGlobals.afterEach?.(() => {
+  currentTest = undefined;
+});
+
+/**
+ * Skips the running test (or, given its context, the test or hook of `ctx`) because
+ * `missing` is, naming it in the test's title. Throws instead outside a test, or with
+ * KDDB_REQUIRE_CRDS=1.
+ */
+export function skipBecauseMissing(missing: string, ctx?: Context): never {
+  if (process.env.KDDB_REQUIRE_CRDS === "1") throw new Error(`${missing} (KDDB_REQUIRE_CRDS=1: every CRD set must be there)`);
+  const runnable = ctx ? ctx.runnable() : currentTest;
+  if (!runnable) throw new Error(missing);
+  if ((runnable as Test).type === "test") runnable.title += ` (skipped: ${missing})`;
+  else process.stderr.write(`skipping "${runnable.parent?.fullTitle() ?? ""}": ${missing}\n`);
+  return runnable.skip();
+}
+
+/** The folders of the CRD sets a test needs; the test (or the hook, and its suite) is skipped when one is missing. */
+export function requireCrds(ctx: Context, ...sets: CrdSet[]): string[] {
+  return sets.map((set) => {
+    const found = findCrds(set);
+    return "dir" in found ? found.dir : skipBecauseMissing(found.missing, ctx);
+  });
+}
+
+/** The CRD set an API group's kinds are in. */
+function setOfGroup(group: string): CrdSet | undefined {
+  if (group === "core.oam.dev") return "kubevela";
+  if (group === "platform.kratix.io") return "kratix";
+  if (group.endsWith(".toolkit.fluxcd.io")) return "flux";
+  if (group === "services.k8s.aws" || group.endsWith(".services.k8s.aws")) return "ack";
+  return undefined;
+}
+
+const sets = new Map<CrdSet, Map<string, CrdValidator> | { missing: string }>();
+/**
+ * Validates an object of KubeVela, Kratix, Flux or ACK against its upstream CRD (see findCrds);
+ * throws for a kind its set does not have. When the set is missing, the running test is
+ * skipped, naming what is missing.
+ */
 export function validateAgainstUpstream(obj: Record<string, unknown>): CrdError[] {
-  upstream ??= loadUpstreamCrds();
-  const v = upstream.get(`${String(obj.apiVersion)} ${String(obj.kind)}`);
-  if (!v) throw new Error(`no upstream CRD for ${String(obj.apiVersion)} ${String(obj.kind)}`);
+  const kind = `${String(obj.apiVersion)} ${String(obj.kind)}`;
+  const set = setOfGroup(String(obj.apiVersion).split("/")[0]!);
+  if (!set) throw new Error(`no upstream CRD set has ${kind}`);
+  let crds = sets.get(set);
+  if (!crds) {
+    const found = findCrds(set);
+    crds = "dir" in found ? loadCrds(found.dir) : found;
+    sets.set(set, crds);
+  }
+  if (!(crds instanceof Map)) return skipBecauseMissing(crds.missing);
+  const v = crds.get(kind);
+  if (!v) throw new Error(`no upstream CRD for ${kind} in the ${set} set (${(findCrds(set) as { dir: string }).dir})`);
   return v.validate(obj);
 }

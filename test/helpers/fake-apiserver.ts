@@ -1,7 +1,10 @@
 /**
- * A loopback HTTP server that answers the calls the status step makes (GET an ACK
- * Table, LIST every DynamoDBRequest, GET a Namespace), with a kubeconfig that points at it. Enough to test the
- * status step's real Kubernetes client code path without a cluster.
+ * A loopback HTTP server that answers the calls the pipeline makes (GET an ACK Table, LIST
+ * every DynamoDBRequest a page at a time, GET a Namespace), with a kubeconfig that points at
+ * it. Enough to test the pipeline's real Kubernetes client code path without a cluster,
+ * including what a real API server does that a simple stub would not: pages (`limit` and
+ * `continue`, with a page size of its own), and failures (a status code for the next few
+ * calls to a path, such as 503 while it restarts or 410 for an expired continue token).
  */
 import { createServer, type Server } from "node:http";
 import { mkdtemp, writeFile } from "node:fs/promises";
@@ -18,42 +21,62 @@ export interface FakeApiServer {
   namespaces: Map<string, Record<string, string>>;
   /** DynamoDBRequests the cluster-wide list returns. */
   dynamoDBRequests: unknown[];
-  /** Paths requested so far. */
+  /** Paths (with query) requested so far. */
   requests: string[];
+  /** The most items one page of a list holds, whatever `limit` the client asks for (a real server may return fewer too). */
+  pageSize: number;
+  /** Answers the next `times` requests whose path (with query) matches with `status` (Infinity: every one). */
+  fail(path: RegExp, times: number, status?: number): void;
+  /** Forgets the served objects, failures and recorded requests. */
+  reset(): void;
   close(): Promise<void>;
 }
+
+const notFound = { kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404 };
 
 export async function startFakeApiServer(): Promise<FakeApiServer> {
   const tables = new Map<string, unknown>();
   const requests: string[] = [];
   const dynamoDBRequests: unknown[] = [];
   const namespaces = new Map<string, Record<string, string>>();
+  const failures: { path: RegExp; remaining: number; status: number }[] = [];
+  const state = { pageSize: Number.MAX_SAFE_INTEGER };
+
   const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://fake");
+    const path = url.pathname;
     requests.push(req.url ?? "");
-    const m = /^\/apis\/dynamodb\.services\.k8s\.aws\/v1alpha1\/namespaces\/([^/]+)\/tables\/([^/?]+)/.exec(req.url ?? "");
-    const table = m ? tables.get(`${m[1]}/${m[2]}`) : undefined;
     res.setHeader("content-type", "application/json");
-    if (req.headers.authorization !== "Bearer test-token") {
-      res.statusCode = 401;
-      res.end(JSON.stringify({ kind: "Status", code: 401 }));
-    } else if (/^\/apis\/dynamodb\.kratix\.io\/v1alpha1\/dynamodbrequests(\?|$)/.test(req.url ?? "")) {
-      res.end(
-        JSON.stringify({ apiVersion: "dynamodb.kratix.io/v1alpha1", kind: "DynamoDBRequestList", metadata: {}, items: dynamoDBRequests }),
-      );
-    } else if (/^\/api\/v1\/namespaces\/[^/?]+$/.test((req.url ?? "").split("?")[0]!)) {
-      const name = (req.url ?? "").split("?")[0]!.split("/").pop()!;
-      const annotations = namespaces.get(name);
-      if (annotations) res.end(JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name, annotations } }));
-      else {
-        res.statusCode = 404;
-        res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404 }));
-      }
-    } else if (table) {
-      res.end(JSON.stringify(table));
-    } else {
-      res.statusCode = 404;
-      res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404 }));
+    const send = (status: number, body: unknown) => {
+      res.statusCode = status;
+      res.end(JSON.stringify(body));
+    };
+    if (req.headers.authorization !== "Bearer test-token") return send(401, { kind: "Status", code: 401 });
+    const failure = failures.find((f) => f.remaining > 0 && f.path.test(req.url ?? ""));
+    if (failure) {
+      failure.remaining--;
+      return send(failure.status, { kind: "Status", apiVersion: "v1", status: "Failure", code: failure.status });
     }
+    if (/^\/apis\/dynamodb\.kratix\.io\/v1alpha1\/dynamodbrequests$/.test(path)) {
+      const offset = Number(url.searchParams.get("continue") ?? 0);
+      const limit = Math.min(Number(url.searchParams.get("limit") ?? Number.MAX_SAFE_INTEGER) || Number.MAX_SAFE_INTEGER, state.pageSize);
+      const items = dynamoDBRequests.slice(offset, offset + limit);
+      const next = offset + items.length < dynamoDBRequests.length ? String(offset + items.length) : undefined;
+      return send(200, {
+        apiVersion: "dynamodb.kratix.io/v1alpha1",
+        kind: "DynamoDBRequestList",
+        metadata: next ? { continue: next } : {},
+        items,
+      });
+    }
+    const ns = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(path);
+    if (ns) {
+      const annotations = namespaces.get(ns[1]!);
+      return annotations ? send(200, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns[1], annotations } }) : send(404, notFound);
+    }
+    const t = /^\/apis\/dynamodb\.services\.k8s\.aws\/v1alpha1\/namespaces\/([^/]+)\/tables\/([^/]+)$/.exec(path);
+    const table = t ? tables.get(`${t[1]}/${t[2]}`) : undefined;
+    return table ? send(200, table) : send(404, notFound);
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address() as AddressInfo;
@@ -70,5 +93,27 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
       "current-context": "fake",
     }),
   );
-  return { kubeconfig, tables, namespaces, dynamoDBRequests, requests, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    kubeconfig,
+    tables,
+    namespaces,
+    dynamoDBRequests,
+    requests,
+    get pageSize() {
+      return state.pageSize;
+    },
+    set pageSize(n: number) {
+      state.pageSize = n;
+    },
+    fail: (path, times, status = 503) => void failures.push({ path, remaining: times, status }),
+    reset: () => {
+      tables.clear();
+      namespaces.clear();
+      dynamoDBRequests.splice(0);
+      requests.splice(0);
+      failures.splice(0);
+      state.pageSize = Number.MAX_SAFE_INTEGER;
+    },
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }

@@ -46,8 +46,19 @@ export async function setupMocks(project: string, opts: { preview?: boolean } = 
 /** Resolves an Output's value (mocks, not preview). */
 export const resolve = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((r) => o.apply((v) => (r(v), v)));
 
-/** Lets pending registrations finish. */
-export const settle = () => new Promise((r) => setTimeout(r, 50));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Pulumi's own wait for every outstanding RPC (what `disconnect` waits for); in its JavaScript, not its declarations. */
+const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
+
+/**
+ * Lets pending registrations finish: Pulumi's queue of outstanding RPCs drained (at most 10 s),
+ * then 50 ms. A fixed pause alone was not enough once a registration waits for something slow,
+ * such as the callback server that carries a resource's `transforms` (started on first use).
+ */
+export async function settle(): Promise<void> {
+  if (waitForRPCs) await Promise.race([waitForRPCs(), sleep(10_000)]);
+  await sleep(50);
+}
 
 /** Pulumi's marker for a secret value on the wire. */
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";

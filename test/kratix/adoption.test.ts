@@ -27,7 +27,7 @@ describe("adopting a retained table", () => {
     const plan = { adopt: true, tableName: "dev-user-data", region: "us-west-2" };
     assert.match(
       adoptionRefusal(plan, "team-a", undefined)!,
-      /^adopting table dev-user-data in us-west-2 needs the platform team's approval: .*dynamodb\.kratix\.io\/adoptable-tables of namespace team-a$/,
+      /^spec\.adopt: adopting table dev-user-data in us-west-2 needs the platform team's approval: .*dynamodb\.kratix\.io\/adoptable-tables of namespace team-a; checked again when the request changes or is labelled kratix\.io\/manual-reconciliation=true$/,
     );
     assert.ok(adoptionRefusal(plan, "team-a", approve("dev-orders")));
     assert.equal(adoptionRefusal(plan, "team-a", approve("dev-orders", "dev-user-data")), undefined);

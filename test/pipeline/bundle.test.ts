@@ -27,14 +27,19 @@ before(async () => {
 after(async () => api.close());
 
 describe("the bundled pipeline", () => {
-  it("configure writes a valid ACK Table (validator compiled ahead of time)", async () => {
-    const run = await runPipeline("configure", requestObject(EVERYTHING as never, "orders", "team-a"), {}, main);
+  it("configure loads the Kubernetes client chunk, decides, and writes a valid ACK Table (validator compiled ahead of time)", async () => {
+    const run = await runPipeline(
+      "configure",
+      requestObject(EVERYTHING as never, "orders", "team-a"),
+      { KUBECONFIG: api.kubeconfig },
+      main,
+    );
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(validateAgainstUpstream(run.output[TABLE_OUTPUT_FILE] as Record<string, unknown>), []);
   });
   it("configure refuses a bad request with the field path, in the log and the request's status", async () => {
     const bad = BAD.find((c) => c.name === "key attribute not defined")!;
-    const run = await runPipeline("configure", requestObject(bad.spec), {}, main);
+    const run = await runPipeline("configure", requestObject(bad.spec), { KUBECONFIG: api.kubeconfig }, main);
     assert.equal(run.code, 0, run.stderr);
     assert.ok(run.stderr.includes(`${bad.path}: `), run.stderr);
     assert.ok(String((run.metadata["status.yaml"] as Record<string, unknown>).message).includes(`${bad.path}: `));
@@ -42,10 +47,10 @@ describe("the bundled pipeline", () => {
   });
   it("the precompiled validator reads the tag pattern as Unicode (\\p{L}), as the API server does", async () => {
     const good = GOOD.find((c) => c.name.startsWith("tags in any script"))!;
-    const ok = await runPipeline("configure", requestObject(good.spec, "tags", "team-a"), {}, main);
+    const ok = await runPipeline("configure", requestObject(good.spec, "tags", "team-a"), { KUBECONFIG: api.kubeconfig }, main);
     assert.equal(ok.code, 0, ok.stderr);
     const bad = BAD.find((c) => c.name === "tag value with a character AWS refuses")!;
-    const run = await runPipeline("configure", requestObject(bad.spec), {}, main);
+    const run = await runPipeline("configure", requestObject(bad.spec), { KUBECONFIG: api.kubeconfig }, main);
     assert.equal((run.metadata["status.yaml"] as Record<string, unknown>).reason, "InvalidRequest");
     assert.ok(run.stderr.includes(`${bad.path}: `), run.stderr);
   });
@@ -55,7 +60,17 @@ describe("the bundled pipeline", () => {
     });
     const run = await runPipeline("status", requestObject(DESIGN_USER_DATA as never, "t"), { KUBECONFIG: api.kubeconfig }, main);
     assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.output, {});
     assert.equal((run.metadata["status.yaml"] as Record<string, unknown>).tableArn, "arn:aws:dynamodb:us-west-2:1:table/user-data");
+  });
+  it("configure asks Kratix to retry when the API server keeps failing (the error crosses the chunks as itself)", async () => {
+    api.fail(/dynamodbrequests/, Infinity, 503);
+    const run = await runPipeline("configure", requestObject(DESIGN_USER_DATA as never, "t"), { KUBECONFIG: api.kubeconfig }, main);
+    api.reset();
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.output, {});
+    assert.equal((run.metadata["status.yaml"] as Record<string, unknown>).reason, "ClusterReadFailed");
+    assert.ok(run.metadata["workflow-control.yaml"]);
   });
   it("delete reports what happens to the table", async () => {
     const run = await runPipeline("delete", requestObject(DESIGN_USER_DATA as never, "t"), {}, main);

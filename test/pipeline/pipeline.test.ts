@@ -1,48 +1,113 @@
-/** The pipeline as Kratix runs it: a process, real files in, real files out. */
+/** The pipeline as Kratix runs it: a process, real files in, real files out, against a fake API server. */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "mocha";
+import { after, before, beforeEach, describe, it } from "mocha";
+import { writeFile, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
 import { validateAgainstUpstream } from "../helpers/crd-validator.ts";
-import { RawYaml, runPipeline } from "../helpers/pipeline-process.ts";
+import { RawYaml, runPipeline, type PipelineRun } from "../helpers/pipeline-process.ts";
 import { startFakeApiServer, type FakeApiServer } from "../helpers/fake-apiserver.ts";
 import { BAD, DESIGN_USER_DATA, DESIGN_USER_SESSIONS, EVERYTHING, GOOD, requestObject } from "../fixtures/corpus.ts";
 import { TABLE_OUTPUT_FILE } from "../../pipeline/main.ts";
-import { configureRequest } from "../../core/kratix/steps.ts";
+import { ATTEMPTS, LIST_PAGE_SIZE } from "../../pipeline/cluster.ts";
+import { configureRequest, RETRY } from "../../core/kratix/steps.ts";
+import { ACK_TABLE_FINALIZER } from "../../core/kratix/ack-managed.ts";
 import { SPEC_DIGEST_ANNOTATION } from "../../core/api/spec-digest.ts";
 
-describe("pipeline configure", () => {
+let api: FakeApiServer;
+before(async () => (api = await startFakeApiServer()));
+after(async () => api.close());
+beforeEach(() => api.reset());
+/** The pipeline against the fake API server (render-table reads the cluster before it writes anything). */
+const withApi = (env: Record<string, string> = {}) => ({ KUBECONFIG: api.kubeconfig, ...env });
+const status = (run: PipelineRun) => run.metadata["status.yaml"] as Record<string, unknown>;
+const retryAfter = (run: PipelineRun) => (run.metadata["workflow-control.yaml"] as Record<string, unknown> | undefined)?.retryAfter;
+const arn = "arn:aws:dynamodb:us-west-2:111122223333:table/user-data";
+const synced = [{ type: "ACK.ResourceSynced", status: "True" }];
+
+/** A request object as the API server serves it: with creationTimestamp (and, given, generation and status). */
+const stored = (spec: object, name: string, namespace: string, createdAt: string, extra: Record<string, unknown> = {}) => {
+  const r = requestObject(spec as never, name, namespace);
+  return { ...r, metadata: { ...r.metadata, creationTimestamp: createdAt, generation: 1 }, ...extra };
+};
+
+/** The Table configure renders for this request, as the API server has it once Flux applied it and ACK reconciled it. */
+const liveAck = (spec: object, name: string, namespace: string, o: { managed: boolean; status?: Record<string, unknown> }) => {
+  const configured = configureRequest(requestObject(spec as never, name, namespace), {});
+  assert.ok(configured.ok);
+  const t = configured.table;
+  return {
+    apiVersion: t.apiVersion,
+    kind: t.kind,
+    metadata: {
+      name,
+      namespace,
+      uid: "0000-1111",
+      resourceVersion: "42",
+      generation: 2,
+      creationTimestamp: "2026-01-01T00:00:00Z",
+      managedFields: [{ manager: "kustomize-controller" }],
+      ...(o.managed ? { finalizers: [ACK_TABLE_FINALIZER] } : {}),
+      labels: t.metadata.labels,
+      annotations: { ...t.metadata.annotations, "kubectl.kubernetes.io/last-applied-configuration": "{}" },
+    },
+    // ACK late-initialises fields the request never set.
+    spec: { ...t.spec, tableClass: "STANDARD", deletionProtectionEnabled: false },
+    status: o.status ?? { tableStatus: "ACTIVE", ackResourceMetadata: { arn }, conditions: o.managed ? synced : [] },
+  };
+};
+
+/** A kubeconfig whose server refuses every connection. */
+async function unreachableKubeconfig(): Promise<string> {
+  const file = join(await mkdtemp(join(tmpdir(), "kubeconfig-")), "config");
+  await writeFile(
+    file,
+    stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "gone", cluster: { server: "http://127.0.0.1:1" } }],
+      users: [{ name: "gone", user: { token: "t" } }],
+      contexts: [{ name: "gone", context: { cluster: "gone", user: "gone" } }],
+      "current-context": "gone",
+    }),
+  );
+  return file;
+}
+
+describe("pipeline configure: the request alone", () => {
   for (const c of GOOD) {
     it(`writes a valid ACK Table and status: ${c.name}`, async () => {
-      const run = await runPipeline("configure", requestObject(c.spec, "req", "team-a"), { DEFAULT_REGION: "us-east-1" });
+      const run = await runPipeline("configure", requestObject(c.spec, "req", "team-a"), withApi({ DEFAULT_REGION: "us-east-1" }));
       assert.equal(run.code, 0, run.stderr);
       const table = run.output[TABLE_OUTPUT_FILE] as Record<string, unknown>;
       assert.deepEqual(validateAgainstUpstream(table), []);
-      const status = run.metadata["status.yaml"] as Record<string, unknown>;
-      assert.equal(status.tableName, (table.spec as Record<string, unknown>).tableName);
-      assert.ok(status.region);
+      assert.equal(status(run).tableName, (table.spec as Record<string, unknown>).tableName);
+      assert.ok(status(run).region);
+      assert.equal(retryAfter(run), undefined);
     });
   }
   for (const c of BAD) {
     it(`renders nothing and says why in the request's status, naming ${c.path}: ${c.name}`, async () => {
-      const run = await runPipeline("configure", requestObject(c.spec), { DEFAULT_REGION: "us-east-1" });
+      const run = await runPipeline("configure", requestObject(c.spec), withApi({ DEFAULT_REGION: "us-east-1" }));
       assert.equal(run.code, 0, run.stderr);
       assert.ok(run.stderr.includes(`${c.path}: `), run.stderr);
       assert.deepEqual(run.output, {});
       assert.deepEqual(Object.keys(run.metadata), ["status.yaml"]);
-      const status = run.metadata["status.yaml"] as Record<string, unknown>;
-      assert.equal(status.reason, "InvalidRequest");
-      assert.ok(String(status.message).includes(`${c.path}: `), String(status.message));
+      assert.equal(status(run).reason, "InvalidRequest");
+      assert.ok(String(status(run).message).includes(`${c.path}: `), String(status(run).message));
     });
   }
   it("uses DEFAULT_REGION and TABLE_NAME_PREFIX from the Promise", async () => {
     const { region: _r, ...spec } = DESIGN_USER_DATA;
-    const run = await runPipeline("configure", requestObject(spec as never), {
-      DEFAULT_REGION: "ap-southeast-2",
-      TABLE_NAME_PREFIX: "dev-",
-    });
+    const run = await runPipeline(
+      "configure",
+      requestObject(spec as never),
+      withApi({ DEFAULT_REGION: "ap-southeast-2", TABLE_NAME_PREFIX: "dev-" }),
+    );
     assert.equal(run.code, 0, run.stderr);
-    const status = run.metadata["status.yaml"] as Record<string, unknown>;
-    assert.equal(status.region, "ap-southeast-2");
-    assert.equal(status.tableName, "dev-user-data");
+    assert.equal(status(run).region, "ap-southeast-2");
+    assert.equal(status(run).tableName, "dev-user-data");
   });
   for (const [variable, value, step] of [
     ["DEFAULT_REGION", "Oregon", "configure"],
@@ -50,18 +115,19 @@ describe("pipeline configure", () => {
     ["TABLE_NAME_PREFIX", "team a/", "configure"],
     ["DEFAULT_REGION", "Oregon", "status"],
   ] as const) {
-    it(`${step} refuses a bad ${variable} from the Promise, naming the variable, and writes nothing (${value.slice(0, 12)})`, async () => {
+    it(`${step} refuses a bad ${variable} from the Promise, naming the variable, and reads and writes nothing (${value.slice(0, 12)})`, async () => {
       // The request names its own region, so only the platform's setting is wrong.
-      const run = await runPipeline(step, requestObject(DESIGN_USER_DATA as never), {
-        DEFAULT_REGION: "us-east-1",
-        [variable]: value,
-        KUBECONFIG: "/nonexistent/kubeconfig",
-      });
+      const run = await runPipeline(
+        step,
+        requestObject(DESIGN_USER_DATA as never),
+        withApi({ DEFAULT_REGION: "us-east-1", [variable]: value }),
+      );
       assert.equal(run.code, 1, run.stderr);
       assert.match(run.stderr, new RegExp(`${variable}: "${value}"`));
       assert.match(run.stderr, /environment/);
       assert.deepEqual(run.output, {});
       assert.deepEqual(run.metadata, {});
+      assert.deepEqual(api.requests, []);
     });
   }
   it("delete still reports with a bad DEFAULT_REGION, warning about it (a failing delete would keep the request forever)", async () => {
@@ -73,27 +139,27 @@ describe("pipeline configure", () => {
   });
   it("fails on spec.region when the platform has no default either", async () => {
     const { region: _r, ...spec } = DESIGN_USER_DATA;
-    const run = await runPipeline("configure", requestObject(spec as never));
+    const run = await runPipeline("configure", requestObject(spec as never), withApi());
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /spec\.region: is required: the platform has no default region/);
-    assert.match(String((run.metadata["status.yaml"] as Record<string, unknown>).message), /spec\.region: is required/);
+    assert.match(String(status(run).message), /spec\.region: is required/);
     assert.deepEqual(run.output, {});
   });
   it("reports unused attributes in status and on stderr", async () => {
-    const run = await runPipeline("configure", requestObject(DESIGN_USER_SESSIONS as never));
+    const run = await runPipeline("configure", requestObject(DESIGN_USER_SESSIONS as never), withApi());
     assert.equal(run.code, 0, run.stderr);
-    const status = run.metadata["status.yaml"] as Record<string, unknown>;
-    assert.deepEqual(status.droppedAttributes, ["userId", "expiresAt"]);
-    assert.match(String(status.message), /left out of the table.*userId, expiresAt/);
+    assert.deepEqual(status(run).droppedAttributes, ["userId", "expiresAt"]);
+    assert.match(String(status(run).message), /left out of the table.*userId, expiresAt/);
     assert.match(run.stderr, /warning: attributes not used/);
   });
   it("rejects a request that is not YAML of a DynamoDBRequest", async () => {
-    const run = await runPipeline("configure", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x" } });
+    const run = await runPipeline("configure", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x" } }, withApi());
     assert.equal(run.code, 1);
     assert.match(run.stderr, /apiVersion: must be dynamodb.kratix.io\/v1alpha1/);
+    assert.deepEqual(api.requests, []);
   });
   it("fails clearly when object.yaml is missing", async () => {
-    const run = await runPipeline("configure", undefined);
+    const run = await runPipeline("configure", undefined, withApi());
     assert.equal(run.code, 1);
     assert.match(run.stderr, /cannot read .*object\.yaml/);
   });
@@ -101,6 +167,190 @@ describe("pipeline configure", () => {
     const run = await runPipeline("render", requestObject(DESIGN_USER_DATA as never));
     assert.equal(run.code, 2);
     assert.match(run.stderr, /usage: pipeline <configure\|status\|delete>/);
+  });
+});
+
+describe("render-table decides before it publishes", () => {
+  it("an adoption the platform team has not approved: no Table, AdoptionNotApproved naming spec.adopt; approved, the Table", async () => {
+    const request = stored({ ...DESIGN_USER_DATA, adopt: true, deletionPolicy: "Delete" }, "grab", "team-e", "2026-02-01T00:00:00Z");
+    api.dynamoDBRequests.push(request);
+    api.namespaces.set("team-e", {});
+    const refused = await runPipeline("configure", request, withApi());
+    assert.equal(refused.code, 0, refused.stderr);
+    assert.deepEqual(refused.output, {}, "an unapproved adopter's Table must never reach the Work");
+    assert.equal(status(refused).reason, "AdoptionNotApproved");
+    assert.match(String(status(refused).message), /^spec\.adopt: .*dynamodb\.kratix\.io\/adoptable-tables of namespace team-e/);
+    assert.equal(status(refused).observedGeneration, 1);
+    assert.equal(retryAfter(refused), undefined, "a retry would publish nothing and leave the Work as it was");
+    assert.ok(api.requests.includes("/api/v1/namespaces/team-e"));
+
+    api.namespaces.set("team-e", { "dynamodb.kratix.io/adoptable-tables": "user-data" });
+    const approved = await runPipeline("configure", request, withApi());
+    const table = approved.output[TABLE_OUTPUT_FILE] as { metadata: { annotations: Record<string, string> } };
+    assert.equal(table.metadata.annotations["services.k8s.aws/adoption-policy"], "adopt");
+    assert.equal(status(approved).reason, "Rendered");
+  });
+
+  it("a squatter whose status and Table carry the owner's ARN, but whose Table ACK refused, owns nothing; the owner keeps its name", async () => {
+    const squatter = stored(DESIGN_USER_DATA, "squat", "team-z", "2025-01-01T00:00:00Z", { status: { tableArn: arn, reason: "Active" } });
+    const owner = stored(DESIGN_USER_DATA, "owner", "team-a", "2026-01-01T00:00:00Z", { status: { tableArn: arn } });
+    api.dynamoDBRequests.push(squatter, owner);
+    // ACK read the existing table into the squatter's Table, then refused to manage it (no finalizer).
+    api.tables.set(
+      "team-z/squat",
+      liveAck(DESIGN_USER_DATA, "squat", "team-z", {
+        managed: false,
+        status: {
+          ackResourceMetadata: { arn },
+          conditions: [{ type: "ACK.Terminal", status: "True", message: "Resource already exists" }],
+        },
+      }),
+    );
+    api.tables.set("team-a/owner", liveAck(DESIGN_USER_DATA, "owner", "team-a", { managed: true }));
+    const squat = await runPipeline("configure", squatter, withApi());
+    assert.equal(squat.code, 0, squat.stderr);
+    assert.deepEqual(squat.output, {}, "its refused Table leaves the Work: pruning a Table ACK does not manage touches nothing in AWS");
+    assert.equal(status(squat).reason, "TableNameTaken");
+    assert.match(
+      String(status(squat).message),
+      /^table name user-data in us-west-2 belongs to DynamoDBRequest team-a\/owner: .*spec\.name$/,
+    );
+    const own = await runPipeline("configure", owner, withApi());
+    assert.ok(own.output[TABLE_OUTPUT_FILE], own.stderr);
+    assert.equal(status(own).reason, "Rendered");
+  });
+
+  it("two requests for one name, made in the same second: exactly one publishes a Table, and both runs name the same owner", async () => {
+    const second = "2026-03-01T12:00:00Z";
+    const a = stored(DESIGN_USER_DATA, "x", "team-b", second);
+    const b = stored(DESIGN_USER_DATA, "y", "team-a", second);
+    api.dynamoDBRequests.push(a, b);
+    const runs = await Promise.all([a, b].map((r) => runPipeline("configure", r, withApi())));
+    assert.deepEqual(
+      runs.map((r) => Boolean(r.output[TABLE_OUTPUT_FILE])),
+      [false, true],
+      runs.map((r) => r.stderr).join("\n"),
+    );
+    assert.equal(status(runs[0]!).reason, "TableNameTaken");
+    assert.match(String(status(runs[0]!).message), /belongs to DynamoDBRequest team-a\/y/);
+    assert.equal(status(runs[1]!).reason, "Rendered");
+  });
+
+  it("an invalid edit of a request whose Table ACK manages: that Table published again, spec, labels and annotations as they are", async () => {
+    const live = liveAck({ ...DESIGN_USER_DATA, deletionPolicy: "Delete" }, "edited", "team-a", { managed: true });
+    api.tables.set("team-a/edited", live);
+    const edit = {
+      ...stored({ ...DESIGN_USER_DATA, deletionPolicy: "Delete", billingMode: "PROVISIONED" }, "edited", "team-a", "2026-01-01T00:00:00Z"),
+    };
+    edit.metadata.generation = 4;
+    const run = await runPipeline("configure", edit, withApi());
+    assert.equal(run.code, 0, run.stderr);
+    const held = run.output[TABLE_OUTPUT_FILE] as typeof live;
+    // Byte for byte what Flux applied (key order included): no change can reach AWS through it.
+    assert.equal(JSON.stringify(held.spec), JSON.stringify(live.spec));
+    assert.equal(JSON.stringify(held.metadata.labels), JSON.stringify(live.metadata.labels));
+    const { "kubectl.kubernetes.io/last-applied-configuration": _k, ...annotations } = live.metadata.annotations;
+    assert.equal(JSON.stringify(held.metadata.annotations), JSON.stringify(annotations));
+    assert.deepEqual(Object.keys(held.metadata).sort(), ["annotations", "labels", "name", "namespace"], "no finalizer, uid or version");
+    assert.deepEqual(validateAgainstUpstream(held as never), []);
+    assert.equal(status(run).reason, "InvalidRequest");
+    assert.equal(status(run).observedGeneration, 4);
+    assert.match(String(status(run).message), /spec\.provisioned: required when billingMode is PROVISIONED/);
+    assert.match(String(status(run).message), /the Table ACK manages now stays as it is/);
+    assert.equal(retryAfter(run), undefined, "rerunning the same invalid spec cannot help");
+    // An invalid request reads only its own Table: it claims nothing, so the others do not matter.
+    assert.deepEqual(api.requests, ["/apis/dynamodb.services.k8s.aws/v1alpha1/namespaces/team-a/tables/edited"]);
+  });
+
+  it("a refused request that owns nothing publishes nothing: invalid, or its name taken, with a Table ACK does not manage or none", async () => {
+    api.dynamoDBRequests.push(stored(DESIGN_USER_DATA, "first", "team-z", "2025-01-01T00:00:00Z"));
+    api.tables.set("team-a/unmanaged", liveAck(DESIGN_USER_DATA, "unmanaged", "team-a", { managed: false }));
+    for (const [name, spec, reason] of [
+      ["unmanaged", { ...DESIGN_USER_DATA, billingMode: "PROVISIONED" }, "InvalidRequest"],
+      ["never-valid", { ...DESIGN_USER_DATA, billingMode: "PROVISIONED" }, "InvalidRequest"],
+      ["unmanaged", DESIGN_USER_DATA, "TableNameTaken"],
+      ["second", DESIGN_USER_DATA, "TableNameTaken"],
+    ] as const) {
+      const run = await runPipeline("configure", stored(spec, name, "team-a", "2026-02-01T00:00:00Z"), withApi());
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(run.output, {}, `${name}: ${reason}`);
+      assert.equal(status(run).reason, reason);
+    }
+  });
+
+  it("lists every request a page at a time (limit, continue), the owner on the last page", async () => {
+    api.pageSize = 2;
+    for (let i = 0; i < 6; i++)
+      api.dynamoDBRequests.push(stored({ ...DESIGN_USER_DATA, name: `other-${i}` }, `r${i}`, "team-x", "2025-01-01T00:00:00Z"));
+    api.dynamoDBRequests.push(stored(DESIGN_USER_DATA, "first", "team-z", "2025-01-01T00:00:00Z"));
+    const run = await runPipeline("configure", stored(DESIGN_USER_DATA, "late", "team-a", "2026-02-01T00:00:00Z"), withApi());
+    assert.equal(status(run).reason, "TableNameTaken", run.stderr);
+    assert.match(String(status(run).message), /team-z\/first/);
+    const lists = api.requests.filter((r) => r.startsWith("/apis/dynamodb.kratix.io/v1alpha1/dynamodbrequests"));
+    assert.equal(lists.length, 4);
+    assert.ok(
+      lists.every((l) => l.includes(`limit=${LIST_PAGE_SIZE}`)),
+      lists.join("\n"),
+    );
+    assert.deepEqual(
+      lists.map((l) => new URL(l, "http://x").searchParams.get("continue")),
+      [null, "2", "4", "6"],
+    );
+  });
+
+  it("starts the list again when a continue token has expired (HTTP 410)", async () => {
+    api.pageSize = 1;
+    api.dynamoDBRequests.push(stored({ ...DESIGN_USER_DATA, name: "other" }, "o", "team-x", "2025-01-01T00:00:00Z"));
+    api.dynamoDBRequests.push(stored(DESIGN_USER_DATA, "first", "team-z", "2025-01-01T00:00:00Z"));
+    api.fail(/continue=1/, 1, 410);
+    const run = await runPipeline("configure", stored(DESIGN_USER_DATA, "late", "team-a", "2026-02-01T00:00:00Z"), withApi());
+    assert.equal(status(run).reason, "TableNameTaken", run.stderr);
+    const firstPages = api.requests.filter((r) => r.startsWith("/apis/dynamodb.kratix.io/") && !r.includes("continue="));
+    assert.equal(firstPages.length, 2);
+  });
+
+  it("retries a failing API server in the step, then decides as usual", async () => {
+    api.fail(/dynamodbrequests/, ATTEMPTS - 1, 503);
+    api.fail(/\/tables\//, ATTEMPTS - 1, 500);
+    const run = await runPipeline("configure", stored(DESIGN_USER_DATA, "mine", "team-a", "2026-02-01T00:00:00Z"), withApi());
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(run.output[TABLE_OUTPUT_FILE], run.stderr);
+    assert.equal(status(run).reason, "Rendered");
+  });
+
+  for (const [what, failing] of [
+    ["the list of requests", /dynamodbrequests/],
+    ["a namespace's approvals", /\/api\/v1\/namespaces\//],
+    ["a rival's Table", /\/tables\/rival/],
+  ] as const) {
+    it(`when ${what} cannot be read even after retries: publishes nothing new, asks Kratix to run it again (its Work stays as it was)`, async () => {
+      api.dynamoDBRequests.push(stored({ ...DESIGN_USER_DATA, adopt: true }, "rival", "team-b", "2025-01-01T00:00:00Z"));
+      api.namespaces.set("team-b", {});
+      api.fail(failing, Infinity, 503);
+      const run = await runPipeline("configure", stored(DESIGN_USER_DATA, "mine", "team-a", "2026-02-01T00:00:00Z"), withApi());
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(run.output, {});
+      assert.equal(status(run).reason, "ClusterReadFailed");
+      assert.match(String(status(run).message), /HTTP 503 \(4 attempts\)/);
+      assert.equal(retryAfter(run), RETRY.clusterRead);
+      assert.equal(api.requests.filter((r) => failing.test(r)).length, ATTEMPTS);
+    });
+  }
+
+  it("an API server that cannot be reached at all: the same, a status and a retry, not a failed workflow", async () => {
+    const run = await runPipeline("configure", requestObject(DESIGN_USER_DATA as never), { KUBECONFIG: await unreachableKubeconfig() });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.output, {});
+    assert.equal(status(run).reason, "ClusterReadFailed");
+    assert.equal(retryAfter(run), RETRY.clusterRead);
+  });
+
+  it("no cluster configured at all (no service account, no kubeconfig): the step fails, naming why", async () => {
+    const run = await runPipeline("configure", requestObject(DESIGN_USER_DATA as never), { KUBECONFIG: "/nonexistent/kubeconfig" });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /nonexistent\/kubeconfig/);
+    assert.deepEqual(run.output, {});
+    assert.deepEqual(run.metadata, {});
   });
 });
 
@@ -157,18 +407,24 @@ describe("pipeline on hostile files", () => {
     });
   }
   it("says what it expected when spec is not an object", async () => {
-    const run = await runPipeline("configure", requestObject("table please" as never), { DEFAULT_REGION: "us-east-1" });
+    const run = await runPipeline("configure", requestObject("table please" as never), withApi({ DEFAULT_REGION: "us-east-1" }));
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /spec: must be object/);
     assert.match(String((run.metadata["status.yaml"] as Record<string, unknown>).message), /spec: must be object/);
   });
   it("caps the errors it prints, saying how many more there are, all of it flushed before exit", async () => {
     const tags = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`t${i}`, `bad;${i}`]));
-    const run = await runPipeline("configure", requestObject({ ...DESIGN_USER_DATA, tags } as never), { DEFAULT_REGION: "us-east-1" });
+    const run = await runPipeline(
+      "configure",
+      requestObject({ ...DESIGN_USER_DATA, tags } as never),
+      withApi({ DEFAULT_REGION: "us-east-1" }),
+    );
     assert.equal(run.code, 0, run.stderr);
     const lines = run.stderr.trim().split("\n");
     assert.ok(lines.length <= 25, `${lines.length} lines`);
-    assert.match(lines.at(-1)!, /^… and \d+ more$/);
+    assert.match(lines.at(-2)!, /^… and \d+ more$/);
+    // The last line written (what was published) is there: nothing was lost at exit.
+    assert.match(lines.at(-1)!, /^refused: no Table published for default\/example$/);
     // The status holds fewer still: it is shown by kubectl and KubeVela.
     const message = String((run.metadata["status.yaml"] as Record<string, unknown>).message).split("\n");
     assert.ok(message.length <= 12, `${message.length} lines`);
@@ -176,28 +432,27 @@ describe("pipeline on hostile files", () => {
   });
 });
 
-describe("pipeline status", () => {
-  let api: FakeApiServer;
-  before(async () => (api = await startFakeApiServer()));
-  after(async () => api.close());
-  const arn = "arn:aws:dynamodb:us-west-2:111122223333:table/user-data";
-
-  it("asks Kratix to retry while the ACK Table does not exist yet", async () => {
-    const run = await runPipeline("status", requestObject(DESIGN_USER_DATA as never, "missing", "team-a"), { KUBECONFIG: api.kubeconfig });
-    assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual((run.metadata["workflow-control.yaml"] as Record<string, unknown>).retryAfter, "30s");
-    const status = run.metadata["status.yaml"] as Record<string, unknown>;
-    assert.match(String(status.message), /waiting for ACK Table team-a\/missing/);
-    assert.ok(api.requests.some((r) => r.includes("/namespaces/team-a/tables/missing")));
-  });
-
+describe("pipeline status (table-status): reads the Table back, never publishes", () => {
+  /** Every run of the status step, checked for what it must never do: write to output/. */
+  const runStatus = async (request: unknown, env: Record<string, string> = withApi()) => {
+    const run = await runPipeline("status", request, env);
+    assert.deepEqual(run.output, {}, "the status step wrote to output/: only render-table publishes");
+    return run;
+  };
   /** The Table configure renders for this request, as ACK would show it: spec plus the given status. */
-  const liveTable = (spec: unknown, name: string, namespace: string, status: Record<string, unknown>) => {
+  const liveTable = (spec: unknown, name: string, namespace: string, tableStatus: Record<string, unknown>) => {
     const configured = configureRequest(requestObject(spec as never, name, namespace), {});
     assert.ok(configured.ok);
-    return { spec: configured.table.spec, status };
+    return { metadata: { finalizers: [ACK_TABLE_FINALIZER] }, spec: configured.table.spec, status: tableStatus };
   };
-  const synced = [{ type: "ACK.ResourceSynced", status: "True" }];
+
+  it("asks Kratix to retry while the ACK Table does not exist yet", async () => {
+    const run = await runStatus(requestObject(DESIGN_USER_DATA as never, "missing", "team-a"));
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(retryAfter(run), "30s");
+    assert.match(String(status(run).message), /waiting for ACK Table team-a\/missing/);
+    assert.deepEqual(api.requests, ["/apis/dynamodb.services.k8s.aws/v1alpha1/namespaces/team-a/tables/missing"]);
+  });
 
   it("writes the ARN, the ready generation and spec digest, and no retry once the table carrying the spec is ACTIVE and synced", async () => {
     api.tables.set(
@@ -208,16 +463,17 @@ describe("pipeline status", () => {
     const request = {
       ...plain,
       metadata: { ...plain.metadata, generation: 3, annotations: { [SPEC_DIGEST_ANNOTATION]: "0123456789abcdef" } },
+      status: { reason: "Rendered" },
     };
-    const run = await runPipeline("status", request, { KUBECONFIG: api.kubeconfig });
+    const run = await runStatus(request);
     assert.equal(run.code, 0, run.stderr);
-    const status = run.metadata["status.yaml"] as Record<string, unknown> & { conditions: Record<string, unknown>[] };
-    assert.equal(status.tableArn, arn);
-    assert.equal(status.tableStatus, "ACTIVE");
-    assert.equal(status.readyGeneration, 3);
-    assert.equal(status.readySpecDigest, "0123456789abcdef");
-    assert.equal(status.conditions[0]!.type, "TableReady");
-    assert.equal(status.conditions[0]!.status, "True");
+    const s = status(run) as Record<string, unknown> & { conditions: Record<string, unknown>[] };
+    assert.equal(s.tableArn, arn);
+    assert.equal(s.tableStatus, "ACTIVE");
+    assert.equal(s.readyGeneration, 3);
+    assert.equal(s.readySpecDigest, "0123456789abcdef");
+    assert.equal(s.conditions[0]!.type, "TableReady");
+    assert.equal(s.conditions[0]!.status, "True");
     assert.equal(run.metadata["workflow-control.yaml"], undefined);
   });
 
@@ -227,17 +483,10 @@ describe("pipeline status", () => {
       "team-a/updating",
       liveTable(older, "updating", "team-a", { tableStatus: "ACTIVE", ackResourceMetadata: { arn }, conditions: synced }),
     );
-    const run = await runPipeline(
-      "status",
-      requestObject({ ...DESIGN_USER_DATA, tags: { team: "after" } } as never, "updating", "team-a"),
-      {
-        KUBECONFIG: api.kubeconfig,
-      },
-    );
-    const status = run.metadata["status.yaml"] as Record<string, unknown>;
-    assert.match(String(status.message), /does not carry this request's spec yet/);
-    assert.equal(status.readyGeneration, undefined);
-    assert.equal((run.metadata["workflow-control.yaml"] as Record<string, unknown>).retryAfter, "15s");
+    const run = await runStatus(requestObject({ ...DESIGN_USER_DATA, tags: { team: "after" } } as never, "updating", "team-a"));
+    assert.match(String(status(run).message), /does not carry this request's spec yet/);
+    assert.equal(status(run).readyGeneration, undefined);
+    assert.equal(retryAfter(run), "15s");
   });
 
   it("is not ready while ACK has not synced the spec", async () => {
@@ -245,16 +494,16 @@ describe("pipeline status", () => {
       "team-a/syncing",
       liveTable(DESIGN_USER_DATA, "syncing", "team-a", { tableStatus: "ACTIVE", ackResourceMetadata: { arn } }),
     );
-    const run = await runPipeline("status", requestObject(DESIGN_USER_DATA as never, "syncing", "team-a"), { KUBECONFIG: api.kubeconfig });
-    assert.match(String((run.metadata["status.yaml"] as Record<string, unknown>).message), /ACK is syncing/);
-    assert.equal((run.metadata["workflow-control.yaml"] as Record<string, unknown>).retryAfter, "15s");
+    const run = await runStatus(requestObject(DESIGN_USER_DATA as never, "syncing", "team-a"));
+    assert.match(String(status(run).message), /ACK is syncing/);
+    assert.equal(retryAfter(run), "15s");
   });
 
   it("retries quickly while AWS is CREATING", async () => {
     api.tables.set("team-a/creating", { status: { tableStatus: "CREATING", ackResourceMetadata: { arn } } });
-    const run = await runPipeline("status", requestObject(DESIGN_USER_DATA as never, "creating", "team-a"), { KUBECONFIG: api.kubeconfig });
-    assert.equal((run.metadata["workflow-control.yaml"] as Record<string, unknown>).retryAfter, "15s");
-    assert.equal((run.metadata["status.yaml"] as Record<string, unknown>).tableArn, arn);
+    const run = await runStatus(requestObject(DESIGN_USER_DATA as never, "creating", "team-a"));
+    assert.equal(retryAfter(run), "15s");
+    assert.equal(status(run).tableArn, arn);
   });
 
   it("surfaces ACK's terminal error and slows down", async () => {
@@ -263,12 +512,9 @@ describe("pipeline status", () => {
         conditions: [{ type: "ACK.Terminal", status: "True", message: "ValidationException: one or more parameter values were invalid" }],
       },
     });
-    const run = await runPipeline("status", requestObject(DESIGN_USER_DATA as never, "broken", "team-a"), { KUBECONFIG: api.kubeconfig });
-    assert.match(
-      String((run.metadata["status.yaml"] as Record<string, unknown>).message),
-      /ACK cannot reconcile the table: ValidationException/,
-    );
-    assert.equal((run.metadata["workflow-control.yaml"] as Record<string, unknown>).retryAfter, "5m");
+    const run = await runStatus(requestObject(DESIGN_USER_DATA as never, "broken", "team-a"));
+    assert.match(String(status(run).message), /ACK cannot reconcile the table: ValidationException/);
+    assert.equal(retryAfter(run), "5m");
   });
 
   it("keeps the unused-attribute note in the message", async () => {
@@ -276,116 +522,60 @@ describe("pipeline status", () => {
       "default/sessions",
       liveTable(DESIGN_USER_SESSIONS, "sessions", "default", { tableStatus: "ACTIVE", ackResourceMetadata: { arn }, conditions: synced }),
     );
-    const run = await runPipeline("status", requestObject(DESIGN_USER_SESSIONS as never, "sessions"), { KUBECONFIG: api.kubeconfig });
-    assert.match(String((run.metadata["status.yaml"] as Record<string, unknown>).message), /ACTIVE.*left out of the table/);
+    const run = await runStatus(requestObject(DESIGN_USER_SESSIONS as never, "sessions"));
+    assert.match(String(status(run).message), /ACTIVE.*left out of the table/);
   });
 
-  describe("a refused request keeps the Table applied now, and renders no other", () => {
-    const liveAck = (name: string, namespace: string) => ({
-      apiVersion: "dynamodb.services.k8s.aws/v1alpha1",
-      kind: "Table",
-      ...liveTable(DESIGN_USER_DATA, name, namespace, { tableStatus: "ACTIVE", ackResourceMetadata: { arn }, conditions: synced }),
-      metadata: {
-        name,
-        namespace,
-        uid: "0000-1111",
-        resourceVersion: "42",
-        managedFields: [{ manager: "kustomize-controller" }],
-        labels: { "app.kubernetes.io/managed-by": "kratix" },
-        annotations: { "services.k8s.aws/region": "us-west-2", "kubectl.kubernetes.io/last-applied-configuration": "{}" },
-      },
-    });
-    const invalidEdit = { ...DESIGN_USER_DATA, billingMode: "PROVISIONED" }; // no provisionedThroughput
-
-    it("an invalid edit: the live Table goes back out unchanged (no prune, no delete), the reasons go to status", async () => {
-      api.tables.set("team-a/edited", liveAck("edited", "team-a"));
-      const request = requestObject(invalidEdit as never, "edited", "team-a");
-      const run = await runPipeline(
-        "status",
-        { ...request, metadata: { ...request.metadata, generation: 4 } },
-        { KUBECONFIG: api.kubeconfig },
-      );
-      assert.equal(run.code, 0, run.stderr);
-      const held = run.output[TABLE_OUTPUT_FILE] as Record<string, Record<string, unknown>>;
-      assert.deepEqual(held.spec, liveAck("edited", "team-a").spec);
-      assert.deepEqual(Object.keys(held.metadata!).sort(), ["annotations", "labels", "name", "namespace"]);
-      assert.deepEqual(held.metadata!.annotations, { "services.k8s.aws/region": "us-west-2" });
-      assert.deepEqual(validateAgainstUpstream(held), []);
-      const status = run.metadata["status.yaml"] as Record<string, unknown>;
-      assert.equal(status.reason, "InvalidRequest");
-      assert.equal(status.observedGeneration, 4);
-      assert.match(String(status.message), /spec\.provisioned: required when billingMode is PROVISIONED/);
-      assert.equal(run.metadata["workflow-control.yaml"], undefined, "rerunning the same invalid spec cannot help");
-    });
-
-    it("an invalid request that never had a Table: nothing in output (configure's file is taken back)", async () => {
-      const run = await runPipeline("status", requestObject(invalidEdit as never, "never-valid", "team-a"), { KUBECONFIG: api.kubeconfig });
-      assert.equal(run.code, 0, run.stderr);
-      assert.deepEqual(run.output, {});
-      assert.equal((run.metadata["status.yaml"] as Record<string, unknown>).reason, "InvalidRequest");
-    });
-
-    const other = (name: string, namespace: string, createdAt: string, status?: Record<string, unknown>) => ({
-      ...requestObject(DESIGN_USER_DATA as never, name, namespace),
-      metadata: { name, namespace, creationTimestamp: createdAt },
-      ...(status ? { status } : {}),
-    });
-
-    it("a table name an older request in another namespace asked for first: refused, naming the owner, checked again later", async () => {
-      api.dynamoDBRequests.splice(0, Infinity, other("first", "team-z", "2026-01-01T00:00:00Z"));
-      const mine = { ...requestObject(DESIGN_USER_DATA as never, "second", "team-a") };
-      const run = await runPipeline(
-        "status",
-        { ...mine, metadata: { ...mine.metadata, creationTimestamp: "2026-02-01T00:00:00Z" } },
-        { KUBECONFIG: api.kubeconfig },
-      );
-      assert.equal(run.code, 0, run.stderr);
-      assert.deepEqual(run.output, {});
-      const status = run.metadata["status.yaml"] as Record<string, unknown>;
-      assert.equal(status.reason, "TableNameTaken", run.stderr);
-      assert.match(String(status.message), /table name user-data in us-west-2 belongs to DynamoDBRequest team-z\/first/);
-      assert.equal((run.metadata["workflow-control.yaml"] as Record<string, unknown>).retryAfter, "5m");
-      assert.ok(api.requests.some((r) => r.startsWith("/apis/dynamodb.kratix.io/v1alpha1/dynamodbrequests")));
-    });
-
-    it("adopting a table without the platform team's approval: refused, naming the annotation; with it, reconciled as usual", async () => {
-      api.dynamoDBRequests.splice(0, Infinity);
-      const request = requestObject({ ...DESIGN_USER_DATA, adopt: true } as never, "taking-back", "team-q");
-      api.namespaces.set("team-q", {});
-      const refused = await runPipeline("status", request, { KUBECONFIG: api.kubeconfig });
-      assert.equal(refused.code, 0, refused.stderr);
-      assert.deepEqual(refused.output, {});
-      const status = refused.metadata["status.yaml"] as Record<string, unknown>;
-      assert.equal(status.reason, "AdoptionNotApproved");
-      assert.match(String(status.message), /dynamodb\.kratix\.io\/adoptable-tables of namespace team-q/);
-      assert.equal((refused.metadata["workflow-control.yaml"] as Record<string, unknown>).retryAfter, "5m");
-      assert.ok(api.requests.includes("/api/v1/namespaces/team-q"));
-
-      api.namespaces.set("team-q", { "dynamodb.kratix.io/adoptable-tables": "user-data" });
-      const approved = await runPipeline("status", request, { KUBECONFIG: api.kubeconfig });
-      assert.equal((approved.metadata["status.yaml"] as Record<string, unknown>).reason, "TableNotFound", approved.stderr);
-    });
-
-    it("the request that holds the table keeps it, even against an older request asking later", async () => {
-      api.dynamoDBRequests.splice(0, Infinity, other("older", "team-z", "2025-01-01T00:00:00Z"));
-      api.tables.set("team-a/holder", liveAck("holder", "team-a"));
-      const mine = requestObject(DESIGN_USER_DATA as never, "holder", "team-a");
-      const run = await runPipeline(
-        "status",
-        { ...mine, metadata: { ...mine.metadata, creationTimestamp: "2026-02-01T00:00:00Z" }, status: { tableArn: arn } },
-        { KUBECONFIG: api.kubeconfig },
-      );
-      assert.equal(run.code, 0, run.stderr);
-      const status = run.metadata["status.yaml"] as Record<string, unknown>;
-      assert.equal(status.reason, "Active", String(status.message));
-      assert.equal(status.tableArn, arn);
-    });
+  it("never publishes, even where it once put the held Table back: an invalid edit of a request whose Table ACK manages", async () => {
+    // The status step used to write this Table to output/ (so its Work held it too); the held Table is render-table's alone now.
+    api.tables.set("team-a/edited", liveAck(DESIGN_USER_DATA, "edited", "team-a", { managed: true }));
+    const request = requestObject({ ...DESIGN_USER_DATA, billingMode: "PROVISIONED" } as never, "edited", "team-a");
+    const run = await runStatus({ ...request, status: { reason: "InvalidRequest" } });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.metadata, {}, "render-table's status stays as it is");
+    assert.deepEqual(api.requests, []);
   });
 
-  it("exits 1 when the API server cannot be reached", async () => {
-    const run = await runPipeline("status", requestObject(DESIGN_USER_DATA as never), { KUBECONFIG: "/nonexistent/kubeconfig" });
-    assert.equal(run.code, 1);
-    assert.deepEqual(run.metadata, {});
+  for (const reason of ["TableNameTaken", "AdoptionNotApproved", "InvalidRequest"]) {
+    it(`has nothing to report for a valid request render-table refused in this run (${reason}): writes nothing, reads nothing`, async () => {
+      api.tables.set("team-a/refused", liveAck(DESIGN_USER_DATA, "refused", "team-a", { managed: true }));
+      const run = await runStatus({ ...requestObject(DESIGN_USER_DATA as never, "refused", "team-a"), status: { reason } });
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(run.metadata, {});
+      assert.deepEqual(api.requests, []);
+    });
+  }
+
+  it("reads the Table of a request render-table published (its own earlier reasons are no refusal)", async () => {
+    for (const reason of ["Rendered", "Creating", "ClusterReadFailed"]) {
+      const run = await runStatus({ ...requestObject(DESIGN_USER_DATA as never, "rendered", "team-a"), status: { reason } });
+      assert.equal(status(run).reason, "TableNotFound", reason);
+    }
+  });
+
+  it("retries a failing API server in the step; still failing, asks Kratix to run it again rather than failing the workflow", async () => {
+    api.tables.set(
+      "team-a/flaky",
+      liveTable(DESIGN_USER_DATA, "flaky", "team-a", { tableStatus: "CREATING", ackResourceMetadata: { arn } }),
+    );
+    api.fail(/\/tables\/flaky/, ATTEMPTS - 1, 503);
+    const recovered = await runStatus(requestObject(DESIGN_USER_DATA as never, "flaky", "team-a"));
+    assert.equal(status(recovered).tableArn, arn, recovered.stderr);
+    api.fail(/\/tables\/flaky/, Infinity, 429);
+    const failed = await runStatus(requestObject(DESIGN_USER_DATA as never, "flaky", "team-a"));
+    assert.equal(failed.code, 0, failed.stderr);
+    assert.equal(status(failed).reason, "ClusterReadFailed");
+    assert.match(String(status(failed).message), /read the request's ACK Table .*HTTP 429/);
+    assert.equal(retryAfter(failed), RETRY.clusterRead);
+  });
+
+  it("an API server that cannot be reached: a status and a retry; no cluster configured at all: exit 1", async () => {
+    const unreachable = await runStatus(requestObject(DESIGN_USER_DATA as never), { KUBECONFIG: await unreachableKubeconfig() });
+    assert.equal(unreachable.code, 0, unreachable.stderr);
+    assert.equal(status(unreachable).reason, "ClusterReadFailed");
+    const none = await runStatus(requestObject(DESIGN_USER_DATA as never), { KUBECONFIG: "/nonexistent/kubeconfig" });
+    assert.equal(none.code, 1);
+    assert.deepEqual(none.metadata, {});
   });
 });
 

@@ -4,12 +4,12 @@ import { before, describe, it } from "mocha";
 import * as pulumi from "@pulumi/pulumi";
 import { ACCOUNT, SECRET_SIG, resolve, settle, setupMocks, type Registration } from "../helpers/pulumi-mocks.ts";
 import { DynamoDBTable } from "../../components/dynamodb-table.ts";
-import { AckDynamoDBController } from "../../components/ack-controller.ts";
+import { AckDynamoDBController, retainCrds } from "../../components/ack-controller.ts";
 import { DynamoDBPromise } from "../../components/dynamodb-promise.ts";
 import { DESIGN_USER_SESSIONS, EVERYTHING } from "../fixtures/corpus.ts";
 import { propertiesFromSpec } from "../../core/render/dynamodb-request.ts";
 import { validateAgainstUpstream } from "../helpers/crd-validator.ts";
-import { TABLE_GUARD_NAME } from "../../core/install/table-guard.ts";
+import { API_GUARD_NAME, TABLE_GUARD_NAME } from "../../core/install/table-guard.ts";
 import { KratixInstallation } from "../../components/kratix.ts";
 import { SPEC_DIGEST_ANNOTATION, specDigest } from "../../core/api/spec-digest.ts";
 import * as k8s from "@pulumi/kubernetes";
@@ -40,8 +40,17 @@ const oldUnionsStillFit = [
 void [tablePropertiesAreTheApis, statusIsTheApis, oldUnionsStillFit];
 
 let reg: Registration[];
+/** What Registration leaves out: each registration's retainOnDelete and how many transforms it carries, by name. */
+const registered = new Map<string, { retainOnDelete: boolean; transforms: number }>();
 before(async () => {
   reg = await setupMocks("components");
+  type Req = { getName(): string; getRetainondelete(): boolean; getTransformsList(): unknown[] };
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Req, cb: unknown): void };
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    registered.set(req.getName(), { retainOnDelete: req.getRetainondelete(), transforms: req.getTransformsList().length });
+    original(req, cb);
+  };
 });
 const named = (name: string) => reg.filter((r) => r.name === name || r.name.startsWith(`${name}-`));
 
@@ -178,11 +187,18 @@ describe("AckDynamoDBController", () => {
       credentials: { mode: "existingSecret", secretName: "my-aws" },
       namespace: "ack-ddb",
       extraTableWriters: ["break-glass"],
+      tableNamePrefix: pulumi.output("team-"),
     });
     await resolve(c.namespace);
     await settle();
-    const policy = named("guarded").find((r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")!;
-    const binding = named("guarded").find((r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding")!;
+    const policy = named("guarded").find(
+      (r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy" && r.name === "guarded-table-guard",
+    )!;
+    const binding = named("guarded").find(
+      (r) =>
+        r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding" &&
+        r.name === "guarded-table-guard-binding",
+    )!;
     for (const r of [policy, binding]) {
       assert.ok(r.parent.includes("AckDynamoDBController::guarded"), r.parent);
       assert.equal((r.inputs.metadata as { name: string }).name, TABLE_GUARD_NAME);
@@ -193,14 +209,42 @@ describe("AckDynamoDBController", () => {
       failurePolicy: string;
       matchConstraints: { resourceRules: { resources: string[]; operations: string[] }[] };
       variables: { name: string; expression: string }[];
+      validations: { expression: string; message: string }[];
     };
     assert.equal(spec.failurePolicy, "Fail");
-    assert.deepEqual(spec.matchConstraints.resourceRules[0]!.resources, ["tables"]);
+    assert.deepEqual(spec.matchConstraints.resourceRules[0]!.resources, ["tables", "tables/status"]);
     assert.deepEqual(spec.matchConstraints.resourceRules[0]!.operations, ["CREATE", "UPDATE", "DELETE"]);
+    const variable = (name: string) => spec.variables.find((v) => v.name === name)!.expression;
     assert.equal(
-      spec.variables.find((v) => v.name === "writers")!.expression,
+      variable("writers"),
       '["system:serviceaccount:flux-system:kratix-dynamodb-applier", "system:serviceaccount:ack-ddb:ack-dynamodb-controller", "break-glass"]',
     );
+    // Status and ACK's marks: this controller alone, in its own namespace.
+    assert.equal(variable("controllers"), '["system:serviceaccount:ack-ddb:ack-dynamodb-controller"]');
+    // The prefix, known only as an Output, reaches the policy.
+    assert.ok(spec.validations.some((v) => v.expression.includes('object.spec.tableName.startsWith("team-")')));
+  });
+  it("keeps the Promise and both CRDs from deletion, except to breakGlassUsers, and keeps the chart's CRDs on destroy", async () => {
+    const c = new AckDynamoDBController("keeper", {
+      region: "us-east-1",
+      credentials: { mode: "existingSecret", secretName: "my-aws" },
+      breakGlassUsers: ["alice@example.com"],
+    });
+    await resolve(c.namespace);
+    await settle();
+    const policy = named("keeper").find((r) => r.name === "keeper-api-guard")!;
+    const binding = named("keeper").find((r) => r.name === "keeper-api-guard-binding")!;
+    assert.equal((policy.inputs.metadata as { name: string }).name, API_GUARD_NAME);
+    assert.ok(binding.dependencies.includes(policy.urn!));
+    assert.deepEqual(binding.inputs.spec, { policyName: API_GUARD_NAME, validationActions: ["Deny"] });
+    const spec = policy.inputs.spec as { variables: { name: string; expression: string }[]; matchConditions: { expression: string }[] };
+    assert.equal(spec.variables.find((v) => v.name === "breakGlass")!.expression, '["alice@example.com"]');
+    assert.ok(spec.matchConditions[0]!.expression.includes('"aws-dynamodb-kratix"'));
+    // The chart's CRDs are its children (registered by the provider, not under mocks): the chart carries the transform.
+    assert.equal(registered.get("keeper-chart")?.transforms, 1);
+    const crd = { type: "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", name: "x", custom: true, props: {}, opts: {} };
+    assert.deepEqual(await retainCrds(crd), { props: {}, opts: { retainOnDelete: true } });
+    assert.equal(await retainCrds({ ...crd, type: "kubernetes:apps/v1:Deployment" }), undefined);
   });
   it("guardTables: false makes no admission policy", async () => {
     const c = new AckDynamoDBController("unguarded", {
@@ -242,7 +286,6 @@ describe("KratixInstallation", () => {
         region: "us-east-1",
         insecure: true,
         interval: "10s",
-        fluxFolder: "platform-cluster/platform-cluster",
         credentials: pulumi.secret({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "mock-secret-access-key" }),
       },
     });
@@ -263,7 +306,7 @@ describe("KratixInstallation", () => {
       cr("Kustomization")
         .map((x) => x.spec.path)
         .sort(),
-      ["./platform-cluster/platform-cluster/dependencies", "./platform-cluster/platform-cluster/resources"],
+      ["./platform-cluster/dependencies", "./platform-cluster/resources"],
     );
     const secrets = mine.filter((r) => r.type === "kubernetes:core/v1:Secret");
     assert.equal(secrets.length, 2);
@@ -445,6 +488,18 @@ describe("DynamoDBPlatform", () => {
     // The platform's default region is the bucket's when none is given.
     assert.equal(await resolve(p.defaults), await resolve(p.defaults));
     assert.deepEqual(await resolve(p.defaults), { defaultRegion: "eu-west-1", tableNamePrefix: "team-" });
+  });
+  it("with the guard, leaves a Pulumi-delivered Promise on the cluster when destroyed (the guard refuses its deletion)", async () => {
+    const guarded = new DynamoDBPlatform("kept", smallPlatform({ breakGlassUsers: ["alice"] }));
+    const unguarded = new DynamoDBPlatform("unkept", smallPlatform({ guardTables: false }));
+    await Promise.all([resolve(guarded.promiseName), resolve(unguarded.promiseName)]);
+    await settle();
+    assert.equal(registered.get("kept-promise-promise")?.retainOnDelete, true);
+    assert.equal(registered.get("unkept-promise-promise")?.retainOnDelete, false);
+    const api = named("kept").find((r) => r.name === "kept-ack-api-guard")!;
+    const vars = (api.inputs.spec as { variables: { name: string; expression: string }[] }).variables;
+    assert.equal(vars.find((v) => v.name === "breakGlass")!.expression, '["alice"]');
+    assert.equal(named("unkept").filter((r) => r.type.startsWith("kubernetes:admissionregistration.k8s.io/")).length, 0);
   });
   it("keeps resources out of its outputs: promise and tableDependencies are getters", () => {
     const proto = DynamoDBPlatform.prototype;

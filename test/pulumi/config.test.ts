@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { before, describe, it } from "mocha";
 import * as pulumi from "@pulumi/pulumi";
 import { parse, stringify } from "yaml";
-import { resolve, settle, setupMocks } from "../helpers/pulumi-mocks.ts";
+import { resolve, settle, setupMocks, type Registration } from "../helpers/pulumi-mocks.ts";
 import { REPO_ROOT } from "../helpers/paths.ts";
 import { PROJECT, configValue, parsePlatformConfig } from "../../core/config/platform-config.ts";
 import { INSTALL_DEFAULTS, StackConfigSchema, configDefaults } from "../../core/config/schema.ts";
@@ -19,15 +19,17 @@ import { tableArgErrors } from "../../core/api/table-args.ts";
 const set = (key: string, value: string) => pulumi.runtime.setConfig(`${PROJECT}:${key}`, value);
 let program: Record<string, pulumi.Output<unknown>> | undefined;
 let programError: Error | undefined;
+let reg: Registration[];
 
 before(async () => {
-  await setupMocks(PROJECT);
+  reg = await setupMocks(PROJECT);
   set("defaultRegion", "us-west-2");
   set("accountId", "123456789012");
   set("tableNamePrefix", "2024");
   set("waitForTables", "false");
   set("waitTimeoutMinutes", "30");
   set("install", JSON.stringify({ velaCore: true }));
+  set("breakGlassUsers", JSON.stringify(["alice@example.com", "arn:aws:iam::123456789012:role/BreakGlass"]));
   set(
     "tables",
     JSON.stringify([
@@ -65,6 +67,33 @@ describe("config values as Pulumi passes them (strings)", () => {
   it("the program computes the ARN with that account id", async () => {
     assert.equal(programError?.message, undefined);
     assert.deepEqual(await resolve(program!.tableArns!), { orders: "arn:aws:dynamodb:us-west-2:123456789012:table/2024orders" });
+  });
+});
+
+describe("breakGlassUsers", () => {
+  it("reaches the admission guard that keeps the Promise and the CRDs, as the only usernames it lets delete them", () => {
+    assert.equal(programError?.message, undefined);
+    const policy = reg.find(
+      (r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy" && r.name.endsWith("-api-guard"),
+    );
+    const variables = (policy?.inputs.spec as { variables: { name: string; expression: string }[] } | undefined)?.variables ?? [];
+    assert.equal(
+      variables.find((v) => v.name === "breakGlass")?.expression,
+      '["alice@example.com", "arn:aws:iam::123456789012:role/BreakGlass"]',
+    );
+  });
+  it("is a list of non-empty usernames, none by default", () => {
+    const parse = (raw: Record<string, unknown>) => parsePlatformConfig({ tableNamePrefix: "dev-", ...raw }, tableArgErrors);
+    assert.equal(parse({}).config.breakGlassUsers, undefined);
+    assert.deepEqual(parse({ breakGlassUsers: ["bob"] }).config.breakGlassUsers, ["bob"]);
+    assert.deepEqual(
+      parse({ breakGlassUsers: ["bob", ""] }).errors.map((e) => `${e.path}: ${e.message}`),
+      [`${PROJECT}:breakGlassUsers[1]: must be a non-empty string (got "")`],
+    );
+    assert.deepEqual(
+      parse({ breakGlassUsers: "bob" }).errors.map((e) => `${e.path}: ${e.message}`),
+      [`${PROJECT}:breakGlassUsers: must be a list (got "bob")`],
+    );
   });
 });
 
@@ -169,9 +198,9 @@ describe("stateStore mode bucket (an S3-compatible server you run)", () => {
       tableArgErrors,
     );
   const key = { accessKeyId: "id", secretAccessKey: "secret" };
-  it("reads endpoint, bucket, insecure, interval and the Flux folder", () => {
+  it("reads endpoint, bucket, insecure and interval", () => {
     const { config, errors } = parseStore(
-      { mode: "bucket", endpoint: "127.0.0.1:19000", bucketName: "kratix", insecure: true, interval: "5s", fluxFolder: "a/b" },
+      { mode: "bucket", endpoint: "127.0.0.1:19000", bucketName: "kratix", insecure: true, interval: "5s" },
       key,
     );
     assert.deepEqual(errors, []);
@@ -181,7 +210,6 @@ describe("stateStore mode bucket (an S3-compatible server you run)", () => {
       bucketName: "kratix",
       insecure: true,
       interval: "5s",
-      fluxFolder: "a/b",
     });
   });
   it("names each missing or bad field, and the missing access key", () => {

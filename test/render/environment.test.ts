@@ -18,6 +18,7 @@ import { CrdValidator, validateAgainstUpstream, type Crd } from "../helpers/crd-
 import { dynamoDBRequestCRD } from "../../core/api/schema.ts";
 import { PROJECT } from "../../core/config/platform-config.ts";
 import { PLACEHOLDER, PLACEHOLDER_PATTERN, readStackConfig } from "../../cli/program-under-mocks.ts";
+import { API_GUARD_NAME, TABLE_GUARD_NAME } from "../../core/install/table-guard.ts";
 
 type Obj = Record<string, unknown>;
 interface Doc {
@@ -224,20 +225,33 @@ describe("npm run render --stack dev", () => {
       "dynamodbrequests.dynamodb.kratix.io",
     );
   });
-  it("guards ACK Tables: the admission policy and its Deny binding, writers the platform's service accounts", () => {
+  it("guards ACK Tables and the platform's APIs: two admission policies and their Deny bindings", () => {
     const guard = objects(dev)
       .filter((o) => /^ValidatingAdmissionPolicy/.test(String(o.obj.kind)))
       .map((o) => o.obj);
-    assert.deepEqual(
-      guard.map((o) => o.kind),
-      ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"],
-    );
-    const spec = guard[0]!.spec as { variables: { name: string; expression: string }[] };
+    const named = (kind: string, name: string) => guard.find((o) => o.kind === kind && (o.metadata as { name: string }).name === name)!;
+    assert.deepEqual(guard.map((o) => o.kind).sort(), [
+      "ValidatingAdmissionPolicy",
+      "ValidatingAdmissionPolicy",
+      "ValidatingAdmissionPolicyBinding",
+      "ValidatingAdmissionPolicyBinding",
+    ]);
+    const tables = named("ValidatingAdmissionPolicy", TABLE_GUARD_NAME).spec as {
+      variables: { name: string; expression: string }[];
+      validations: { expression: string }[];
+    };
     assert.equal(
-      spec.variables.find((v) => v.name === "writers")!.expression,
+      tables.variables.find((v) => v.name === "writers")!.expression,
       '["system:serviceaccount:flux-system:kratix-dynamodb-applier", "system:serviceaccount:ack-system:ack-dynamodb-controller"]',
     );
-    assert.deepEqual((guard[1]!.spec as { validationActions: string[] }).validationActions, ["Deny"]);
+    // The dev stack's prefix (Pulumi.dev.yaml tableNamePrefix: dev-).
+    assert.ok(tables.validations.some((v) => v.expression.includes('object.spec.tableName.startsWith("dev-")')));
+    const apis = named("ValidatingAdmissionPolicy", API_GUARD_NAME).spec as { variables: { name: string; expression: string }[] };
+    assert.equal(apis.variables.find((v) => v.name === "breakGlass")!.expression, "[]");
+    for (const name of [TABLE_GUARD_NAME, API_GUARD_NAME])
+      assert.deepEqual((named("ValidatingAdmissionPolicyBinding", name).spec as { validationActions: string[] }).validationActions, [
+        "Deny",
+      ]);
   });
   it("Flux applies Kratix's output as a service account that may manage ACK Tables and Kratix's canary, nothing else", () => {
     const all = objects(dev).map((o) => o.obj);
@@ -310,7 +324,7 @@ describe("npm run render --stack local (the S3-compatible state store of ./dev l
     // The program keeps every secure value a secret: its placeholder never shows.
     assert.ok(!local.text.includes("<secret config:"));
   });
-  it("points Kratix and Flux at the bucket, with the local poll interval and Kratix v0.125.0's folder", () => {
+  it("points Kratix and Flux at the bucket, with the local poll interval and the destination's folder", () => {
     const kind = (k: string) =>
       objects(local)
         .filter((d) => d.obj.kind === k)
@@ -328,8 +342,8 @@ describe("npm run render --stack local (the S3-compatible state store of ./dev l
         .map((s) => [s.path, s.interval])
         .sort(),
       [
-        ["./platform-cluster/platform-cluster/dependencies", "5s"],
-        ["./platform-cluster/platform-cluster/resources", "5s"],
+        ["./platform-cluster/dependencies", "5s"],
+        ["./platform-cluster/resources", "5s"],
       ],
     );
     assert.equal(local.files.filter((f) => f.startsWith("helm/")).length, 0);

@@ -1,26 +1,144 @@
-/** The Promise's pipelines ask for no more than they use. */
+/** The Promise's pipelines: each asks for no more than it uses, and runs where Pod Security `restricted` is enforced. */
 import assert from "node:assert/strict";
 import { describe, it } from "mocha";
-import { PIPELINES, renderPromise } from "../../core/render/promise.ts";
+import { PIPELINE_RESOURCES, PIPELINES, renderPromise } from "../../core/render/promise.ts";
+import { NAMESPACES } from "../../core/install/namespaces.ts";
+import { validateAgainstUpstream } from "../helpers/crd-validator.ts";
+
+interface Permission {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNamespace?: string;
+}
+interface Container {
+  name: string;
+  securityContext?: Record<string, unknown>;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+}
+interface Pipeline {
+  metadata: { name: string };
+  spec: { containers: Container[]; rbac?: { permissions: Permission[] } };
+}
+type Workflows = { config?: { pipelineNamespace?: string }; resource: Record<string, Pipeline[]> };
+
+const workflows = (o: Parameters<typeof renderPromise>[0] = { pipelineImage: "i:1" }) =>
+  JSON.parse(JSON.stringify(renderPromise(o).spec.workflows)) as Workflows;
+const pipelines = (w: Workflows) => Object.values(w.resource).flat();
+const byName = (w: Workflows, name: string) => pipelines(w).find((p) => p.metadata.name === name)!;
 
 describe("Promise pipelines' permissions", () => {
-  it("the status step may only get ACK Tables (one by name) and list requests (table-name ownership)", () => {
-    const promise = renderPromise({ pipelineImage: "i:1" });
-    const pipelines = JSON.parse(JSON.stringify(promise.spec.workflows)) as {
-      resource: Record<
-        string,
-        { metadata: { name: string }; spec: { rbac?: { permissions: { resources: string[]; verbs: string[] }[] } } }[]
-      >;
-    };
-    const all = Object.values(pipelines.resource).flat();
-    const status = all.find((p) => p.metadata.name === PIPELINES.status)!;
-    assert.deepEqual(status.spec.rbac?.permissions, [
-      { apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get"] },
-      // The table-name ownership check reads every request, in every namespace; nothing else cluster-wide.
+  it("render-table decides ownership, so it reads every request's name, namespaces' approvals and the competing Tables; nothing else", () => {
+    assert.deepEqual(byName(workflows(), PIPELINES.render).spec.rbac?.permissions, [
+      // Every request's table name, in every namespace: a name belongs to one request (core/kratix/table-claims.ts).
       { apiGroups: ["dynamodb.kratix.io"], resources: ["dynamodbrequests"], verbs: ["list"], resourceNamespace: "*" },
       // Adoption approvals are namespace annotations.
       { apiGroups: [""], resources: ["namespaces"], verbs: ["get"], resourceNamespace: "*" },
+      // Whether ACK manages the request's Table and its rivals', in their namespaces.
+      { apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get"], resourceNamespace: "*" },
     ]);
-    for (const p of all.filter((x) => x !== status)) assert.equal(p.spec.rbac, undefined, `${p.metadata.name} asks for permissions`);
+  });
+  it("table-status only gets its request's Table, in the request's namespace; report-delete reads nothing", () => {
+    const w = workflows();
+    assert.deepEqual(byName(w, PIPELINES.status).spec.rbac?.permissions, [
+      { apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get"] },
+    ]);
+    assert.equal(byName(w, PIPELINES.delete).spec.rbac, undefined);
+  });
+  it("no pipeline may write anything through its permissions, or list or watch Tables", () => {
+    for (const p of pipelines(workflows()))
+      for (const r of p.spec.rbac?.permissions ?? []) {
+        assert.ok(
+          r.verbs.every((v) => v === "get" || v === "list"),
+          `${p.metadata.name}: ${r.verbs.join(",")}`,
+        );
+        if (r.resources.includes("tables")) assert.deepEqual(r.verbs, ["get"]);
+      }
+  });
+});
+
+describe("where the pipelines run (spec.workflows.config.pipelineNamespace)", () => {
+  it("off by default: Kratix 224e148 mixes up two requests of one name in a shared pipeline namespace", () => {
+    assert.equal(workflows().config, undefined);
+  });
+  it("when set: the namespace is passed on, and table-status's get reaches the request's namespace from there", () => {
+    const w = workflows({ pipelineImage: "i:1", pipelineNamespace: NAMESPACES.pipelines });
+    assert.deepEqual(w.config, { pipelineNamespace: "kratix-dynamodb-pipelines" });
+    // Kratix binds a permission without resourceNamespace in the pipeline's own namespace, where no Table is.
+    assert.deepEqual(byName(w, PIPELINES.status).spec.rbac?.permissions, [
+      { apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get"], resourceNamespace: "*" },
+    ]);
+    assert.deepEqual(validateAgainstUpstream(renderPromise({ pipelineImage: "i:1", pipelineNamespace: NAMESPACES.pipelines })), []);
+  });
+});
+
+/**
+ * What Pod Security Admission's `restricted` level (v1.25+) checks in a pod, for the fields a
+ * Kratix pipeline pod has: every container (init ones included) non-root, without privilege
+ * escalation, dropping ALL capabilities, with the RuntimeDefault (or Localhost) seccomp
+ * profile, not privileged; and only volume types it allows.
+ */
+function restrictedViolations(pod: { containers: Container[]; initContainers: Container[]; volumes: Record<string, unknown>[] }): string[] {
+  const problems: string[] = [];
+  for (const c of [...pod.initContainers, ...pod.containers]) {
+    const sc = c.securityContext ?? {};
+    const where = `container ${c.name}`;
+    if (sc.runAsNonRoot !== true) problems.push(`${where}: runAsNonRoot must be true`);
+    if (sc.allowPrivilegeEscalation !== false) problems.push(`${where}: allowPrivilegeEscalation must be false`);
+    if (sc.privileged === true) problems.push(`${where}: privileged`);
+    const caps = sc.capabilities as { drop?: string[]; add?: string[] } | undefined;
+    if (!caps?.drop?.includes("ALL")) problems.push(`${where}: capabilities must drop ALL`);
+    if ((caps?.add ?? []).some((a) => a !== "NET_BIND_SERVICE")) problems.push(`${where}: adds capabilities`);
+    const seccomp = (sc.seccompProfile as { type?: string } | undefined)?.type;
+    if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") problems.push(`${where}: seccompProfile must be RuntimeDefault`);
+  }
+  const allowed = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
+  for (const v of pod.volumes)
+    for (const k of Object.keys(v).filter((k) => k !== "name"))
+      if (!allowed.includes(k)) problems.push(`volume ${String(v.name)}: ${k} is not allowed`);
+  return problems;
+}
+
+describe("the pipeline pod under Pod Security `restricted`", () => {
+  // Kratix 224e148's own containers in every pipeline pod (api/v1alpha1/pipeline_types.go kratixSecurityContext).
+  const kratixSecurityContext = {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+    runAsNonRoot: true,
+    seccompProfile: { type: "RuntimeDefault" },
+    privileged: false,
+  };
+  // Its volumes (pipeline_factory.go defaultPipelineVolumes, defaultVolumes): emptyDirs and a ConfigMap.
+  const volumes = [
+    { name: "shared-input", emptyDir: {} },
+    { name: "shared-output", emptyDir: {} },
+    { name: "shared-metadata", emptyDir: {} },
+    { name: "promise-scheduling", configMap: { name: "destination-selectors-aws-dynamodb-kratix" } },
+  ];
+  for (const p of pipelines(workflows())) {
+    it(`${p.metadata.name}: admitted (our container as the Promise sets it, Kratix's as 224e148 sets them)`, () => {
+      const pod = {
+        initContainers: [{ name: "reader", securityContext: kratixSecurityContext }, ...p.spec.containers],
+        containers: [{ name: "status-writer", securityContext: kratixSecurityContext }],
+        volumes,
+      };
+      assert.deepEqual(restrictedViolations(pod), []);
+      // And the check bites: without our seccomp profile, the pod would be refused.
+      const { seccompProfile: _s, ...without } = p.spec.containers[0]!.securityContext!;
+      assert.deepEqual(restrictedViolations({ ...pod, initContainers: [{ name: "x", securityContext: without }] }), [
+        "container x: seccompProfile must be RuntimeDefault",
+      ]);
+    });
+  }
+  it("every pipeline container has CPU and memory requests and limits, and a read-only root filesystem", () => {
+    for (const p of pipelines(workflows()))
+      for (const c of p.spec.containers) {
+        assert.deepEqual(c.resources, PIPELINE_RESOURCES, p.metadata.name);
+        for (const kind of ["requests", "limits"] as const) assert.deepEqual(Object.keys(c.resources![kind]!).sort(), ["cpu", "memory"]);
+        assert.equal(c.securityContext?.readOnlyRootFilesystem, true);
+      }
+  });
+  it("the Promise with them is valid against Kratix's CRD", () => {
+    assert.deepEqual(validateAgainstUpstream(renderPromise({ pipelineImage: "i:1" })), []);
   });
 });

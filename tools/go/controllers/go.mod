@@ -1,8 +1,7 @@
-// Wrapper module: builds KubeVela's controller (vela-core, github.com/oam-dev/kubevela/cmd/core),
-// Kratix's platform controller (github.com/syntasso/kratix) and our vela-cue (cmd/vela-cue)
-// together, so the packages they share (client-go, controller-runtime, ...) are compiled
-// once; minimal version selection takes KubeVela's newer Kubernetes libraries for Kratix
-// too. The replace lines repeat kubevela's own go.mod: its build needs them.
+// Wrapper module: builds KubeVela's controller (vela-core, github.com/oam-dev/kubevela/cmd/core)
+// and our vela-cue (cmd/vela-cue) together, so the packages they share are compiled once.
+// The replace lines repeat kubevela's own go.mod: its build needs them. (Kratix is built from
+// its own tree in ../shared/upstream-src: tools/build-tools.sh, group kratix.)
 // See tools/build-tools.sh.
 module kddb.local/tools/controllers
 
@@ -11,7 +10,6 @@ go 1.26.0
 require (
 	github.com/kubevela/pkg v1.9.3-0.20250625225831-a2894a62a307
 	github.com/oam-dev/kubevela v1.10.9
-	github.com/syntasso/kratix v0.125.0
 )
 
 require (

@@ -1,10 +1,9 @@
 //go:build tools
 
-// Package tools pins the upstream commands this wrapper module builds.
+// Package tools pins the upstream command this wrapper module builds (vela-core);
+// cmd/vela-cue is ours.
 package tools
 
 import (
 	_ "github.com/oam-dev/kubevela/cmd/core"
-	_ "github.com/syntasso/kratix"
-	_ "github.com/syntasso/kratix/work-creator/pipeline/cmd"
 )

@@ -1,6 +1,5 @@
-// Wrapper module: builds the pulumi CLI from github.com/pulumi/pulumi/pkg/v3, plus
-// our own minimal nodejs language host (./cmd/pulumi-language-nodejs), because the
-// upstream host module is not served by the Go module proxy reachable here.
+// Wrapper module: builds the pulumi CLI from github.com/pulumi/pulumi/pkg/v3. (Pulumi's
+// Node.js language host is built from its upstream tree: tools/build-tools.sh, pulumi-nodejs.)
 // Upstream's local replace (sdk/v3 => ../sdk) is swapped for the published sdk;
 // its module-to-module replaces are repeated.
 module kddb.local/tools/pulumi

@@ -1,0 +1,559 @@
+/**
+ * The platform's admission guards (core/install/table-guard.ts), case by case: who sends
+ * what, to which object, and which rule (if any) refuses it. One list for two tests:
+ * test/render/table-guard.test.ts evaluates the rendered policies' CEL on each case (fast, no
+ * server), and test/admission/table-guard.test.ts sends each case to a real kube-apiserver
+ * as the identity it names. So the simulation and the API server are held to one answer.
+ *
+ * The world: namespaces team-a (approves adopting three table names) and team-b (approves
+ * none); Tables made before the guard existed (EXISTING); the platform's prefix `platform-`.
+ */
+import { planTable } from "../../core/api/plan.ts";
+import type { DynamoDBRequestSpec } from "../../core/api/types.ts";
+import { ADOPTABLE_TABLES_ANNOTATION } from "../../core/kratix/adoption.ts";
+import { DEFAULT_PROMISE_NAME } from "../../core/kratix/steps.ts";
+import { FLUX_APPLIER } from "../../core/install/kratix-objects.ts";
+import { ACK_SERVICE_ACCOUNT, NAMESPACES } from "../../core/install/namespaces.ts";
+import {
+  ACK_ADOPTED_ANNOTATION,
+  ACK_TABLE_CRD_NAME,
+  ACK_TABLE_FINALIZER,
+  API_RULE_MESSAGES,
+  DEFAULT_REQUEST_CRD_DELETERS,
+  DEFAULT_TABLE_CONTROLLERS,
+  DEFAULT_TABLE_DELETERS,
+  DEFAULT_TABLE_WRITERS,
+  REQUEST_CRD_NAME,
+  TABLE_RULE_MESSAGES,
+  apiGuard,
+  serviceAccountUser,
+  tableGuard,
+  tableGuardMessage,
+} from "../../core/install/table-guard.ts";
+import {
+  ACK_ADOPTION_FIELDS_ANNOTATION,
+  ACK_ADOPTION_POLICY_ANNOTATION,
+  ACK_DELETION_POLICY_ANNOTATION,
+  ACK_REGION_ANNOTATION,
+  REQUEST_LABELS,
+  renderAckTable,
+  type AckTable,
+} from "../../core/render/ack-table.ts";
+
+export const PREFIX = "platform-";
+export const REGION = "us-west-2";
+export const BREAK_GLASS_USER = "break-glass-ops";
+
+/** The guards as the test installs them: the platform's defaults, the prefix and one break-glass user. */
+export const GUARDS = {
+  table: tableGuard({ tableNamePrefix: PREFIX }),
+  api: apiGuard({ breakGlassUsers: [BREAK_GLASS_USER] }),
+};
+
+/** Who a request is sent as: the kubeconfig's admin token itself (username `admin`, group system:masters), or a user it impersonates. */
+export interface Identity {
+  label: string;
+  user: string;
+  groups: string[];
+  /** The admin token itself, not impersonated. */
+  admin?: boolean;
+}
+const serviceAccount = (namespace: string, name: string): Identity => ({
+  label: `${namespace}/${name}`,
+  user: serviceAccountUser(namespace, name),
+  groups: ["system:serviceaccounts", `system:serviceaccounts:${namespace}`, "system:authenticated"],
+});
+const user = (name: string, groups: string[] = []): Identity => ({ label: name, user: name, groups: [...groups, "system:authenticated"] });
+
+export const ADMIN: Identity = {
+  label: "admin (system:masters)",
+  user: "admin",
+  groups: ["system:masters", "system:authenticated"],
+  admin: true,
+};
+export const FLUX = serviceAccount(NAMESPACES.flux, FLUX_APPLIER);
+export const ACK = serviceAccount(NAMESPACES.ack, ACK_SERVICE_ACCOUNT);
+/** A person on team-a with the built-in `edit` role in team-a. */
+export const TEAM_USER = user("team-a-dev", ["team-a"]);
+/** A team's workload: its namespace's default service account. */
+export const TEAM_SA = serviceAccount("team-a", "default");
+export const CONTROLLER_MANAGER = [
+  user("system:kube-controller-manager"),
+  serviceAccount("kube-system", "namespace-controller"),
+  serviceAccount("kube-system", "generic-garbage-collector"),
+];
+export const KRATIX = serviceAccount(NAMESPACES.kratix, "kratix-platform-controller-manager");
+export const BREAK_GLASS = user(BREAK_GLASS_USER);
+/** Every identity the test impersonates (the admin is the token itself). */
+export const IMPERSONATED = [FLUX, ACK, TEAM_USER, TEAM_SA, ...CONTROLLER_MANAGER, KRATIX, BREAK_GLASS];
+
+// The fixture's identities are the guard's defaults: a change to either shows here.
+for (const [what, ours, theirs] of [
+  ["writers", [FLUX.user, ACK.user], DEFAULT_TABLE_WRITERS],
+  ["controllers", [ACK.user], DEFAULT_TABLE_CONTROLLERS],
+  ["deleters", CONTROLLER_MANAGER.map((c) => c.user), DEFAULT_TABLE_DELETERS],
+  ["request CRD deleters", [KRATIX.user], DEFAULT_REQUEST_CRD_DELETERS],
+] as const)
+  if (JSON.stringify(ours) !== JSON.stringify(theirs))
+    throw new Error(`cases.ts: the guard's default ${what} changed: ${theirs.join(", ")}`);
+
+/** How many names the biggest approval lists (about 200 KB). */
+export const BIG_APPROVAL_NAMES = 11_000;
+
+/** The namespaces, as made before the guard. */
+export const NAMESPACE_OBJECTS: Record<string, { metadata: { name: string; annotations?: Record<string, string> } }> = {
+  "team-a": {
+    metadata: {
+      name: "team-a",
+      // Commas, spaces and a tab: the separators core/kratix/adoption.ts reads.
+      annotations: { [ADOPTABLE_TABLES_ANNOTATION]: `${PREFIX}kept, ${PREFIX}other ${PREFIX}third\t${PREFIX}fourth` },
+    },
+  },
+  "team-b": { metadata: { name: "team-b" } },
+  // The approval list near the API server's 256 KiB limit on a namespace's annotations: its
+  // split stays within the CEL runtime cost budget.
+  "team-big": {
+    metadata: {
+      name: "team-big",
+      annotations: {
+        [ADOPTABLE_TABLES_ANNOTATION]: [
+          ...Array.from({ length: BIG_APPROVAL_NAMES }, (_, i) => `${PREFIX}t${String(i).padStart(6, "0")}`),
+          `${PREFIX}last`,
+        ].join(", "),
+      },
+    },
+  },
+};
+
+const SPEC: DynamoDBRequestSpec = {
+  name: "orders",
+  region: REGION,
+  billingMode: "PAY_PER_REQUEST",
+  attributeDefinitions: [{ name: "id", type: "S" }],
+  keySchema: [{ attributeName: "id", keyType: "HASH" }],
+};
+
+/** The Table the pipeline renders (core/render/ack-table.ts) for a request `name` in `namespace`. */
+export function rendered(name: string, namespace: string, spec: Partial<DynamoDBRequestSpec> = {}): AckTable {
+  const planned = planTable({ ...SPEC, name, ...spec }, { tableNamePrefix: PREFIX, defaultRegion: REGION });
+  if (!planned.plan) throw new Error(`cases.ts: ${JSON.stringify(planned.errors)}`);
+  return renderAckTable(planned.plan, { name, namespace, promiseName: DEFAULT_PROMISE_NAME });
+}
+
+const withMeta = (
+  t: AckTable,
+  meta: { labels?: Record<string, string | null>; annotations?: Record<string, string | null>; finalizers?: string[] },
+) => {
+  const apply = (into: Record<string, string>, from: Record<string, string | null> = {}) => {
+    const out = { ...into };
+    for (const [k, v] of Object.entries(from))
+      if (v === null) delete out[k];
+      else out[k] = v;
+    return out;
+  };
+  return {
+    ...t,
+    metadata: {
+      ...t.metadata,
+      labels: apply(t.metadata.labels, meta.labels),
+      annotations: apply(t.metadata.annotations, meta.annotations),
+      ...(meta.finalizers ? { finalizers: meta.finalizers } : {}),
+    },
+  };
+};
+
+/** Tables made before the guard: the updates and deletes aim at these (namespace/name). */
+export const EXISTING = {
+  /** Managed by ACK (its finalizer). */
+  orders: withMeta(rendered("orders", "team-a"), { finalizers: [ACK_TABLE_FINALIZER] }),
+  /** Not yet managed. */
+  fresh: rendered("fresh", "team-a"),
+  /** From before the rules: no request labels, no region annotation, a name outside the prefix. */
+  legacy: {
+    apiVersion: "dynamodb.services.k8s.aws/v1alpha1",
+    kind: "Table",
+    metadata: { name: "legacy", namespace: "team-a", finalizers: [ACK_TABLE_FINALIZER] },
+    spec: {
+      tableName: "legacy-table",
+      attributeDefinitions: [{ attributeName: "id", attributeType: "S" }],
+      keySchema: [{ attributeName: "id", keyType: "HASH" }],
+      billingMode: "PAY_PER_REQUEST",
+    },
+  },
+  /** Adopted with an approval team-b no longer gives. */
+  keptB: rendered("kept-b", "team-b", { adopt: true }),
+};
+export type ExistingName = keyof typeof EXISTING;
+
+/** Which rule refuses: a key of TABLE_RULE_MESSAGES, "writers" (the identity rule), or an API guard rule. */
+export type TableRule = "writers" | keyof typeof TABLE_RULE_MESSAGES;
+export type ApiRule = keyof typeof API_RULE_MESSAGES;
+
+/** The message the installed guards give for a rule. */
+export function ruleMessage(rule: TableRule | ApiRule): string {
+  const t = GUARDS.table.policy.spec.validations;
+  const a = GUARDS.api.policy.spec.validations;
+  const table: Record<TableRule, string> = {
+    writers: tableGuardMessage(DEFAULT_TABLE_WRITERS, DEFAULT_TABLE_DELETERS),
+    status: TABLE_RULE_MESSAGES.status(DEFAULT_TABLE_CONTROLLERS),
+    marks: TABLE_RULE_MESSAGES.marks(DEFAULT_TABLE_CONTROLLERS),
+    namespace: TABLE_RULE_MESSAGES.namespace,
+    prefix: TABLE_RULE_MESSAGES.prefix(PREFIX),
+    tableNameImmutable: TABLE_RULE_MESSAGES.tableNameImmutable,
+    regionImmutable: TABLE_RULE_MESSAGES.regionImmutable,
+    adoptionForm: TABLE_RULE_MESSAGES.adoptionForm,
+    adoptionApproval: TABLE_RULE_MESSAGES.adoptionApproval,
+  };
+  const api: Record<ApiRule, string> = {
+    promise: API_RULE_MESSAGES.promise(DEFAULT_PROMISE_NAME, [BREAK_GLASS_USER]),
+    requestCrd: API_RULE_MESSAGES.requestCrd([BREAK_GLASS_USER], DEFAULT_REQUEST_CRD_DELETERS),
+    tableCrd: API_RULE_MESSAGES.tableCrd([BREAK_GLASS_USER]),
+  };
+  const m = rule in table ? table[rule as TableRule] : api[rule as ApiRule];
+  if (![...t, ...a].some((v) => v.message === m)) throw new Error(`cases.ts: no validation has the message of ${rule}`);
+  return m;
+}
+
+/** What is sent. Patches are JSON merge patches (RFC 7386) of an EXISTING Table. */
+export type Operation =
+  | { kind: "create"; table: ReturnType<typeof withMeta> | AckTable | Record<string, unknown> }
+  | { kind: "patch"; target: ExistingName; patch: Record<string, unknown> }
+  | { kind: "patchStatus"; target: ExistingName; patch: Record<string, unknown> }
+  | { kind: "delete"; target: ExistingName }
+  | { kind: "deletePromise"; name: string }
+  | { kind: "deleteCrd"; name: string };
+
+export interface Case {
+  name: string;
+  as: Identity;
+  op: Operation;
+  /** "allowed", or the rule that refuses first (the API server reports the first failed validation). */
+  expect: "allowed" | TableRule | ApiRule;
+}
+
+const ann = (a: Record<string, string | null>) => ({ metadata: { annotations: a } });
+const adoption = (tableName: string, policy = "adopt") => ({
+  [ACK_ADOPTION_POLICY_ANNOTATION]: policy,
+  [ACK_ADOPTION_FIELDS_ANNOTATION]: JSON.stringify({ tableName }),
+});
+const good = (name: string, namespace = "team-a") => rendered(name, namespace);
+const adopting = (name: string, namespace = "team-a") => rendered(name, namespace, { adopt: true });
+
+const RETAIN_TO_DELETE = ann({ [ACK_DELETION_POLICY_ANNOTATION]: "delete" });
+
+export const TABLE_CASES: Case[] = [
+  // Who writes Tables.
+  { name: "the admin's create", as: ADMIN, op: { kind: "create", table: good("new") }, expect: "writers" },
+  { name: "the admin's update", as: ADMIN, op: { kind: "patch", target: "orders", patch: RETAIN_TO_DELETE }, expect: "writers" },
+  { name: "the admin's delete", as: ADMIN, op: { kind: "delete", target: "orders" }, expect: "writers" },
+  ...[TEAM_USER, TEAM_SA].flatMap((team): Case[] => [
+    { name: `${team.label}'s create`, as: team, op: { kind: "create", table: good("new") }, expect: "writers" },
+    { name: `${team.label}'s update`, as: team, op: { kind: "patch", target: "orders", patch: RETAIN_TO_DELETE }, expect: "writers" },
+    { name: `${team.label}'s delete`, as: team, op: { kind: "delete", target: "orders" }, expect: "writers" },
+  ]),
+  {
+    name: "the break-glass user's create (break glass is for the Promise and CRDs)",
+    as: BREAK_GLASS,
+    op: { kind: "create", table: good("new") },
+    expect: "writers",
+  },
+  { name: "the break-glass user's delete", as: BREAK_GLASS, op: { kind: "delete", target: "orders" }, expect: "writers" },
+  { name: "Flux's create of what the pipeline renders", as: FLUX, op: { kind: "create", table: good("new") }, expect: "allowed" },
+  {
+    name: "Flux's update of a managed Table",
+    as: FLUX,
+    op: { kind: "patch", target: "orders", patch: RETAIN_TO_DELETE },
+    expect: "allowed",
+  },
+  { name: "Flux's delete (prune)", as: FLUX, op: { kind: "delete", target: "orders" }, expect: "allowed" },
+  {
+    name: "ACK's update of a Table's metadata",
+    as: ACK,
+    op: { kind: "patch", target: "orders", patch: ann({ "services.k8s.aws/late-initialization-attempts": "1" }) },
+    expect: "allowed",
+  },
+  ...CONTROLLER_MANAGER.flatMap((kcm): Case[] => [
+    { name: `${kcm.label}'s delete`, as: kcm, op: { kind: "delete", target: "orders" }, expect: "allowed" },
+    { name: `${kcm.label}'s create`, as: kcm, op: { kind: "create", table: good("new") }, expect: "writers" },
+    { name: `${kcm.label}'s update`, as: kcm, op: { kind: "patch", target: "orders", patch: RETAIN_TO_DELETE }, expect: "writers" },
+  ]),
+
+  // Status: ACK's alone.
+  {
+    name: "ACK's status write",
+    as: ACK,
+    op: { kind: "patchStatus", target: "orders", patch: { status: { tableStatus: "ACTIVE" } } },
+    expect: "allowed",
+  },
+  ...[FLUX, ADMIN, TEAM_USER, BREAK_GLASS].map((as): Case => ({
+    name: `${as.label}'s status write`,
+    as,
+    op: {
+      kind: "patchStatus",
+      target: "orders",
+      patch: { status: { ackResourceMetadata: { region: "eu-west-1", ownerAccountID: "999999999999" } } },
+    },
+    expect: "status",
+  })),
+
+  // ACK's marks of management.
+  {
+    name: "Flux's create of a Table carrying ACK's finalizer",
+    as: FLUX,
+    op: { kind: "create", table: withMeta(good("new"), { finalizers: [ACK_TABLE_FINALIZER] }) },
+    expect: "marks",
+  },
+  {
+    name: "Flux adding ACK's finalizer",
+    as: FLUX,
+    op: { kind: "patch", target: "fresh", patch: { metadata: { finalizers: [ACK_TABLE_FINALIZER] } } },
+    expect: "marks",
+  },
+  {
+    name: "Flux adding services.k8s.aws/adopted",
+    as: FLUX,
+    op: { kind: "patch", target: "fresh", patch: ann({ [ACK_ADOPTED_ANNOTATION]: "true" }) },
+    expect: "marks",
+  },
+  {
+    name: "ACK adding its finalizer and services.k8s.aws/adopted",
+    as: ACK,
+    op: {
+      kind: "patch",
+      target: "fresh",
+      patch: { metadata: { finalizers: [ACK_TABLE_FINALIZER], annotations: { [ACK_ADOPTED_ANNOTATION]: "true" } } },
+    },
+    expect: "allowed",
+  },
+
+  // The request's namespace.
+  {
+    name: "Flux's create of a Table labelled for another namespace",
+    as: FLUX,
+    op: { kind: "create", table: withMeta(good("new"), { labels: { [REQUEST_LABELS.namespace]: "team-b" } }) },
+    expect: "namespace",
+  },
+  {
+    name: "Flux's create of a Table without the request-namespace label",
+    as: FLUX,
+    op: { kind: "create", table: withMeta(good("new"), { labels: { [REQUEST_LABELS.namespace]: null } }) },
+    expect: "namespace",
+  },
+  {
+    name: "Flux relabelling a Table for another namespace",
+    as: FLUX,
+    op: { kind: "patch", target: "orders", patch: { metadata: { labels: { [REQUEST_LABELS.namespace]: "team-b" } } } },
+    expect: "namespace",
+  },
+
+  // The prefix.
+  {
+    name: "Flux's create of a table name outside the prefix",
+    as: FLUX,
+    op: { kind: "create", table: { ...good("new"), spec: { ...good("new").spec, tableName: "new" } } },
+    expect: "prefix",
+  },
+
+  // Rules ratchet: a Table from before them stays updatable.
+  {
+    name: "ACK removing its finalizer from a Table from before the rules",
+    as: ACK,
+    op: { kind: "patch", target: "legacy", patch: { metadata: { finalizers: null } } },
+    expect: "allowed",
+  },
+  {
+    name: "Flux updating a Table from before the rules",
+    as: FLUX,
+    op: { kind: "patch", target: "legacy", patch: RETAIN_TO_DELETE },
+    expect: "allowed",
+  },
+  {
+    name: "Flux labelling a Table from before the rules for another namespace",
+    as: FLUX,
+    op: { kind: "patch", target: "legacy", patch: { metadata: { labels: { [REQUEST_LABELS.namespace]: "team-b" } } } },
+    expect: "namespace",
+  },
+  {
+    name: "Flux labelling a Table from before the rules with its own namespace",
+    as: FLUX,
+    op: { kind: "patch", target: "legacy", patch: { metadata: { labels: { [REQUEST_LABELS.namespace]: "team-a" } } } },
+    expect: "allowed",
+  },
+
+  // Table name and region never change.
+  {
+    name: "Flux renaming the table",
+    as: FLUX,
+    op: { kind: "patch", target: "orders", patch: { spec: { tableName: `${PREFIX}orders-2` } } },
+    expect: "tableNameImmutable",
+  },
+  {
+    name: "ACK renaming the table",
+    as: ACK,
+    op: { kind: "patch", target: "orders", patch: { spec: { tableName: `${PREFIX}orders-2` } } },
+    expect: "tableNameImmutable",
+  },
+  {
+    name: "Flux moving the table to another region",
+    as: FLUX,
+    op: { kind: "patch", target: "orders", patch: ann({ [ACK_REGION_ANNOTATION]: "eu-west-1" }) },
+    expect: "regionImmutable",
+  },
+  {
+    name: "ACK moving the table to another region",
+    as: ACK,
+    op: { kind: "patch", target: "orders", patch: ann({ [ACK_REGION_ANNOTATION]: "eu-west-1" }) },
+    expect: "regionImmutable",
+  },
+  {
+    name: "Flux removing the region annotation",
+    as: FLUX,
+    op: { kind: "patch", target: "orders", patch: ann({ [ACK_REGION_ANNOTATION]: null }) },
+    expect: "regionImmutable",
+  },
+  {
+    name: "Flux adding a region annotation to a Table that had none",
+    as: FLUX,
+    op: { kind: "patch", target: "legacy", patch: ann({ [ACK_REGION_ANNOTATION]: REGION }) },
+    expect: "regionImmutable",
+  },
+
+  // Adoption: only what the namespace approves, only in the platform's form.
+  {
+    name: "Flux's create of an approved adoption (the pipeline's rendering)",
+    as: FLUX,
+    op: { kind: "create", table: adopting("kept") },
+    expect: "allowed",
+  },
+  {
+    name: "Flux's create of an adoption approved after a tab",
+    as: FLUX,
+    op: { kind: "create", table: adopting("fourth") },
+    expect: "allowed",
+  },
+  {
+    name: "Flux's create of an adoption the namespace does not list",
+    as: FLUX,
+    op: { kind: "create", table: adopting("unlisted") },
+    expect: "adoptionApproval",
+  },
+  {
+    name: "Flux's create of an adoption another namespace approved",
+    as: FLUX,
+    op: { kind: "create", table: adopting("kept", "team-b") },
+    expect: "adoptionApproval",
+  },
+  {
+    name: "Flux's create of an approved adoption with adopt-or-create",
+    as: FLUX,
+    op: { kind: "create", table: withMeta(adopting("kept"), { annotations: adoption(`${PREFIX}kept`, "adopt-or-create") }) },
+    expect: "adoptionForm",
+  },
+  {
+    name: "Flux's create whose adoption fields name another approved table",
+    as: FLUX,
+    op: { kind: "create", table: withMeta(adopting("kept"), { annotations: adoption(`${PREFIX}other`) }) },
+    expect: "adoptionForm",
+  },
+  {
+    name: "Flux's create with adoption fields and no adoption policy",
+    as: FLUX,
+    op: { kind: "create", table: withMeta(adopting("kept"), { annotations: { [ACK_ADOPTION_POLICY_ANNOTATION]: null } }) },
+    expect: "adoptionForm",
+  },
+  {
+    name: "Flux's create of the last of 11,000 approved adoptions",
+    as: FLUX,
+    op: { kind: "create", table: adopting("last", "team-big") },
+    expect: "allowed",
+  },
+  {
+    name: "Flux's create of an adoption 11,000 approvals do not list",
+    as: FLUX,
+    op: { kind: "create", table: adopting("absent", "team-big") },
+    expect: "adoptionApproval",
+  },
+  {
+    name: "Flux adding an unapproved adoption to a Table",
+    as: FLUX,
+    op: { kind: "patch", target: "orders", patch: ann(adoption(`${PREFIX}orders`)) },
+    expect: "adoptionApproval",
+  },
+  {
+    name: "ACK marking adopted a Table whose approval was withdrawn since",
+    as: ACK,
+    op: {
+      kind: "patch",
+      target: "keptB",
+      patch: { metadata: { finalizers: [ACK_TABLE_FINALIZER], annotations: { [ACK_ADOPTED_ANNOTATION]: "true" } } },
+    },
+    expect: "allowed",
+  },
+  {
+    name: "Flux updating a Table whose approval was withdrawn since",
+    as: FLUX,
+    op: { kind: "patch", target: "keptB", patch: RETAIN_TO_DELETE },
+    expect: "allowed",
+  },
+  {
+    name: "Flux pointing a Table's adoption at another table",
+    as: FLUX,
+    op: {
+      kind: "patch",
+      target: "keptB",
+      patch: ann({ [ACK_ADOPTION_FIELDS_ANNOTATION]: JSON.stringify({ tableName: `${PREFIX}kept` }) }),
+    },
+    expect: "adoptionForm",
+  },
+];
+
+export const OTHER_PROMISE = "another-promise";
+export const OTHER_CRD = "widgets.example.kratix.io";
+
+export const API_CASES: Case[] = [
+  ...[ADMIN, TEAM_USER, FLUX, ACK].flatMap((as): Case[] => [
+    { name: `${as.label} deleting the Promise`, as, op: { kind: "deletePromise", name: DEFAULT_PROMISE_NAME }, expect: "promise" },
+    { name: `${as.label} deleting the DynamoDBRequest CRD`, as, op: { kind: "deleteCrd", name: REQUEST_CRD_NAME }, expect: "requestCrd" },
+    { name: `${as.label} deleting ACK's Table CRD`, as, op: { kind: "deleteCrd", name: ACK_TABLE_CRD_NAME }, expect: "tableCrd" },
+  ]),
+  {
+    name: "the break-glass user deleting the Promise",
+    as: BREAK_GLASS,
+    op: { kind: "deletePromise", name: DEFAULT_PROMISE_NAME },
+    expect: "allowed",
+  },
+  {
+    name: "the break-glass user deleting the DynamoDBRequest CRD",
+    as: BREAK_GLASS,
+    op: { kind: "deleteCrd", name: REQUEST_CRD_NAME },
+    expect: "allowed",
+  },
+  {
+    name: "the break-glass user deleting ACK's Table CRD",
+    as: BREAK_GLASS,
+    op: { kind: "deleteCrd", name: ACK_TABLE_CRD_NAME },
+    expect: "allowed",
+  },
+  {
+    name: "Kratix deleting the DynamoDBRequest CRD (its Promise's deletion)",
+    as: KRATIX,
+    op: { kind: "deleteCrd", name: REQUEST_CRD_NAME },
+    expect: "allowed",
+  },
+  { name: "Kratix deleting the Promise", as: KRATIX, op: { kind: "deletePromise", name: DEFAULT_PROMISE_NAME }, expect: "promise" },
+  { name: "Kratix deleting ACK's Table CRD", as: KRATIX, op: { kind: "deleteCrd", name: ACK_TABLE_CRD_NAME }, expect: "tableCrd" },
+  { name: "the admin deleting another Promise", as: ADMIN, op: { kind: "deletePromise", name: OTHER_PROMISE }, expect: "allowed" },
+  { name: "the admin deleting another CRD", as: ADMIN, op: { kind: "deleteCrd", name: OTHER_CRD }, expect: "allowed" },
+];
+
+/** RFC 7386 JSON merge patch, as the API server applies `application/merge-patch+json`. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> =
+    target !== null && typeof target === "object" && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}

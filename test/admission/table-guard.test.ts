@@ -1,0 +1,263 @@
+/**
+ * The platform's admission guards (core/install/table-guard.ts) on a real kube-apiserver:
+ * ACK's Table CRD, Kratix's Promise CRD and the DynamoDBRequest CRD, the namespaces and
+ * Tables of test/admission/cases.ts, then both ValidatingAdmissionPolicies and their
+ * bindings; then every case, sent as its identity (impersonated by the admin token) as a
+ * server-side dry run. Every identity is first granted RBAC on all of it, so each request
+ * reaches admission and the guards are the only thing that can refuse it. The same cases
+ * run through the policies' CEL in test/render/table-guard.test.ts.
+ *
+ * Needs only a control plane (etcd, kube-apiserver; local-env's startCluster also starts
+ * kube-controller-manager): no node, no controllers. Skipped with KDDB_SKIP_E2E=1, like the
+ * other tests that need the local tools.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, it } from "mocha";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { LOCAL_DIR, applyCrds, rawRequest, readManifests, startCluster, stopCluster, toolsPath, waitUntil } from "../../local-env/index.ts";
+import { dynamoDBRequestCRD } from "../../core/api/schema.ts";
+import { ACK_TABLE_CRD_NAME, API_GUARD_NAME, TABLE_GUARD_NAME } from "../../core/install/table-guard.ts";
+import { DEFAULT_PROMISE_NAME } from "../../core/kratix/steps.ts";
+import { UPSTREAM_CRDS_DIR } from "../helpers/paths.ts";
+import {
+  ADMIN,
+  API_CASES,
+  EXISTING,
+  GUARDS,
+  IMPERSONATED,
+  NAMESPACE_OBJECTS,
+  OTHER_CRD,
+  OTHER_PROMISE,
+  TABLE_CASES,
+  TEAM_USER,
+  TEAM_SA,
+  rendered,
+  ruleMessage,
+  type Case,
+  type Identity,
+} from "./cases.ts";
+
+const SKIP = process.env.KDDB_SKIP_E2E === "1";
+const dir = join(LOCAL_DIR, "table-guard");
+const TOOLS = ["etcd", "kube-apiserver", "kube-controller-manager"];
+const TABLES = "/apis/dynamodb.services.k8s.aws/v1alpha1";
+const PROMISES = "/apis/platform.kratix.io/v1alpha1/promises";
+const CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+const POLICIES = "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies";
+const BINDINGS = "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings";
+/** A label on ACK's Table CRD and a scratch CRD, for one deletecollection over both. */
+const COLLECTION_LABEL = "guard-test.kratix.io/collection";
+
+let env: NodeJS.ProcessEnv;
+let kubeconfig: string;
+
+type Result = { status: number; body: string };
+
+/** One raw JSON request as `as`: the admin token itself, or it impersonating the user and groups. */
+const send = (as: Identity, method: string, path: string, body?: unknown, contentType?: string): Promise<Result> =>
+  rawRequest(kubeconfig, method, path, body, {
+    ...(contentType ? { contentType } : {}),
+    ...(as.admin ? {} : { headers: { "Impersonate-User": as.user, "Impersonate-Group": as.groups } }),
+  });
+
+const tablePath = (namespace: string, name?: string, sub = "") =>
+  `${TABLES}/namespaces/${namespace}/tables${name ? `/${name}` : ""}${sub}?dryRun=All`;
+
+/** The case's request, as a server-side dry run. */
+function request(c: Case): Promise<Result> {
+  const op = c.op;
+  const merge = "application/merge-patch+json";
+  switch (op.kind) {
+    case "create": {
+      const t = op.table as { metadata: { namespace: string } };
+      return send(c.as, "POST", tablePath(t.metadata.namespace), op.table);
+    }
+    case "patch":
+      return send(c.as, "PATCH", tablePath(EXISTING[op.target].metadata.namespace, EXISTING[op.target].metadata.name), op.patch, merge);
+    case "patchStatus":
+      return send(
+        c.as,
+        "PATCH",
+        tablePath(EXISTING[op.target].metadata.namespace, EXISTING[op.target].metadata.name, "/status"),
+        op.patch,
+        merge,
+      );
+    case "delete":
+      return send(c.as, "DELETE", tablePath(EXISTING[op.target].metadata.namespace, EXISTING[op.target].metadata.name));
+    case "deletePromise":
+      return send(c.as, "DELETE", `${PROMISES}/${op.name}?dryRun=All`);
+    case "deleteCrd":
+      return send(c.as, "DELETE", `${CRDS}/${op.name}?dryRun=All`);
+  }
+}
+
+const policyOf = (c: Case) => (c.op.kind === "deletePromise" || c.op.kind === "deleteCrd" ? API_GUARD_NAME : TABLE_GUARD_NAME);
+
+function allowed(c: Case, r: Result) {
+  assert.ok(r.status >= 200 && r.status < 300, `${c.as.label} should be allowed: ${c.name}; got ${r.status}: ${r.body}`);
+}
+/** Refused by the guard itself, with the rule's message: not RBAC, not an evaluation error. */
+function refused(c: Case, r: Result) {
+  assert.equal(r.status, 403, `${c.as.label} should be refused: ${c.name}; got ${r.status}: ${r.body}`);
+  const message = (JSON.parse(r.body) as { message: string }).message;
+  const policy = policyOf(c);
+  assert.ok(
+    message.includes(`ValidatingAdmissionPolicy '${policy}' with binding '${policy}' denied request: `),
+    `not the guard: ${message}`,
+  );
+  assert.ok(message.includes(ruleMessage(c.expect as Parameters<typeof ruleMessage>[0])), `not the ${c.expect} rule's message: ${message}`);
+}
+
+async function post(path: string, body: unknown): Promise<void> {
+  const r = await rawRequest(kubeconfig, "POST", path, body);
+  assert.equal(r.status, 201, `POST ${path}: ${r.body}`);
+}
+
+const labelled = (o: KubernetesObject): KubernetesObject => ({
+  ...o,
+  metadata: { ...o.metadata, labels: { ...o.metadata?.labels, [COLLECTION_LABEL]: "yes" } },
+});
+
+(SKIP ? describe.skip : describe)("the admission guards on a real API server", () => {
+  // Inside the suite, so a failed start is reported against it (a top-level hook's failure is not shown).
+  before(async () => {
+    env = { ...process.env, PATH: await toolsPath(TOOLS) };
+    await stopCluster(dir, env);
+    kubeconfig = await startCluster(dir, env);
+    // ACK's and Kratix's CRDs as their charts install them (ACK 1.9.2's helm/crds; see PROVENANCE.md there).
+    const [ackCrd] = readManifests([join(UPSTREAM_CRDS_DIR, "ack-dynamodb", "dynamodb.services.k8s.aws_tables.yaml")]);
+    const promiseCrd = readManifests([join(UPSTREAM_CRDS_DIR, "kratix", "platform.kratix.io_promises.yaml")]);
+    const scratch = {
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: OTHER_CRD },
+      spec: {
+        group: OTHER_CRD.split(".").slice(1).join("."),
+        names: { kind: "Widget", plural: "widgets", singular: "widget", listKind: "WidgetList" },
+        scope: "Namespaced",
+        versions: [
+          {
+            name: "v1",
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+          },
+        ],
+      },
+    };
+    await applyCrds(kubeconfig, [labelled(ackCrd!), labelled(scratch), ...promiseCrd, dynamoDBRequestCRD() as unknown as KubernetesObject]);
+    for (const ns of Object.values(NAMESPACE_OBJECTS)) await post("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", ...ns });
+
+    // RBAC lets every test identity do everything the cases do, so only the guards can refuse them.
+    await post("/apis/rbac.authorization.k8s.io/v1/clusterroles", {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name: "guard-test-everything" },
+      rules: [
+        {
+          apiGroups: ["dynamodb.services.k8s.aws"],
+          resources: ["tables", "tables/status"],
+          verbs: ["get", "list", "create", "update", "patch", "delete"],
+        },
+        { apiGroups: ["platform.kratix.io"], resources: ["promises"], verbs: ["get", "list", "delete"] },
+        {
+          apiGroups: ["apiextensions.k8s.io"],
+          resources: ["customresourcedefinitions"],
+          verbs: ["get", "list", "delete", "deletecollection"],
+        },
+      ],
+    });
+    await post("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: "guard-test-everything" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "guard-test-everything" },
+      subjects: IMPERSONATED.map((i) => ({ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: i.user })),
+    });
+    // The team's person has what a team normally has: `edit` in its namespace.
+    await post("/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings", {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: "team-a-edit", namespace: "team-a" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
+      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: TEAM_USER.user }],
+    });
+
+    // What the cases update and delete, made before the guards exist.
+    for (const t of Object.values(EXISTING)) await post(`${TABLES}/namespaces/${t.metadata.namespace}/tables`, t);
+    for (const name of [DEFAULT_PROMISE_NAME, OTHER_PROMISE])
+      await post(PROMISES, { apiVersion: "platform.kratix.io/v1alpha1", kind: "Promise", metadata: { name }, spec: {} });
+
+    for (const g of [GUARDS.table, GUARDS.api]) {
+      await post(POLICIES, g.policy);
+      await post(BINDINGS, g.binding);
+    }
+    // The API server loads policies asynchronously: wait until both refuse the admin.
+    await waitUntil(
+      "the table guard to refuse the admin's create",
+      async () => ((await send(ADMIN, "POST", tablePath("team-a"), rendered("probe", "team-a"))).status === 403 ? true : undefined),
+      60_000,
+    );
+    await waitUntil(
+      "the API guard to refuse the admin's deletion of ACK's Table CRD",
+      async () => ((await send(ADMIN, "DELETE", `${CRDS}/${ACK_TABLE_CRD_NAME}?dryRun=All`)).status === 403 ? true : undefined),
+      60_000,
+    );
+  });
+  after(async () => {
+    if (env) await stopCluster(dir, env);
+  });
+
+  it("type-checks every expression of both policies against the real schemas without a warning", async () => {
+    for (const name of [TABLE_GUARD_NAME, API_GUARD_NAME]) {
+      const status = await waitUntil(
+        `${name}'s type checking`,
+        async () => {
+          const p = JSON.parse((await rawRequest(kubeconfig, "GET", `${POLICIES}/${name}`)).body) as {
+            metadata: { generation: number };
+            status?: { observedGeneration?: number; typeChecking?: { expressionWarnings?: { fieldRef: string; warning: string }[] } };
+          };
+          return p.status?.observedGeneration === p.metadata.generation ? p.status : undefined;
+        },
+        60_000,
+      );
+      assert.deepEqual(status.typeChecking?.expressionWarnings ?? [], [], name);
+    }
+  });
+
+  describe("Tables and their status", () => {
+    for (const c of TABLE_CASES)
+      it(`${c.expect === "allowed" ? "allows" : `refuses (${c.expect})`}: ${c.name}`, async () =>
+        (c.expect === "allowed" ? allowed : refused)(c, await request(c)));
+  });
+
+  describe("the Promise and the CRDs", () => {
+    for (const c of API_CASES)
+      it(`${c.expect === "allowed" ? "allows" : `refuses (${c.expect})`}: ${c.name}`, async () =>
+        (c.expect === "allowed" ? allowed : refused)(c, await request(c)));
+
+    it("refuses a deletecollection of CRDs that takes ACK's Table CRD along (each object is admitted by name)", async () => {
+      const c: Case = { name: "deletecollection", as: ADMIN, op: { kind: "deleteCrd", name: ACK_TABLE_CRD_NAME }, expect: "tableCrd" };
+      refused(c, await send(ADMIN, "DELETE", `${CRDS}?dryRun=All&labelSelector=${encodeURIComponent(`${COLLECTION_LABEL}=yes`)}`));
+    });
+    it("nothing was deleted: every request above was a dry run", async () => {
+      for (const path of [
+        `${CRDS}/${ACK_TABLE_CRD_NAME}`,
+        `${PROMISES}/${DEFAULT_PROMISE_NAME}`,
+        `${TABLES}/namespaces/team-a/tables/orders`,
+      ])
+        assert.equal((await rawRequest(kubeconfig, "GET", path)).status, 200, path);
+    });
+  });
+
+  it("without its binding the table guard refuses nothing: the binding (Deny) enforces it, and RBAC allowed the team all along", async () => {
+    const del = await rawRequest(kubeconfig, "DELETE", `${BINDINGS}/${TABLE_GUARD_NAME}`);
+    assert.equal(del.status, 200, del.body);
+    await waitUntil(
+      "the team's create to be allowed without the binding",
+      async () => ((await send(TEAM_SA, "POST", tablePath("team-a"), rendered("unguarded", "team-a"))).status === 201 ? true : undefined),
+      60_000,
+    );
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * Watches for the end-to-end tests' "this never happens" checks: a watch opened before the
+ * event records everything that happens to a kind of object until the chain has had every
+ * chance to act — the pipeline Jobs the event started have finished, then two Flux intervals
+ * and the Kustomization's retry have passed — so a check cannot pass only because it looked
+ * too early.
+ */
+import * as k8s from "@kubernetes/client-node";
+import { kubeClient, sleep, waitUntil } from "../../local-env/index.ts";
+
+export interface WatchEvent<T> {
+  type: "ADDED" | "MODIFIED" | "DELETED";
+  object: T;
+  at: number;
+}
+
+export interface Recording<T> {
+  events: WatchEvent<T>[];
+  stop(): void;
+}
+
+/** Records every event on `path` (a list path, e.g. /apis/dynamodb.services.k8s.aws/v1alpha1/tables) from now on. */
+export async function record<T extends k8s.KubernetesObject>(kubeconfig: string, path: string): Promise<Recording<T>> {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const events: WatchEvent<T>[] = [];
+  let stopped = false;
+  let controller: AbortController | undefined;
+  // A watch can end (the API server's timeout); it is reopened until stop().
+  const open = async () => {
+    controller = await new k8s.Watch(kc).watch(
+      path,
+      { allowWatchBookmarks: false },
+      (type, object: T) => events.push({ type: type as WatchEvent<T>["type"], object, at: Date.now() }),
+      () => {
+        if (!stopped) void open();
+      },
+    );
+  };
+  await open();
+  return {
+    events,
+    stop: () => {
+      stopped = true;
+      controller?.abort();
+    },
+  };
+}
+
+/**
+ * The namespace of the request a pipeline Job runs for: its own namespace, or, when the Promise
+ * runs pipelines in a platform namespace (workflows.config.pipelineNamespace), Kratix's annotation.
+ */
+export const requestNamespaceOf = (job: k8s.V1Job) =>
+  job.metadata?.annotations?.["kratix.io/job-resource-namespace"] ?? job.metadata?.namespace;
+
+/** The local stack's Flux timings (Pulumi.local.yaml: the bucket's interval; the Kustomizations share it). */
+export const LOCAL_FLUX_INTERVAL_MS = 5_000;
+/** Long enough for a Work written now to be applied (or pruned) by Flux: two intervals and a retry. */
+export const FLUX_SETTLE_MS = 3 * LOCAL_FLUX_INTERVAL_MS + 5_000;
+
+/**
+ * Waits until every pipeline Job Kratix started for the request after `since` has finished,
+ * and at least one has, then lets Flux settle: afterwards nothing more can come of the event.
+ */
+export async function chainSettled(kubeconfig: string, request: { namespace: string; name: string }, since: number, timeoutMs = 240_000) {
+  const batch = kubeClient(kubeconfig).batch;
+  await waitUntil(
+    `the pipeline Jobs of ${request.namespace}/${request.name} started after the event to finish`,
+    async () => {
+      const jobs = (await batch.listJobForAllNamespaces({ labelSelector: `kratix.io/resource-name=${request.name}` })).items.filter(
+        (j) => requestNamespaceOf(j) === request.namespace && new Date(j.metadata!.creationTimestamp!).getTime() >= since - 1_000,
+      );
+      const done = (j: k8s.V1Job) => (j.status?.succeeded ?? 0) > 0 || (j.status?.failed ?? 0) > 0;
+      return jobs.length > 0 && jobs.every(done) ? true : undefined;
+    },
+    timeoutMs,
+    1_000,
+  );
+  await sleep(FLUX_SETTLE_MS);
+}

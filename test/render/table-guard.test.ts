@@ -1,0 +1,230 @@
+/**
+ * The rendered admission guards (core/install/table-guard.ts): their shape, and their CEL
+ * evaluated (with @marcbachmann/cel-js, plus Kubernetes' findAll) on every case of
+ * test/admission/cases.ts, the list test/admission/table-guard.test.ts also sends to a real
+ * API server. A rule no case breaks, or a refusal that comes from an evaluation error rather
+ * than the rule saying no, fails here.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "mocha";
+import { Environment } from "@marcbachmann/cel-js";
+import {
+  ACK_TABLE_CRD_NAME,
+  API_GUARD_NAME,
+  REQUEST_CRD_NAME,
+  TABLE_GUARD_NAME,
+  apiGuard,
+  tableGuard,
+} from "../../core/install/table-guard.ts";
+import { DEFAULT_PROMISE_NAME } from "../../core/kratix/steps.ts";
+import { API_CASES, EXISTING, GUARDS, NAMESPACE_OBJECTS, TABLE_CASES, mergePatch, ruleMessage, type Case } from "../admission/cases.ts";
+
+/** Kubernetes' regex library's findAll (Go RE2; the pattern here means the same in JavaScript). */
+const cel = new Environment({ unlistedVariablesAreDyn: true }).registerFunction(
+  "string.findAll(string): list<string>",
+  (s: string, re: string) => [...s.matchAll(new RegExp(re, "g"))].map((m) => m[0]),
+);
+
+type Policy = ReturnType<typeof tableGuard>["policy"] | ReturnType<typeof apiGuard>["policy"];
+interface Outcome {
+  matched: boolean;
+  /** The messages of the validations that said no, in the policy's order. */
+  refused: string[];
+  /** Validations whose evaluation failed (the API server would refuse with the error, not the rule's message). */
+  errors: string[];
+}
+
+/** What the API server's admission does with one request: match conditions, then every validation, variables lazily. */
+function admit(policy: Policy, context: Record<string, unknown>): Outcome {
+  const variables: Record<string, unknown> = {};
+  const cache = new Map<string, unknown>();
+  for (const v of policy.spec.variables)
+    Object.defineProperty(variables, v.name, {
+      enumerable: true,
+      get: () => {
+        if (!cache.has(v.name)) cache.set(v.name, cel.evaluate(v.expression, { ...context, variables }));
+        return cache.get(v.name);
+      },
+    });
+  const ctx = { ...context, variables };
+  const conditions = "matchConditions" in policy.spec ? policy.spec.matchConditions : [];
+  if (!conditions.every((c) => cel.evaluate(c.expression, ctx) === true)) return { matched: false, refused: [], errors: [] };
+  const refused: string[] = [];
+  const errors: string[] = [];
+  for (const v of policy.spec.validations) {
+    try {
+      if (cel.evaluate(v.expression, ctx) !== true) refused.push(v.message);
+    } catch (e) {
+      errors.push(`${v.message.slice(0, 60)}…: ${(e as Error).message}`);
+    }
+  }
+  return { matched: true, refused, errors };
+}
+
+/** The admission request a case makes, as the policies see it. */
+function contextOf(c: Case): { policy: Policy; context: Record<string, unknown> } {
+  const request = (operation: string, group: string, resource: string, subResource = "") => ({
+    operation,
+    subResource,
+    userInfo: { username: c.as.user, groups: c.as.groups },
+    resource: { group, version: "v1", resource },
+  });
+  const tables = (operation: string, object: unknown, oldObject: unknown, namespace: string, sub = "") => ({
+    policy: GUARDS.table.policy,
+    context: {
+      request: request(operation, "dynamodb.services.k8s.aws", "tables", sub),
+      object,
+      oldObject,
+      namespaceObject: NAMESPACE_OBJECTS[namespace] ?? null,
+    },
+  });
+  const op = c.op;
+  switch (op.kind) {
+    case "create": {
+      const t = op.table as { metadata: { namespace: string } };
+      return tables("CREATE", t, null, t.metadata.namespace);
+    }
+    case "patch":
+    case "patchStatus": {
+      const old = EXISTING[op.target];
+      return tables("UPDATE", mergePatch(old, op.patch), old, old.metadata.namespace, op.kind === "patchStatus" ? "status" : "");
+    }
+    case "delete":
+      return tables("DELETE", null, EXISTING[op.target], EXISTING[op.target].metadata.namespace);
+    case "deletePromise":
+      return {
+        policy: GUARDS.api.policy,
+        context: {
+          request: request("DELETE", "platform.kratix.io", "promises"),
+          object: null,
+          oldObject: { metadata: { name: op.name } },
+          namespaceObject: null,
+        },
+      };
+    case "deleteCrd":
+      return {
+        policy: GUARDS.api.policy,
+        context: {
+          request: request("DELETE", "apiextensions.k8s.io", "customresourcedefinitions"),
+          object: null,
+          oldObject: { metadata: { name: op.name } },
+          namespaceObject: null,
+        },
+      };
+  }
+}
+
+describe("the table guard's shape", () => {
+  const { policy, binding } = tableGuard({ tableNamePrefix: "dev-" });
+  it("matches Tables and their status, on every write, failing closed, enforced by a Deny binding", () => {
+    assert.equal(policy.metadata.name, TABLE_GUARD_NAME);
+    assert.equal(policy.spec.failurePolicy, "Fail");
+    assert.deepEqual(policy.spec.matchConstraints.resourceRules, [
+      {
+        apiGroups: ["dynamodb.services.k8s.aws"],
+        apiVersions: ["*"],
+        resources: ["tables", "tables/status"],
+        operations: ["CREATE", "UPDATE", "DELETE"],
+      },
+    ]);
+    assert.deepEqual(binding, {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata: { name: TABLE_GUARD_NAME },
+      spec: { policyName: TABLE_GUARD_NAME, validationActions: ["Deny"] },
+    });
+  });
+  it("gives every rule its own message, naming what is refused, and the reason Forbidden (403)", () => {
+    const messages = policy.spec.validations.map((v) => v.message);
+    assert.equal(new Set(messages).size, messages.length);
+    for (const v of policy.spec.validations) {
+      assert.equal(v.reason, "Forbidden");
+      assert.ok(v.message.length > 60, v.message);
+    }
+  });
+  it("has the prefix rule only with a prefix, naming it", () => {
+    assert.ok(policy.spec.validations.some((v) => v.message.includes(`"dev-"`) && v.expression.includes(`startsWith("dev-")`)));
+    assert.equal(tableGuard().policy.spec.validations.length, policy.spec.validations.length - 1);
+  });
+  it("refuses settings that would lock everyone out or name nobody", () => {
+    assert.throws(() => tableGuard({ writers: [] }), /writers is empty/);
+    assert.throws(() => tableGuard({ controllers: [] }), /controllers is empty/);
+    assert.throws(() => tableGuard({ deleters: [" "] }), /an empty username/);
+    assert.throws(() => apiGuard({ breakGlassUsers: [""] }), /an empty username/);
+  });
+  it("quotes usernames and the prefix as CEL strings (no expression injection)", () => {
+    const odd = tableGuard({ writers: [`a"b\\c`], tableNamePrefix: `x"y` }).policy;
+    const ctx = { request: { operation: "CREATE", subResource: "", userInfo: { username: `a"b\\c` } } };
+    const writers = odd.spec.variables.find((v) => v.name === "writers")!;
+    assert.deepEqual(cel.evaluate(writers.expression, ctx), [`a"b\\c`]);
+    assert.ok(odd.spec.validations.some((v) => v.expression.includes(`startsWith("x\\"y")`)));
+  });
+  it("every expression parses", () => {
+    const api = apiGuard().policy.spec;
+    const expressions = [policy.spec.variables, policy.spec.validations, api.variables, api.validations, api.matchConditions].flat();
+    for (const e of expressions) assert.doesNotThrow(() => cel.parse(e.expression), e.expression);
+  });
+});
+
+describe("the API guard's shape", () => {
+  const { policy, binding } = apiGuard({ breakGlassUsers: ["alice"] });
+  it("matches deletions of Promises and CRDs, then by name in CEL (a deletecollection has no name to match on)", () => {
+    assert.equal(policy.metadata.name, API_GUARD_NAME);
+    assert.equal(policy.spec.failurePolicy, "Fail");
+    for (const r of policy.spec.matchConstraints.resourceRules) {
+      assert.deepEqual(r.operations, ["DELETE"]);
+      assert.equal("resourceNames" in r, false);
+    }
+    const condition = policy.spec.matchConditions[0]!.expression;
+    for (const name of [DEFAULT_PROMISE_NAME, REQUEST_CRD_NAME, ACK_TABLE_CRD_NAME])
+      assert.ok(condition.includes(JSON.stringify(name)), name);
+    assert.deepEqual(binding.spec, { policyName: API_GUARD_NAME, validationActions: ["Deny"] });
+  });
+  it("names the break-glass users in its messages, or says there are none", () => {
+    assert.ok(policy.spec.validations.every((v) => v.message.includes("breakGlassUsers: alice")));
+    assert.ok(apiGuard().policy.spec.validations.every((v) => v.message.includes("names no break-glass users")));
+  });
+  it("keeps another Promise name when told", () => {
+    const other = apiGuard({ promiseName: "ddb" }).policy;
+    assert.ok(other.spec.matchConditions[0]!.expression.includes(`oldObject.metadata.name == "ddb"`));
+    assert.ok(other.spec.validations[0]!.message.startsWith("Deleting the Promise ddb is refused"));
+  });
+});
+
+describe("the guards' CEL on every admission case (the same cases the API server gets)", () => {
+  for (const c of [...TABLE_CASES, ...API_CASES]) {
+    it(`${c.expect === "allowed" ? "allows" : `refuses (${c.expect})`}: ${c.name}`, () => {
+      const { policy, context } = contextOf(c);
+      const outcome = admit(policy, context);
+      assert.deepEqual(outcome.errors, [], "a validation failed to evaluate");
+      if (c.expect === "allowed") assert.deepEqual(outcome.refused, []);
+      else {
+        assert.ok(outcome.matched, "the policy did not match");
+        assert.equal(outcome.refused[0], ruleMessage(c.expect), `refused by: ${outcome.refused.join(" | ")}`);
+      }
+    });
+  }
+  it("every rule of both guards is the first to refuse some case", () => {
+    const refusing = new Set([...TABLE_CASES, ...API_CASES].map((c) => c.expect).filter((e) => e !== "allowed"));
+    const messages = new Set([...refusing].map((r) => ruleMessage(r)));
+    for (const v of [...GUARDS.table.policy.spec.validations, ...GUARDS.api.policy.spec.validations])
+      assert.ok(messages.has(v.message), `no case is refused by: ${v.message}`);
+  });
+  it("every existing Table the cases aim at is one the guard would let Flux create, or one from before a rule", () => {
+    for (const [name, t] of Object.entries(EXISTING)) {
+      const outcome = admit(GUARDS.table.policy, {
+        request: {
+          operation: "CREATE",
+          subResource: "",
+          userInfo: { username: "system:serviceaccount:flux-system:kratix-dynamodb-applier" },
+        },
+        object: { ...t, metadata: { ...t.metadata, finalizers: undefined } },
+        oldObject: null,
+        namespaceObject: NAMESPACE_OBJECTS[t.metadata.namespace],
+      });
+      assert.deepEqual(outcome.errors, [], name);
+      const expected = name === "legacy" ? 2 : name === "keptB" ? 1 : 0; // legacy: no label, outside the prefix; keptB: approval withdrawn
+      assert.equal(outcome.refused.length, expected, `${name}: ${outcome.refused.join(" | ")}`);
+    }
+  });
+});
