@@ -178,7 +178,7 @@ export async function renderAckChart(env: NodeJS.ProcessEnv, values: unknown, wo
 
 interface Container {
   args?: string[];
-  env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+  env?: { name: string; value?: string | null; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
 }
 
 /** The controller's command line as the chart's Deployment runs it: its args with `$(VAR)` expanded from its env. */
@@ -187,8 +187,9 @@ export function deploymentCommandLine(deployment: KubernetesObject, namespace: s
     .containers[0]!;
   const env: Record<string, string> = {};
   for (const e of container.env ?? []) {
-    if (e.value !== undefined) env[e.name] = e.value;
-    else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") env[e.name] = namespace;
+    if (e.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") env[e.name] = namespace;
+    // A variable with no value is defined and empty (the chart's ACK_WATCH_NAMESPACE in cluster scope).
+    else if (!e.valueFrom) env[e.name] = e.value ?? "";
   }
   const args = (container.args ?? []).map((a) => a.replace(/\$\(([A-Z0-9_]+)\)/g, (m, v: string) => env[v] ?? m));
   return { args, env };

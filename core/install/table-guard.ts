@@ -256,7 +256,8 @@ export function tableGuard(args: TableGuardArgs = {}) {
         { name: "writers", expression: celList(writers) },
         { name: "deleters", expression: celList(deleters) },
         { name: "controllers", expression: celList(controllers) },
-        { name: "isStatus", expression: `request.subResource == "status"` },
+        // An empty subResource is left out of the request, as every empty field is.
+        { name: "isStatus", expression: `has(request.subResource) && request.subResource == "status"` },
         { name: "isUpdate", expression: `request.operation == "UPDATE"` },
         { name: "annotations", expression: "has(object.metadata.annotations) ? object.metadata.annotations : {}" },
         { name: "oldAnnotations", expression: "has(oldObject.metadata.annotations) ? oldObject.metadata.annotations : {}" },

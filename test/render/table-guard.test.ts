@@ -63,9 +63,10 @@ function admit(policy: Policy, context: Record<string, unknown>): Outcome {
 
 /** The admission request a case makes, as the policies see it. */
 function contextOf(c: Case): { policy: Policy; context: Record<string, unknown> } {
+  // As the API server builds it: an empty field (the subResource of a write to the object itself) is absent.
   const request = (operation: string, group: string, resource: string, subResource = "") => ({
     operation,
-    subResource,
+    ...(subResource ? { subResource } : {}),
     userInfo: { username: c.as.user, groups: c.as.groups },
     resource: { group, version: "v1", resource },
   });
@@ -154,7 +155,7 @@ describe("the table guard's shape", () => {
   });
   it("quotes usernames and the prefix as CEL strings (no expression injection)", () => {
     const odd = tableGuard({ writers: [`a"b\\c`], tableNamePrefix: `x"y` }).policy;
-    const ctx = { request: { operation: "CREATE", subResource: "", userInfo: { username: `a"b\\c` } } };
+    const ctx = { request: { operation: "CREATE", userInfo: { username: `a"b\\c` } } };
     const writers = odd.spec.variables.find((v) => v.name === "writers")!;
     assert.deepEqual(cel.evaluate(writers.expression, ctx), [`a"b\\c`]);
     assert.ok(odd.spec.validations.some((v) => v.expression.includes(`startsWith("x\\"y")`)));
@@ -215,7 +216,6 @@ describe("the guards' CEL on every admission case (the same cases the API server
       const outcome = admit(GUARDS.table.policy, {
         request: {
           operation: "CREATE",
-          subResource: "",
           userInfo: { username: "system:serviceaccount:flux-system:kratix-dynamodb-applier" },
         },
         object: { ...t, metadata: { ...t.metadata, finalizers: undefined } },
