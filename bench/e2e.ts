@@ -64,9 +64,17 @@ function stackConfig(): string {
  * end, by pipeline (render-table, table-status, report-delete); and each container's own run
  * time by name (Kubernetes records these to the second, so they read 0-1 s).
  */
-async function stepTimes(kubeconfig: string): Promise<{ pods: Record<string, number[]>; containers: Record<string, number[]> }> {
+async function stepTimes(
+  kubeconfig: string,
+): Promise<{ pods: Record<string, number[]>; containers: Record<string, number[]>; podsPerRequest: number }> {
   const pods = (await kubeClient(kubeconfig).core.listPodForAllNamespaces({ labelSelector: "kratix.io/promise-name" })).items;
-  const out = { pods: {} as Record<string, number[]>, containers: {} as Record<string, number[]> };
+  const requests = new Set(pods.map((p) => `${p.metadata?.namespace}/${p.metadata?.labels?.["kratix.io/resource-name"] ?? ""}`));
+  const out = {
+    pods: {} as Record<string, number[]>,
+    containers: {} as Record<string, number[]>,
+    // Every pipeline pod Kratix ran, over the requests it ran them for (the stack's tables and the Application's example).
+    podsPerRequest: pods.length / Math.max(1, requests.size),
+  };
   for (const pod of pods) {
     const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
     const ends = statuses.map((c) => c.state?.terminated?.finishedAt).filter((t): t is Date => !!t);
@@ -86,6 +94,7 @@ async function stepTimes(kubeconfig: string): Promise<{ pods: Record<string, num
 
 const sample = { environment: [] as number[], upToPromiseAvailable: [] as number[], upToLastArn: [] as number[], preview: [] as number[] };
 const steps = { pods: {} as Record<string, number[]>, containers: {} as Record<string, number[]> };
+const podsPerRequest: number[] = [];
 const config = stackConfig();
 for (let i = 0; i < runs; i++) {
   const t0 = performance.now();
@@ -112,6 +121,7 @@ for (let i = 0; i < runs; i++) {
     sample.upToLastArn.push(up.ms);
     sample.preview.push(must(await pulumi(["preview", "--expect-no-changes", "--stack", `bench${i}`], env, { cwd }), "preview").ms);
     const times = await stepTimes(local.kubeconfig);
+    podsPerRequest.push(times.podsPerRequest);
     for (const kind of ["pods", "containers"] as const)
       for (const [name, xs] of Object.entries(times[kind])) (steps[kind][name] ??= []).push(...xs);
   } finally {
@@ -130,6 +140,7 @@ console.log(
       runs,
       tables: tables ?? "the local stack's 2 (+ the Application's example)",
       medianMs: { ...m, devLocalWarm: m.environment + m.upToLastArn },
+      pipelinePodsPerRequest: +median(podsPerRequest).toFixed(1),
       pipelinePodSeconds: summary(steps.pods),
       pipelineContainerSeconds: summary(steps.containers),
     },
