@@ -19,6 +19,9 @@ where moto 5.2.1 does not (the test harness's only; never shipped):
    (its DynamoHandler names no resource), so a policy scoped to `table/<prefix>*`, as the
    platform's is, would refuse everything. The resource is the ARN AWS authorizes: the table's
    (or `table/T/index/I` for an index), or the call's ResourceArn (tags, resource policies).
+   A refusal is DynamoDB's own error, as AWS sends it on this JSON protocol (HTTP 400,
+   `AccessDeniedException`, the caller, action and resource named), not moto's IAM-style XML
+   403, which the AWS SDK in ACK cannot even decode.
 
 IAM: the users are made in-process before the server starts (no unauthenticated window):
 `--policy NAME=FILE` makes user NAME with FILE's JSON as its only (inline) policy, and their
@@ -39,6 +42,7 @@ import time
 os.environ.pop("AWS_CA_BUNDLE", None)
 
 from moto import settings  # noqa: E402
+from moto.core.exceptions import AccessDeniedError, JsonRESTError  # noqa: E402
 from moto.core import DEFAULT_ACCOUNT_ID  # noqa: E402
 from moto.dynamodb.models.table import Table  # noqa: E402
 from moto.dynamodb.responses import DynamoHandler, DynamoResult  # noqa: E402
@@ -164,6 +168,21 @@ def _determine_resource(self):
 
 
 DynamoHandler._determine_resource = _determine_resource
+
+_plain_authorize = DynamoHandler._authenticate_and_authorize_normal_action
+
+
+def _authorize(self, resource="*"):
+    try:
+        _plain_authorize(self, resource)
+    except AccessDeniedError as denied:
+        raise JsonRESTError(
+            "com.amazonaws.dynamodb.v20120810#AccessDeniedException",
+            f"{denied.message} on resource: {resource} because no identity-based policy allows the action or an explicit deny applies",
+        ) from None
+
+
+DynamoHandler._authenticate_and_authorize_normal_action = _authorize
 
 
 # ---- IAM --------------------------------------------------------------------------------------
