@@ -9,8 +9,8 @@
  *   - each pipeline step's container, start to finish, from the pods' container statuses
  *     (ours: configure, status; Kratix's: reader, work-writer, status-writer).
  * Usage: node bench/e2e.ts [--runs 3] [--tables N]
- * Its smallest run (--runs 1 --tables 1) is test/bench/e2e.test.ts, with KDDB_BENCH_E2E_SMOKE=1 only:
- * it starts a whole local environment of its own, which cannot run beside another.
+ * Its smallest run (--runs 1 --tables 1) is test/bench/e2e.test.ts, in every `./dev test`; it starts
+ * a whole local environment of its own, so the runner never runs it beside the whole-chain e2e.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";

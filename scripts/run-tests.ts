@@ -11,11 +11,15 @@
  *   node scripts/run-tests.ts test/api/*.test.ts       some files (any glob or path)
  *   KDDB_TEST_JOBS=1 node scripts/run-tests.ts         one file at a time
  *
+ * A file that holds something only one process may have at a time says so in its header with
+ * `@exclusive <what>` (the local environment: its state store's port, its node's bridge): the
+ * runner never runs two files naming the same thing at once, and runs other files meanwhile.
+ *
  * mocha's settings (TypeScript files, timeout, reporter) are in .mocharc.json, so
  * `npx mocha <file>` runs one file exactly as this runner does.
  */
 import { spawn } from "node:child_process";
-import { globSync } from "node:fs";
+import { globSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { REPO_ROOT } from "../test/helpers/paths.ts";
 
@@ -93,6 +97,11 @@ function runFile(file: string): Promise<FileResult> {
   });
 }
 
+/** What a file says only one process may hold at a time (`@exclusive <what>` in its text). */
+function exclusiveOf(file: string): string[] {
+  return [...readFileSync(join(REPO_ROOT, file), "utf8").matchAll(/@exclusive ([\w-]+)/g)].map((m) => m[1]!);
+}
+
 /** The slowest files (the e2e ones) first, so they never start last and stretch the run. */
 function schedule(files: string[]): string[] {
   const weight = (f: string) => (f.includes("/e2e/") ? 0 : 1);
@@ -109,9 +118,27 @@ async function main(): Promise<void> {
   if (files.length === 0) throw new Error(`no test files match ${patterns.join(" ")}`);
   const queue = [...files];
   const results: FileResult[] = [];
+  const held = new Set<string>();
+  const waiting: (() => void)[] = [];
+  // The next file whose exclusive things are free, or undefined (queue empty, or all waiting).
+  const next = () => {
+    const i = queue.findIndex((f) => exclusiveOf(f).every((x) => !held.has(x)));
+    return i < 0 ? undefined : queue.splice(i, 1)[0];
+  };
   await Promise.all(
     Array.from({ length: Math.min(JOBS, files.length) }, async () => {
-      for (let f = queue.shift(); f; f = queue.shift()) results.push(await runFile(f));
+      while (queue.length) {
+        const f = next();
+        if (!f) {
+          await new Promise<void>((r) => waiting.push(r));
+          continue;
+        }
+        const mine = exclusiveOf(f);
+        mine.forEach((x) => held.add(x));
+        results.push(await runFile(f));
+        mine.forEach((x) => held.delete(x));
+        waiting.splice(0).forEach((wake) => wake());
+      }
     }),
   );
   const sum = (k: "passed" | "failed" | "skipped") => results.reduce((n, r) => n + r[k], 0);

@@ -624,7 +624,7 @@ do_start_delivery() {
     { printf '%s\n' env "KUBECONFIG=$DIR/kubeconfig" "RUNTIME_NAMESPACE=flux-system"
       command -v kustomize-controller
       printf '%s\n' --metrics-addr="127.0.0.1:$km" --health-addr="127.0.0.1:$kh" --enable-leader-election=false \
-        --watch-all-namespaces --log-level=info
+        --watch-all-namespaces --log-level=info --default-service-account=default
     } > "$DIR/kustomize-controller.cmd"
     echo "http://127.0.0.1:$kh/readyz" > "$DIR/kustomize-controller.health"
     launch kustomize-controller

@@ -18,12 +18,22 @@ export const certManagerValues = () => ({ crds: { enabled: true, keep: true } })
 /** Kratix: image pinned by digest; no chart-made state stores (we make our own, with the right Secret keys). */
 export const kratixValues = (image: string = IMAGES.kratix) => ({ image, stateStores: [], destinations: [] });
 
-/** Flux: only the source and kustomize controllers. */
+/**
+ * Flux: only the source and kustomize controllers, locked down for tenants. By default the
+ * chart adds Flux's kinds to the built-in `edit` role (rbac.createAggregation) and applies a
+ * Kustomization that names no service account as kustomize-controller itself, cluster-admin:
+ * a team with `edit` in its namespace could apply anything anywhere. With multitenancy on, such
+ * a Kustomization acts as its namespace's `default` service account (no rights), and the
+ * controller holds only the right to impersonate (multitenancy.privileged off); the platform's
+ * own Kustomizations name their least-privilege applier (FLUX_APPLIER, decision 39).
+ */
 export const fluxValues = () => ({
   helmController: { create: false },
   imageAutomationController: { create: false },
   imageReflectionController: { create: false },
   notificationController: { create: false },
+  multitenancy: { enabled: true, defaultServiceAccount: "default", privileged: false },
+  rbac: { createAggregation: false },
 });
 
 export type AckCredentials =

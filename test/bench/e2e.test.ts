@@ -1,9 +1,11 @@
 /**
- * `./dev bench:e2e` at its smallest: one run, one table, on the whole local chain. Only with
- * KDDB_BENCH_E2E_SMOKE=1: it starts a whole local environment of its own (node, Flux, ACK,
- * the AWS emulator), and the state store's port is fixed (one local environment at a time),
- * so it cannot run beside the whole-chain e2e or `./dev local`. Skipped, naming what is
- * missing, when the tools it runs are not built yet.
+ * `./dev bench:e2e` at its smallest: one run, one table, on the whole local chain. It starts a
+ * whole local environment of its own (node, Flux, ACK, the AWS emulator), whose state store's
+ * port and node bridge are fixed, so it never runs beside the whole-chain e2e:
+ *
+ * @exclusive local-environment (scripts/run-tests.ts runs one such file at a time)
+ *
+ * Skipped, naming what is missing, when the tools it runs are not built yet.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -17,8 +19,7 @@ describe("./dev bench:e2e --runs 1 --tables 1", () => {
       this.test!.title += ` (skipped: ${why})`;
       this.skip();
     };
-    if (process.env.KDDB_BENCH_E2E_SMOKE !== "1")
-      skip("a second whole local environment, which cannot run beside the e2e's; KDDB_BENCH_E2E_SMOKE=1 runs it");
+    if (process.env.KDDB_SKIP_E2E === "1") skip("KDDB_SKIP_E2E=1");
     const tools = missingTools(LOCAL_TOOLS);
     if (tools.length) skip(`not built yet: ${tools.join(", ")}; tools/build-tools.sh ${tools.join(" ")}`);
     if (process.getuid?.() !== 0) skip("the local node (containerd, kubelet) runs as root");

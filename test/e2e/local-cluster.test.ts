@@ -10,12 +10,15 @@
  * the product's policy) and reports its ARN; the status step brings it back to the
  * request, and Pulumi's wait ends on it. A failing test prints the tail of every
  * process's log (all of them are in .local/e2e/cluster/*.log).
+ *
+ * @exclusive local-environment (scripts/run-tests.ts runs one such file at a time)
  */
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "mocha";
 import { parse, parseAllDocuments, stringify } from "yaml";
+import type * as k8s from "@kubernetes/client-node";
 import {
   LOCAL_DIR,
   ROOT,
@@ -814,25 +817,33 @@ async function assertStateMatchesServer(name: string): Promise<void> {
       });
       const ready = await readyRequest("team-b", "scratch");
       assert.equal(ready.status?.tableArn, arnOf("scratch-table"));
-      await kube().custom.deleteNamespacedCustomObject({
-        group: "dynamodb.kratix.io",
-        version: "v1alpha1",
-        namespace: "team-b",
-        plural: "dynamodbrequests",
-        name: "scratch",
-      });
-      // Kratix holds the request until its delete pipeline's Job succeeds on the node; the Job goes
-      // with the request right after, so it is watched for while it exists.
-      const deleteJob = await waitUntil(
-        "the delete pipeline's Job to succeed",
-        async () =>
-          (await jobsOf("team-b", "scratch")).find(
-            (j) => j.metadata!.labels!["kratix.io/pipeline-name"] === PIPELINES.delete && (j.status?.succeeded ?? 0) > 0,
-          ),
-        120_000,
-        200,
-      );
-      assert.ok(deleteJob);
+      // Kratix holds the request until its delete pipeline's Job succeeds on the node, then deletes
+      // the Job with the request at once: a poll can miss it, so a watch opened before the delete
+      // records it.
+      const jobs = await record<k8s.V1Job>(local.kubeconfig, "/apis/batch/v1/namespaces/team-b/jobs");
+      try {
+        await kube().custom.deleteNamespacedCustomObject({
+          group: "dynamodb.kratix.io",
+          version: "v1alpha1",
+          namespace: "team-b",
+          plural: "dynamodbrequests",
+          name: "scratch",
+        });
+        await waitUntil(
+          "the delete pipeline's Job to succeed",
+          async () =>
+            jobs.events.some(
+              ({ object: j }) =>
+                j.metadata?.labels?.["kratix.io/resource-name"] === "scratch" &&
+                j.metadata?.labels?.["kratix.io/pipeline-name"] === PIPELINES.delete &&
+                (j.status?.succeeded ?? 0) > 0,
+            ) || undefined,
+          120_000,
+          200,
+        );
+      } finally {
+        jobs.stop();
+      }
       await waitUntil(
         "the emulator to delete scratch-table",
         async () => ((await dynamodb().describeTable("scratch-table")) ? undefined : true),
