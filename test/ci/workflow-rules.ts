@@ -15,6 +15,7 @@ type Obj = Record<string, unknown>;
 export interface Step extends Obj {
   uses?: string;
   run?: string;
+  shell?: string;
   with?: Obj;
   env?: Obj;
   id?: string;
@@ -27,6 +28,7 @@ export interface Job extends Obj {
   steps?: Step[];
   env?: Obj;
   concurrency?: Obj | string;
+  defaults?: { run?: { shell?: string } };
 }
 export interface Workflow {
   file: string;
@@ -84,6 +86,9 @@ const eachJob = (wfs: Workflow[]) =>
 const eachStep = (wfs: Workflow[]) =>
   eachJob(wfs).flatMap((j) => (j.job.steps ?? []).map((step, i) => ({ ...j, step, at: `${j.at}.steps[${i}]` })));
 
+/** A run step that posts or edits a comment on a pull request (what `pull-requests: write` is for). */
+const COMMENT_POST = /\bgh api --method (POST|PATCH) "repos\/\$GITHUB_REPOSITORY\/issues\//;
+
 /** No trigger that runs pull-request code with the base repository's secrets and token. */
 export function noPrivilegedPullRequestTriggers(wfs: Workflow[]): string[] {
   return wfs.flatMap((wf) =>
@@ -118,7 +123,7 @@ export function minimalPermissions(wfs: Workflow[]): string[] {
         scope === "id-token"
           ? uses(/^aws-actions\/configure-aws-credentials@/)
           : scope === "pull-requests"
-            ? steps.some((s) => /^pulumi\/actions@/.test(s.uses ?? "") && String(s.with?.["comment-on-pr"]) === "true")
+            ? steps.some((s) => COMMENT_POST.test(s.run ?? ""))
             : scope === "packages"
               ? steps.some((s) => /^docker\/build-push-action@/.test(s.uses ?? "") && String(s.with?.push) === "true")
               : false;
@@ -210,7 +215,8 @@ export function concurrency(wfs: Workflow[]): string[] {
     const touchesState = (job.steps ?? []).some(
       (s) =>
         (/^pulumi\/actions@/.test(s.uses ?? "") && s.with?.command && s.with.command !== "preview") ||
-        /preview-copy -- publish/.test(s.run ?? ""),
+        /preview-copy -- publish/.test(s.run ?? "") ||
+        /\bpulumi (up|update|destroy|refresh|import|stack (import|rm))\b/.test(s.run ?? ""),
     );
     if (!touchesState) continue;
     const c = job.concurrency as { group?: string; "cancel-in-progress"?: unknown } | undefined;
@@ -238,6 +244,224 @@ export function devCommands(wfs: Workflow[]): { at: string; line: string; cmd: s
 /** The pulumi/actions steps that run a command, with their job. */
 export function pulumiSteps(wfs: Workflow[]) {
   return eachStep(wfs).filter(({ step }) => /^pulumi\/actions@/.test(step.uses ?? "") && step.with?.command);
+}
+
+/** The run steps that run `pulumi preview`, with their job and the command line. */
+export function pulumiPreviewRuns(wfs: Workflow[]) {
+  return eachStep(wfs).flatMap((s) =>
+    (s.step.run ?? "")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => /^pulumi preview\b/.test(l))
+      .map((line) => ({ ...s, line })),
+  );
+}
+
+/**
+ * The commands a shell script runs, each as its words (quotes removed; assignments before a
+ * command, redirections and their targets left out), including those in $( ), ` ` and <( ),
+ * whether quoted or not. Enough of the shell's grammar for the scripts of jobs that must run
+ * nothing but a few text tools; a heredoc or a construct it does not know is an error, never
+ * a script it accepts.
+ */
+export function shellCommands(script: string): string[][] {
+  const commands: string[][] = [];
+  const KEYWORDS = new Set(["if", "then", "else", "elif", "fi", "do", "done", "while", "until", "!", "{", "}", "time"]);
+  let i = 0;
+  // Reads a command list up to `close` (or the end), pushing each command onto `commands`.
+  const list = (close?: string): void => {
+    let words: string[] = [];
+    let word = "";
+    let inWord = false;
+    let redirect = false; // the next word is a redirection's target
+    const endWord = () => {
+      if (!inWord) return;
+      if (redirect) redirect = false;
+      else if (words.length === 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(word)) {
+        /* an assignment before the command */
+      } else if (words.length === 0 && KEYWORDS.has(word)) {
+        /* a keyword: the command is the next word */
+      } else words.push(word);
+      word = "";
+      inWord = false;
+    };
+    const endCommand = () => {
+      endWord();
+      if (words.length) commands.push(words);
+      words = [];
+    };
+    /** $( ... ), ` ... ` or <( ... ): a nested command list; stands in the word as "$(...)". */
+    const nested = (closeWith: string) => {
+      list(closeWith);
+      word += "$(...)";
+      inWord = true;
+    };
+    /** "...": literal text, except $( ), ` ` and \ escapes. */
+    const doubleQuoted = () => {
+      inWord = true;
+      for (i++; i < script.length && script[i] !== '"'; i++) {
+        const c = script[i]!;
+        if (c === "\\") word += script[++i] ?? "";
+        else if (c === "$" && script[i + 1] === "(") {
+          i += 2;
+          nested(")");
+        } else if (c === "`") {
+          i++;
+          nested("`");
+        } else word += c;
+      }
+      if (i >= script.length) throw new Error("unterminated double quote");
+    };
+    for (; i < script.length; i++) {
+      const c = script[i]!;
+      if (close && c === close) {
+        endCommand();
+        return;
+      }
+      if (c === " " || c === "\t") endWord();
+      else if (c === "\n" || c === ";" || c === "&" || c === "|" || c === "(" || c === ")") endCommand();
+      else if (c === "#" && !inWord) while (i + 1 < script.length && script[i + 1] !== "\n") i++;
+      else if (c === "\\") {
+        if (script[i + 1] === "\n") i++;
+        else {
+          word += script[++i] ?? "";
+          inWord = true;
+        }
+      } else if (c === "'") {
+        const end = script.indexOf("'", i + 1);
+        if (end < 0) throw new Error("unterminated single quote");
+        word += script.slice(i + 1, end);
+        inWord = true;
+        i = end;
+      } else if (c === '"') doubleQuoted();
+      else if (c === "`") {
+        i++;
+        nested("`");
+      } else if (c === "$" && script[i + 1] === "(") {
+        i += 2;
+        nested(")");
+      } else if (c === "<" && script[i + 1] === "(") {
+        i += 2;
+        nested(")");
+      } else if (c === "<" || c === ">") {
+        if (c === "<" && script[i + 1] === "<") throw new Error("a heredoc");
+        // 2>&1, >>: the operator, then its target (a word, or &N).
+        if (/^\d+$/.test(word)) {
+          word = "";
+          inWord = false;
+        }
+        endWord();
+        while (script[i + 1] === ">" || script[i + 1] === "&") i++;
+        if (/\d/.test(script[i + 1] ?? "") && script[i] === "&") {
+          while (/\d/.test(script[i + 1] ?? "")) i++;
+        } else redirect = true;
+      } else {
+        word += c;
+        inWord = true;
+      }
+    }
+    if (close) throw new Error(`no closing ${close}`);
+    endCommand();
+  };
+  list();
+  return commands;
+}
+
+/** Write scopes of the GitHub token (all but id-token, which only mints OIDC tokens that an AWS role's trust decides on). */
+export function githubWriteScopes(job: Job): string[] {
+  if (typeof job.permissions !== "object" || job.permissions === null) return ["(no permissions block, or read-all/write-all)"];
+  return Object.entries(job.permissions)
+    .filter(([scope, level]) => level === "write" && scope !== "id-token")
+    .map(([scope]) => scope);
+}
+
+/**
+ * `gh api` on the pull request's comments, and nothing else: list them, post one, edit one
+ * (from a file: no -f/-F fields). Not, for one, `repos/…/pulls/$PR/reviews` (an approval).
+ */
+function ghCommentCall(args: string[]): boolean {
+  if (args[0] !== "api") return false;
+  const paths = args.slice(1).filter((a) => a.startsWith("repos/"));
+  const method = args[args.indexOf("--method") + 1];
+  return (
+    paths.length === 1 &&
+    /^repos\/\$GITHUB_REPOSITORY\/issues\/(\$PR\/comments|comments\/\$id)$/.test(paths[0]!) &&
+    (!args.includes("--method") || ["GET", "POST", "PATCH"].includes(method ?? "")) &&
+    !args.some((a) => /^(-f|-F|--field|--raw-field|-X)$/.test(a) || /^--(field|raw-field|method)=/.test(a))
+  );
+}
+
+/** Environment variables that make bash, gh or git run code or look programs up elsewhere. */
+const CODE_ENV =
+  /^(BASH_ENV|ENV|PATH|SHELLOPTS|BASHOPTS|PROMPT_COMMAND|PS4|LD_\w+|NODE_OPTIONS|GIT_\w+|GH_(PAGER|BROWSER|EDITOR)|PAGER|BROWSER|EDITOR|VISUAL)$/;
+
+/** The only actions a job whose token can write may use: they run no code of the repository's or the artifact's. */
+export const WRITE_JOB_ACTIONS = [/^actions\/download-artifact@/];
+/** The only programs its run steps may start: text tools, and gh for the API only. */
+export const WRITE_JOB_PROGRAMS = [
+  "[",
+  "test",
+  ":",
+  "true",
+  "false",
+  "exit",
+  "echo",
+  "printf",
+  "jq",
+  "gh",
+  "tail",
+  "head",
+  "tr",
+  "stat",
+  "wc",
+];
+
+/**
+ * No job that can run for a pull request and whose token can write to GitHub runs the pull
+ * request's code, nor anything another job of the pull request made: no checkout (of any ref),
+ * no action but download-artifact, run steps in bash that start only text tools (gh only as
+ * `gh api`), with no `${{ }}` in their text (values arrive in env, as data), no other shell.
+ * Otherwise the pull request could use the token: approve itself, push, comment as the bot.
+ */
+export function noPullRequestCodeWithWriteToken(wfs: Workflow[]): string[] {
+  const v: string[] = [];
+  for (const { wf, job, at } of eachJob(wfs)) {
+    if (!jobRunsOnPullRequests(wf, job)) continue;
+    const writes = githubWriteScopes(job);
+    if (!writes.length) continue;
+    const why = `(its token writes: ${writes.join(", ")})`;
+    if (job.defaults?.run?.shell && job.defaults.run.shell !== "bash")
+      v.push(`${at}: runs its steps with ${job.defaults.run.shell} ${why}`);
+    if (job.container || job.services) v.push(`${at}: runs containers ${why}`);
+    for (const e of [job.env, ...(job.steps ?? []).map((st) => st.env)])
+      for (const name of Object.keys(e ?? {}))
+        if (CODE_ENV.test(name)) v.push(`${at}: sets ${name}, which makes a program run code it names ${why}`);
+    (job.steps ?? []).forEach((step, n) => {
+      const here = `${at}.steps[${n}]`;
+      if (step.uses) {
+        if (/^actions\/checkout@/.test(step.uses)) v.push(`${here}: checks out code ${why}`);
+        else if (!WRITE_JOB_ACTIONS.some((re) => re.test(step.uses!))) v.push(`${here}: uses ${step.uses}, which may run code ${why}`);
+      }
+      if (step.run === undefined) return;
+      if (step.shell && step.shell !== "bash") v.push(`${here}: runs its script with ${step.shell} ${why}`);
+      if (step.run.includes("${{")) v.push(`${here}: has an expression in its script: data must come in env ${why}`);
+      // What a step writes there becomes the environment, PATH or inputs of the steps after it.
+      for (const file of ["GITHUB_ENV", "GITHUB_PATH", "GITHUB_OUTPUT"])
+        if (step.run.includes(file)) v.push(`${here}: writes ${file}, which later steps run with ${why}`);
+      let commands: string[][];
+      try {
+        commands = shellCommands(step.run);
+      } catch (e) {
+        v.push(`${here}: a script this check cannot read (${(e as Error).message}) ${why}`);
+        return;
+      }
+      for (const [program, ...args] of commands) {
+        if (!WRITE_JOB_PROGRAMS.includes(program!)) v.push(`${here}: runs ${program} ${why}`);
+        else if (program === "gh" && !ghCommentCall(args)) v.push(`${here}: runs gh ${args.join(" ")}: only gh api on the comments ${why}`);
+      }
+    });
+  }
+  return v;
 }
 
 export { eachJob, eachStep };

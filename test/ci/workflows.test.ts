@@ -18,12 +18,17 @@ import {
   devCommands,
   eachJob,
   forkGuards,
+  githubWriteScopes,
+  jobRunsOnPullRequests,
   minimalPermissions,
   noPrivilegedPullRequestTriggers,
+  noPullRequestCodeWithWriteToken,
   noSecretsForPullRequests,
   parseWorkflow,
   pinnedActions,
+  pulumiPreviewRuns,
   pulumiSteps,
+  shellCommands,
   type Workflow,
   type WorkflowFile,
 } from "./workflow-rules.ts";
@@ -74,11 +79,77 @@ describe("GitHub workflows (.github/workflows)", () => {
     assert.ok(noPrivilegedPullRequestTriggers(broken("pr-preview.yml", /^ {2}pull_request:$/m, "  pull_request_target:")).length > 0);
   });
 
+  it("run no pull-request code in a job whose token can write to GitHub: no checkout, no repository code, the artifact only read as text", () => {
+    assert.deepEqual(noPullRequestCodeWithWriteToken(workflows), []);
+    // The one such job is the comment job; the jobs that run the pull request's code write nothing.
+    const writers = eachJob(workflows).filter(({ wf, job }) => jobRunsOnPullRequests(wf, job) && githubWriteScopes(job).length > 0);
+    assert.deepEqual(
+      writers.map((w) => w.at),
+      [".github/workflows/pr-preview.yml jobs.comment"],
+    );
+    const comment = /(\n {2}comment:\n[\s\S]*?\n {4}steps:\n)/;
+    const step = (text: string) => `$1      - run: ${text}\n`;
+    for (const [edit, to] of [
+      // The preview job given the write scope back: it checks out and runs the pull request.
+      [/(\n {2}preview:[\s\S]*?permissions:\n\s+contents: read)/, "$1\n      pull-requests: write"],
+      [/(\n {2}render:[\s\S]*?permissions:\n\s+contents:) read/, "$1 write"],
+      // The comment job made to run code: a checkout, an action, the repository's or the artifact's code.
+      [comment, "$1      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1\n"],
+      [comment, "$1      - uses: pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d # v7.0.0\n"],
+      [comment, step("./dev setup --no-node-packages")],
+      [comment, step("npm ci")],
+      [comment, step('bash "$RUNNER_TEMP/preview/preview.txt"')],
+      [comment, step('source "$RUNNER_TEMP/preview/preview.txt"')],
+      [comment, step('echo "$(node -e 1)"')],
+      [comment, step("jq . x | sh")],
+      [comment, step('gh pr review --approve "$PR"')],
+      [comment, step('gh api --method POST "repos/$GITHUB_REPOSITORY/pulls/$PR/reviews" -f event=APPROVE')],
+      [comment, step('gh api --method POST "repos/$GITHUB_REPOSITORY/issues/$PR/comments" -f body="$(tail -c 100 x)"')],
+      [comment, step('jq -r .env "$RUNNER_TEMP/preview/preview.txt" >> "$GITHUB_ENV"')],
+      [comment, step("echo ${{ github.event.pull_request.title }}")],
+      [/(\n {2}comment:[\s\S]*?\n {8}env:\n)/, "$1          BASH_ENV: ${{ runner.temp }}/preview/preview.txt\n"],
+      [
+        /(\n {2}comment:[\s\S]*?)\n {6}- name: Comment the preview/,
+        "$1\n      - shell: node {0}\n        run: process.exit(0)\n      - name: Comment the preview",
+      ],
+    ] as [RegExp, string][]) {
+      assert.ok(noPullRequestCodeWithWriteToken(broken("pr-preview.yml", edit, to)).length > 0, `${String(edit)} -> ${to}`);
+    }
+  });
+
+  it("read the commands of a script as the shell does (for the rule above)", () => {
+    assert.deepEqual(
+      shellCommands(
+        [
+          'size="$(stat -c %s "$out")" # a comment: rm -rf /',
+          'tail -c "$n" f | LC_ALL=C tr -d \'x\' > "$text" 2>&1',
+          '[ -n "$id" ] || x=1 && y="`whoami`"',
+          "jq -r '$(not run) `nor this`' <(cat f) >> out",
+          "if [ a ]; then gh api x; else : > f; fi",
+        ].join("\n"),
+      ),
+      [
+        ["stat", "-c", "%s", "$out"],
+        ["tail", "-c", "$n", "f"],
+        ["tr", "-d", "x"],
+        ["[", "-n", "$id", "]"],
+        ["whoami"],
+        ["cat", "f"],
+        ["jq", "-r", "$(not run) `nor this`", "$(...)"],
+        ["[", "a", "]"],
+        ["gh", "api", "x"],
+        [":"],
+      ],
+    );
+    assert.throws(() => shellCommands("cat <<EOF\nx\nEOF"), /heredoc/);
+    assert.throws(() => shellCommands('echo "$(date'), /unterminated|no closing/);
+  });
+
   it("grant nothing at the top and, per job, only the write scopes a step of that job needs", () => {
     assert.deepEqual(minimalPermissions(workflows), []);
     assert.ok(minimalPermissions(broken("pr-preview.yml", "permissions: {}", "permissions: write-all")).length > 0);
     assert.ok(minimalPermissions(broken("pr-preview.yml", /(render:[\s\S]*?permissions:\n\s+contents:) read/, "$1 write")).length > 0);
-    assert.ok(minimalPermissions(broken("pr-preview.yml", "comment-on-pr: true", "comment-on-pr: false")).length > 0);
+    assert.ok(minimalPermissions(broken("pr-preview.yml", / {6}- name: Comment the preview[\s\S]*$/, "")).length > 0);
     assert.ok(
       minimalPermissions(broken("pipeline-image.yml", /(build:[\s\S]*?permissions:\n\s+contents: read)/, "$1\n      id-token: write"))
         .length > 0,
@@ -198,10 +269,27 @@ describe("GitHub workflows (.github/workflows)", () => {
 
   it("run the policy pack at policy/, with policy/stacks/<stack>.json when that file exists, on preview and up", () => {
     const steps = pulumiSteps(workflows);
-    assert.deepEqual(steps.map((s) => s.step.with?.command).sort(), ["preview", "up"]);
-    for (const { step, job, at } of steps) {
-      assert.equal(step.with?.policyPacks, "policy", at);
-      assert.equal(step.with?.policyPackConfigs, "${{ steps.policy.outputs.config }}", at);
+    assert.deepEqual(
+      steps.map((s) => s.step.with?.command),
+      ["up"],
+    );
+    const previews = pulumiPreviewRuns(workflows);
+    assert.deepEqual(
+      previews.map((p) => p.line),
+      [
+        'pulumi preview --stack "$STACK" --non-interactive --diff --color never --policy-pack policy "${config[@]}" 2>&1 | tee out/preview/preview.txt',
+      ],
+    );
+    const checks = [
+      ...steps.map(({ step, job, at }) => ({ job, at, packs: step.with?.policyPacks, config: step.with?.policyPackConfigs })),
+      ...previews.map(({ step, job, at }) => {
+        assert.match(step.run ?? "", /^\[ -z "\$POLICY_CONFIG" \] \|\| config=\(--policy-pack-config "\$POLICY_CONFIG"\)$/m, at);
+        return { job, at, packs: /--policy-pack (\S+)/.exec(step.run ?? "")?.[1], config: step.env?.POLICY_CONFIG };
+      }),
+    ];
+    for (const { job, at, packs, config } of checks) {
+      assert.equal(packs, "policy", at);
+      assert.equal(config, "${{ steps.policy.outputs.config }}", at);
       const policyStep = (job.steps ?? []).find((s) => s.id === "policy")!;
       assert.match(policyStep.run ?? "", /\[ ! -f "policy\/stacks\/\$STACK\.json" \] \|\| config="policy\/stacks\/\$STACK\.json"/, at);
     }
@@ -210,14 +298,17 @@ describe("GitHub workflows (.github/workflows)", () => {
   });
 
   it("preview against the preview copy with a redacted stack file; up against the stack's state", () => {
-    const [preview] = pulumiSteps(workflows).filter((s) => s.step.with?.command === "preview");
+    const [preview] = pulumiPreviewRuns(workflows);
     const [up] = pulumiSteps(workflows).filter((s) => s.step.with?.command === "up");
-    assert.equal(preview!.step.with?.["cloud-url"], "${{ vars.PREVIEW_BACKEND_URL }}");
-    assert.equal(preview!.step.with?.["comment-on-pr"], true);
+    assert.equal(preview!.step.env?.PULUMI_BACKEND_URL, "${{ vars.PREVIEW_BACKEND_URL }}");
     assert.equal(up!.step.with?.["cloud-url"], "${{ vars.STATE_BACKEND_URL }}");
     const steps = preview!.job.steps ?? [];
     const redact = steps.findIndex((s) => s.run === './dev preview-copy -- config --stack "$STACK"');
     assert.ok(redact >= 0 && redact < steps.indexOf(preview!.step), "the stack file is redacted before pulumi preview");
+    // The CLI is the version of the installed @pulumi/pulumi, installed by pulumi/actions (no command: install only).
+    const install = steps.findIndex((s) => /^pulumi\/actions@/.test(s.uses ?? ""));
+    assert.ok(install >= 0 && install < steps.indexOf(preview!.step));
+    assert.deepEqual(steps[install]!.with, { "pulumi-version": "${{ steps.policy.outputs.pulumi }}" });
     assert.ok(
       devCommands([byName("pulumi-up.yml")]).some(
         (c) => c.line === './dev preview-copy -- publish --stack "$STACK" --from "$STATE_BACKEND_URL" --to "$PREVIEW_BACKEND_URL"',
@@ -225,8 +316,34 @@ describe("GitHub workflows (.github/workflows)", () => {
     );
   });
 
-  it("put the Node that ./dev setup chose on PATH before pulumi/actions runs the program", () => {
-    for (const { job, step, at } of pulumiSteps(workflows)) {
+  it("post the preview from a job of its own: the preview job uploads its output, the comment job downloads it and alone can write", () => {
+    const { preview, comment } = byName("pr-preview.yml").jobs;
+    assert.deepEqual(preview!.permissions, { contents: "read", "id-token": "write" });
+    assert.deepEqual(comment!.permissions, { "pull-requests": "write" });
+    assert.deepEqual(comment!.needs, ["stacks", "preview"]);
+    assert.match(String(comment!.if), /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
+    assert.match(String(comment!.if), /!cancelled\(\)/, "a failed preview is commented too");
+    const upload = (preview!.steps ?? []).find((s) => /^actions\/upload-artifact@/.test(s.uses ?? ""))!;
+    const download = (comment!.steps ?? []).find((s) => /^actions\/download-artifact@/.test(s.uses ?? ""))!;
+    assert.equal(upload.with?.name, "preview-${{ matrix.stack }}");
+    assert.equal(upload.with?.path, "out/preview/preview.txt");
+    assert.equal(download.with?.name, upload.with?.name);
+    assert.equal(download.with?.path, "${{ runner.temp }}/preview");
+    const post = (comment!.steps ?? []).find((s) => /gh api --method POST/.test(s.run ?? ""))!;
+    const run = post.run ?? "";
+    assert.match(run, /\[ -f "\$out" \] && \[ ! -L "\$out" \]/, "reads a regular file only");
+    assert.match(run, /tail -c "\$limit" "\$out" \| LC_ALL=C tr -d '\\000-\\010\\013-\\037\\177'/, "bounded, control characters dropped");
+    assert.match(run, /limit=60000\n/, "within GitHub's 65,536 characters a comment");
+    assert.match(
+      run,
+      /\(\[range\(\[\$longest \+ 1, 3\] \| max\)\] \| map\("`"\) \| add\) as \$fence/,
+      "a fence longer than any run of backticks",
+    );
+    assert.equal(post.env?.PR, "${{ github.event.pull_request.number }}", "the pull request from the event, not from the artifact");
+  });
+
+  it("put the Node that ./dev setup chose on PATH before pulumi runs the program", () => {
+    for (const { job, step, at } of [...pulumiSteps(workflows), ...pulumiPreviewRuns(workflows)]) {
       const steps = job.steps ?? [];
       const i = steps.findIndex((s) =>
         /source scripts\/node-env\.sh\nensure_node\ndirname "\$\(command -v node\)" >> "\$GITHUB_PATH"/.test(s.run ?? ""),
