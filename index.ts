@@ -10,11 +10,18 @@ import { tableArgErrors } from "./core/api/table-args.ts";
 import { PROJECT, parsePlatformConfig, regionAgreementErrors } from "./core/config/platform-config.ts";
 import { formatErrors } from "./core/api/validate.ts";
 import { readConfig } from "./components/config.ts";
+import { checkPlatformIdentity } from "./components/platform-identity.ts";
+import { platformIdentity as identityOf } from "./core/config/platform-identity.ts";
 
 const parsed = parsePlatformConfig(readConfig(PROJECT), tableArgErrors);
 const { config } = parsed;
 const errors = [...parsed.errors, ...regionAgreementErrors(new pulumi.Config("aws").get("region"), config.defaults.defaultRegion)];
 if (errors.length > 0) throw new pulumi.RunError(`invalid configuration:\n${formatErrors(errors)}`);
+
+// Where the tables live and where Flux reads them from: a change on a deployed stack fails here,
+// naming the key, before anything is registered, unless allowPlatformMove acknowledges it.
+const identity = identityOf(config);
+await checkPlatformIdentity(identity, config.allowPlatformMove, "tableArns");
 
 const region = config.defaults.defaultRegion;
 const stateStore = (() => {
@@ -68,3 +75,5 @@ export const applicationName = platform.applicationName;
 export const namespaces = platform.namespaces;
 export const controllerRoleArn = platform.controllerRoleArn;
 export const stateStoreBucket = platform.stateStoreBucket;
+/** The region, prefix and state store this update ran with; the next one is checked against it. */
+export const platformIdentity = identity;

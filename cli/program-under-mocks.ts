@@ -180,10 +180,14 @@ const INVOKES: Record<string, Record<string, string>> = {
  * Mocks for a preview with nothing behind it: a resource's outputs are its inputs;
  * an AWS resource also gets its id, ARN, name… as placeholders naming the resource
  * (`<known at deploy: dynamodb-platform-ack-role.arn>`), so policies and annotations
- * built from them stay readable; every other output is unknown.
+ * built from them stay readable; every other output is unknown. A stack reference (the
+ * program reads its own previous outputs: components/platform-identity.ts) finds no
+ * outputs: a render knows no state, so it renders as a first update would.
  */
 export const previewMocks: pulumi.runtime.Mocks = {
   newResource(args) {
+    if (args.type === "pulumi:pulumi:StackReference")
+      return { id: String(args.inputs.name), state: { name: args.inputs.name, outputs: {}, secretOutputNames: [] } };
     const state: Record<string, unknown> = { ...args.inputs };
     if (!args.type.startsWith("aws:")) return { id: undefined, state };
     for (const p of [...AWS_OUTPUTS["*"]!, ...(AWS_OUTPUTS[args.type] ?? [])]) state[p] ??= PLACEHOLDER.atDeploy(`${args.name}.${p}`);
@@ -206,7 +210,8 @@ let ran = false;
 export async function runProgram(config: StackConfig): Promise<Registration[]> {
   if (ran) throw new Error("runProgram runs the program once per process");
   ran = true;
-  await pulumi.runtime.setMocks(previewMocks, config.project, config.stack, true);
+  // "organization": what a file or S3 backend calls every stack's organization.
+  await pulumi.runtime.setMocks(previewMocks, config.project, config.stack, true, "organization");
   const recorded = recordRegistrations();
   pulumi.runtime.setAllConfig(config.config, config.secretKeys);
   await import(new URL("../index.ts", import.meta.url).href);

@@ -18,13 +18,14 @@ import {
   PROJECT,
   StackConfigSchema,
   type AckCredentialsConfig,
+  type AllowPlatformMoveConfig,
   type InstallConfig,
   type StackConfig,
   type StateStoreConfig,
 } from "./schema.ts";
 
 export { CONFIG_TYPES, INSTALL_DEFAULTS, PROJECT } from "./schema.ts";
-export type { AckCredentialsConfig, InstallConfig, StateStoreConfig } from "./schema.ts";
+export type { AckCredentialsConfig, AllowPlatformMoveConfig, InstallConfig, StateStoreConfig } from "./schema.ts";
 
 export interface TableConfig {
   /** DynamoDBRequest name (and stack output key). */
@@ -56,6 +57,8 @@ export interface PlatformConfig {
   waitForTables: boolean;
   waitTimeoutMinutes: number;
   accountId?: string;
+  /** The new values of the platform's identity a deliberate move may set (core/config/platform-identity.ts). */
+  allowPlatformMove?: AllowPlatformMoveConfig;
 }
 
 /** The design's example table for the Application's example-dynamodb-table component. */
@@ -94,12 +97,29 @@ export function regionAgreementErrors(awsRegion: string | undefined, defaultRegi
  */
 export function configValue(key: string, value: unknown): unknown {
   if (CONFIG_TYPES[key] === "string") return typeof value === "number" || typeof value === "boolean" ? String(value) : value;
-  if (typeof value !== "string") return value;
+  if (typeof value !== "string") return stringFields(value, (StackConfigSchema.properties as Record<string, unknown>)[key]);
   try {
-    return JSON.parse(value) as unknown;
+    return stringFields(JSON.parse(value) as unknown, (StackConfigSchema.properties as Record<string, unknown>)[key]);
   } catch {
     return value;
   }
+}
+
+/**
+ * The same for the fields of an object key that the schema declares as strings (only where an
+ * object lists its fields): `pulumi config set --path k.f 2024` stores the number 2024, which
+ * is the string "2024" to such a field (allowPlatformMove.tableNamePrefix).
+ */
+function stringFields(value: unknown, schema: unknown): unknown {
+  const props = isObject(schema) && isObject(schema.properties) ? schema.properties : undefined;
+  if (!props || !isObject(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => {
+      const field = props[k];
+      if (isObject(field) && field.type === "string" && (typeof v === "number" || typeof v === "boolean")) return [k, String(v)];
+      return [k, stringFields(v, field)];
+    }),
+  );
 }
 
 const isObject = (v: unknown): v is Raw => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -317,6 +337,7 @@ export function parsePlatformConfig(
     waitForTables: c.waitForTables,
     waitTimeoutMinutes: c.waitTimeoutMinutes,
     ...(isSet(c.accountId) ? { accountId: c.accountId } : {}),
+    ...(isSet(c.allowPlatformMove) ? { allowPlatformMove: c.allowPlatformMove } : {}),
   };
   return { config, errors: errors.map((e) => ({ path: `${PROJECT}:${e.path}`, message: e.message })) };
 }

@@ -136,6 +136,35 @@ export const InstallSchema = closed(
   },
 );
 
+/**
+ * The acknowledgement of a deliberate move of a deployed platform (core/config/platform-identity.ts):
+ * the value each identity key may change to, in the shape of the config it names.
+ */
+export const AllowPlatformMoveSchema = closed(
+  {
+    defaultRegion: Optional(text("The region defaultRegion may change to.")),
+    tableNamePrefix: Optional(text("The prefix tableNamePrefix may change to.")),
+    stateStore: Optional(
+      closed(
+        {
+          mode: Optional(text("The mode stateStore.mode may change to.")),
+          endpoint: Optional(text("The endpoint stateStore.endpoint may change to.")),
+          bucketName: Optional(text("The bucket stateStore.bucketName may change to.")),
+          path: Optional(text('The folder stateStore.path may change to ("" for none).')),
+          kind: Optional(text("The kind stateStore.kind may change to.")),
+          name: Optional(text("The name stateStore.name may change to.")),
+        },
+        { description: "The state store values that may change, each with the value it may change to." },
+      ),
+    ),
+  },
+  {
+    default: {},
+    description:
+      "Acknowledges a deliberate move of a deployed platform: the new value of each of defaultRegion, tableNamePrefix and stateStore.{mode, endpoint, bucketName, path, kind, name} that may differ from what the stack recorded at its last update (stack output platformIdentity), e.g. {tableNamePrefix: team-}. Without it such a change fails pulumi preview and up: requests would get new, empty tables, or Flux would prune the live ones. Default none.",
+  },
+);
+
 /** A value as Pulumi hands a secret over (decrypted), or as a stack file holds it (`{secure: …}`, read by ./dev render). */
 const secretText = (description: string) =>
   Type.Union([Type.String({ minLength: 1 }), closed({ secure: Type.String() })], {
@@ -238,12 +267,14 @@ export const StackConfigSchema = closed({
     "x-message": "must be a 12-digit AWS account id",
     default: "",
   }),
+  allowPlatformMove: AllowPlatformMoveSchema,
 });
 
 /** The config as written (every key optional), before defaults. */
 export type StackConfig = Static<typeof StackConfigSchema>;
 export type StateStoreConfig = Static<typeof StateStoreSchema>;
 export type AckCredentialsConfig = Static<typeof AckCredentialsSchema>;
+export type AllowPlatformMoveConfig = Static<typeof AllowPlatformMoveSchema>;
 export type InstallConfig = Required<Static<typeof InstallSchema>>;
 
 /** The default of each key, as the schema declares it (Pulumi.yaml declares the same). */

@@ -12,7 +12,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { recordRegistrations, type Registration } from "../../cli/program-under-mocks.ts";
 import { ENV_DEFAULT_REGION, ENV_TABLE_NAME_PREFIX } from "../../core/kratix/env.ts";
-import { ACCOUNT } from "./pulumi-mocks.ts";
+import { ACCOUNT, ORGANIZATION, selfReference } from "./pulumi-mocks.ts";
 
 /**
  * The account AWS reports the tables in, through ACK. Deliberately not the caller identity's
@@ -48,6 +48,8 @@ export async function setupChainMocks(project: string): Promise<Registration[]> 
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
+        // A new stack: its own previous outputs are none.
+        if (args.type === "pulumi:pulumi:StackReference") return selfReference(project, args);
         const state: Record<string, unknown> = { ...args.inputs };
         // What AWS would fill in: physical names and ARNs.
         if (args.type === "aws:s3/bucket:Bucket") state.bucket ??= `${args.name}-0123abcd`;
@@ -71,6 +73,7 @@ export async function setupChainMocks(project: string): Promise<Registration[]> 
     project,
     "test",
     false,
+    ORGANIZATION,
   );
   reg = recordRegistrations();
   return reg;

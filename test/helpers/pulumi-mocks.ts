@@ -13,10 +13,28 @@ export const ACCOUNT = "111122223333";
 /** What the mock "cluster" reports back for a DynamoDBRequest, as the status step would write it. */
 export const arnFor = (region: string, table: string) => `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${table}`;
 
-export async function setupMocks(project: string, opts: { preview?: boolean } = {}): Promise<Registration[]> {
+/** The organization the mocks run in: what `pulumi.getOrganization()` is on a file or S3 backend. */
+export const ORGANIZATION = "organization";
+
+/**
+ * What a StackReference to this stack itself reads (the program reads its own previous outputs:
+ * components/platform-identity.ts): `outputs`, the previous update's (none: a new stack). Any
+ * other stack is refused, so a test also checks the name the program reads.
+ */
+export function selfReference(project: string, args: pulumi.runtime.MockResourceArgs, outputs: Record<string, unknown> = {}) {
+  const own = `${ORGANIZATION}/${project}/test`;
+  if (args.inputs.name !== own) throw new Error(`the mocks hold only this stack (${own}), not ${String(args.inputs.name)}`);
+  return { id: own, state: { name: own, outputs, secretOutputNames: [] } };
+}
+
+export async function setupMocks(
+  project: string,
+  opts: { preview?: boolean; previousOutputs?: Record<string, unknown> } = {},
+): Promise<Registration[]> {
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
+        if (args.type === "pulumi:pulumi:StackReference") return selfReference(project, args, opts.previousOutputs);
         const state: Record<string, unknown> = { ...args.inputs };
         // What AWS would fill in: physical names and ARNs.
         if (args.type === "aws:s3/bucket:Bucket") state.bucket ??= `${args.name}-0123abcd`;
@@ -39,6 +57,7 @@ export async function setupMocks(project: string, opts: { preview?: boolean } = 
     project,
     "test",
     opts.preview ?? false,
+    ORGANIZATION,
   );
   return recordRegistrations();
 }
@@ -56,7 +75,12 @@ const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<
  * such as the callback server that carries a resource's `transforms` (started on first use).
  */
 export async function settle(): Promise<void> {
-  if (waitForRPCs) await Promise.race([waitForRPCs(), sleep(10_000)]);
+  if (waitForRPCs) {
+    let timer: NodeJS.Timeout | undefined;
+    // The 10 s bound is cleared once the queue drains, so it never keeps the test's process alive.
+    await Promise.race([waitForRPCs(), new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+    clearTimeout(timer);
+  }
   await sleep(50);
 }
 
