@@ -5,6 +5,7 @@ import { ackDynamoDBPolicy, iniCredentials, irsaTrustPolicy, podIdentityTrustPol
 import { ackValues, type AckCredentials } from "../core/install/helm-values.ts";
 import { ACK_CREDENTIALS_SECRET, ACK_SERVICE_ACCOUNT, NAMESPACES } from "../core/install/namespaces.ts";
 import { DEFAULT_TABLE_DELETERS, apiGuard, tableControllers, tableGuard, tableWriters } from "../core/install/table-guard.ts";
+import { pipelineIdentityGuards } from "../core/install/pipeline-identity-guard.ts";
 import { CHARTS, type ChartPin } from "../core/install/versions.ts";
 import { pinnedChart } from "./helm.ts";
 import { componentOptions, TOKEN_PREFIX } from "./token.ts";
@@ -44,9 +45,11 @@ export interface AckDynamoDBControllerArgs {
    * else, cluster admins included, is refused, so nobody adopts, deletes or shares a platform table
    * past the DynamoDBRequest API. Only this controller writes Tables' status and marks them managed;
    * adoption needs the namespace's approval; a Table stays in its request's namespace, within
-   * `tableNamePrefix`, and keeps its table name and region. With it, kratix-dynamodb-api-deleters
+   * `tableNamePrefix`, and keeps its table name and region; Flux prunes a Table ACK manages only
+   * once its request's delete pipeline has released it (core/kratix/release.ts). With it, kratix-dynamodb-api-deleters
    * refuses deleting the Promise, the DynamoDBRequest CRD and this chart's Table CRD except to
-   * `breakGlassUsers`.
+   * `breakGlassUsers`, and the kratix-dynamodb-pipeline-* and kratix-dynamodb-works policies let
+   * only Kratix's own pipeline pods act as the Promise's pipeline service accounts.
    * Needs Kubernetes 1.30 or later. Default true.
    */
   guardTables?: boolean;
@@ -54,7 +57,7 @@ export interface AckDynamoDBControllerArgs {
   extraTableWriters?: string[];
   /** Usernames the guard lets delete the Promise, the DynamoDBRequest CRD and ACK's Table CRD. Default none. */
   breakGlassUsers?: string[];
-  /** The platform's Promise, which the guard keeps from deletion. Default aws-dynamodb-kratix. */
+  /** The platform's Promise, which the guard keeps from deletion, and whose delete pipeline releases Tables. Default aws-dynamodb-kratix. */
   promiseName?: string;
 }
 
@@ -179,6 +182,9 @@ export class AckDynamoDBController extends pulumi.ComponentResource {
           deleters: DEFAULT_TABLE_DELETERS,
           controllers: tableControllers(namespace),
           tableNamePrefix,
+          // The extra writers are break glass: they may also release a Table for Flux to prune.
+          extraReleasers: args.extraTableWriters ?? [],
+          ...(args.promiseName ? { promiseName: args.promiseName } : {}),
         }),
       );
       const guardPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
@@ -205,6 +211,23 @@ export class AckDynamoDBController extends pulumi.ComponentResource {
         { metadata: apis.binding.metadata, spec: apis.binding.spec },
         { ...p, dependsOn: [apiPolicy] },
       );
+      // Only Kratix's own pipeline pods act as the Promise's pipeline service accounts (decision 97).
+      const identities = pipelineIdentityGuards({
+        breakGlassUsers: args.breakGlassUsers ?? [],
+        ...(args.promiseName ? { promiseName: args.promiseName } : {}),
+      });
+      for (const g of Object.values(identities)) {
+        const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+          `${name}-${g.policy.metadata.name}`,
+          { metadata: g.policy.metadata, spec: g.policy.spec },
+          p,
+        );
+        new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+          `${name}-${g.binding.metadata.name}-binding`,
+          { metadata: g.binding.metadata, spec: g.binding.spec },
+          { ...p, dependsOn: [policy] },
+        );
+      }
     }
 
     this.chart = pinnedChart(`${name}-chart`, args.chart ?? CHARTS.ackDynamoDB, namespace, values, {

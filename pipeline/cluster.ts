@@ -1,8 +1,8 @@
 /**
- * The pipeline's reads of the cluster: in-cluster service account config in a Kratix Job,
- * KUBECONFIG (or ~/.kube/config) on a laptop. Imported only by the steps that read the
- * cluster (configure and status), so delete starts without the Kubernetes client (4 MB of
- * code).
+ * The pipeline's calls to the cluster: in-cluster service account config in a Kratix Job,
+ * KUBECONFIG (or ~/.kube/config) on a laptop. The steps read (configure, status, delete); the
+ * delete step also writes, once: the release mark on its request's Table (core/kratix/release.ts).
+ * Imported only when a step reaches the cluster.
  *
  * Every call is retried in the step a few times with backoff: a restarting API server or
  * a dropped connection should cost a second, not a failed workflow. A call that still
@@ -13,6 +13,7 @@
  */
 import * as k8s from "@kubernetes/client-node";
 import type { LiveTable } from "../core/kratix/ack-managed.ts";
+import { RELEASE_FIELD_MANAGER, type ReleaseDecision } from "../core/kratix/release.ts";
 import { ACK_TABLE_API_VERSION } from "../core/render/ack-table.ts";
 import { API_GROUP, API_PLURAL, API_VERSION } from "../core/api/rules.ts";
 
@@ -24,7 +25,7 @@ export const LIST_PAGE_SIZE = 250;
 export const ATTEMPTS = 4;
 const FIRST_BACKOFF_MS = 200;
 
-/** A read of the cluster that failed on every attempt. */
+/** A call to the cluster (a read, or the delete step's release) that failed on every attempt. */
 export class ClusterReadError extends Error {}
 
 let kubeConfig: k8s.KubeConfig | undefined;
@@ -39,8 +40,25 @@ const customObjects = () => config().makeApiClient(k8s.CustomObjectsApi);
 const core = () => config().makeApiClient(k8s.CoreV1Api);
 
 const code = (e: unknown) => (e as { code?: unknown }).code;
-/** A short description of a failed call: the HTTP status, or the network error. */
-const describe = (e: unknown) => (typeof code(e) === "number" ? `HTTP ${String(code(e))}` : (e as Error).message || String(e));
+/** The message of the API server's Status in a failed call's body, if it has one (an admission refusal says why). */
+const statusMessage = (e: unknown): string | undefined => {
+  let body = (e as { body?: unknown }).body;
+  if (typeof body === "string") {
+    try {
+      body = JSON.parse(body) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+  const message = (body as { message?: unknown } | null | undefined)?.message;
+  return typeof message === "string" && message ? message.slice(0, 500) : undefined;
+};
+/** A short description of a failed call: the HTTP status (and the server's message), or the network error. */
+const describe = (e: unknown) => {
+  if (typeof code(e) !== "number") return (e as Error).message || String(e);
+  const message = statusMessage(e);
+  return `HTTP ${String(code(e))}${message ? ` (${message})` : ""}`;
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `call`, tried ATTEMPTS times with doubling waits between them. */
@@ -82,6 +100,34 @@ export function readAckTable(namespace: string, name: string): Promise<LiveTable
         })) as LiveTable,
     ),
   );
+}
+
+/**
+ * The delete step's one write: reads the request's Table, asks `decide` (core/kratix/release.ts
+ * releaseDecision) whether to mark it, and patches it with the mark (a merge patch as
+ * RELEASE_FIELD_MANAGER, carrying the uid and resourceVersion it judged, so the API server
+ * refuses it, 409, for any other version). Read, judgement and patch are retried together, so a
+ * Table changed in between is judged again. A Table gone before the patch has nothing to release.
+ */
+export function releaseAckTable(
+  namespace: string,
+  name: string,
+  decide: (live: LiveTable | undefined) => ReleaseDecision,
+): Promise<ReleaseDecision> {
+  const api = customObjects();
+  const target = { group: ACK_TABLE_GROUP, version: ACK_TABLE_VERSION, namespace, plural: "tables", name };
+  return withRetries(`release ACK Table ${namespace}/${name}`, async () => {
+    const live = await orNone(async () => (await api.getNamespacedCustomObject(target)) as LiveTable);
+    const decision = decide(live);
+    if (!decision.release) return decision;
+    const patched = await orNone(() =>
+      api.patchNamespacedCustomObject(
+        { ...target, body: decision.patch, fieldManager: RELEASE_FIELD_MANAGER },
+        k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+      ),
+    );
+    return patched === undefined ? decide(undefined) : decision;
+  });
 }
 
 /**

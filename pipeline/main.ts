@@ -8,15 +8,19 @@
  *   status     (table-status) read the request's Table back, write ARN and state to status,
  *              ask Kratix to retry while the table is not ACTIVE; never writes output, and
  *              has nothing to report for a request render-table refused
- *   delete     say what happens to the AWS table (removing the Work is Kratix's job)
+ *   delete     (report-delete) mark the request's Table released, so that Flux may prune it
+ *              once Kratix removes the request's Works (core/kratix/release.ts), and say what
+ *              happens to the AWS table (removing the Works is Kratix's job)
  *
  * Usage: node pipeline/main.ts <configure|status|delete>  (npm run --silent pipeline -- <step>)
  * Exit codes: 0 done (an invalid or refused request too, and a cluster that could not be
- * read: the status says so and asks Kratix to run the step again), 1 invalid platform
- * settings, an unreadable input file or no way to reach a cluster at all, 2 bad usage.
+ * read or written: the status says so and asks Kratix to run the step again), 1 invalid
+ * platform settings (configure and status), an unreadable input file or no way to reach a
+ * cluster at all, 2 bad usage.
  */
 import { formatErrors, type FieldError } from "../core/api/validate.ts";
 import {
+  DEFAULT_PROMISE_NAME,
   clusterReadFailedStatus,
   deleteRequestMessage,
   droppedAttributesNote,
@@ -27,6 +31,8 @@ import {
 import { decideRenderTable, judgeRequest, requestRef, type ClusterView, type JudgedRequest } from "../core/kratix/render-decision.ts";
 import { competingRequests, ownershipReads, ref } from "../core/kratix/table-claims.ts";
 import type { LiveTable } from "../core/kratix/ack-managed.ts";
+import { releaseDecision, requestIdentity } from "../core/kratix/release.ts";
+import { ENV_DRY_RUN } from "../core/kratix/env.ts";
 import type { DynamoDBRequest, PlatformDefaults } from "../core/api/types.ts";
 import { SPEC_DIGEST_ANNOTATION } from "../core/api/spec-digest.ts";
 import { kratixDirs, readObject, writeOutput, writeRetry, writeStatus, type KratixDirs } from "./kratix-files.ts";
@@ -173,11 +179,37 @@ async function status(dirs: KratixDirs): Promise<number> {
   return 0;
 }
 
-/** Never fails on bad settings: a failing delete pipeline would keep the request (and its namespace) forever. */
+/**
+ * report-delete: release the request's Table for Flux to prune, then say what happens to the AWS
+ * table. Kratix 224e148 runs this before it deletes the request's Works, and deletes them only
+ * once it succeeded (dynamic_resource_request_controller.go deleteResources): until the Table
+ * carries the release mark, the table guard refuses Flux's prune. Whether the request is valid
+ * does not matter: an invalid edit may have left a held Table in its Work (core/kratix/release.ts
+ * finds it by name, labels and uid). A cluster that cannot be read or written (or refuses the
+ * mark): a status and a retryAfter, and Kratix runs this step again, keeping the Works, so
+ * nothing is pruned meanwhile. Never fails on bad settings: a failing delete pipeline keeps the
+ * request (and its namespace) until someone asks Kratix to run it again.
+ */
 async function remove(dirs: KratixDirs): Promise<number> {
   const { valid, errors } = platformSettingsFromEnv();
   if (errors.length) log(`warning: ignoring invalid platform settings (${SETTINGS_SOURCE}):\n${formatErrors(errors)}`);
   const input = (await readObject(dirs)) as DynamoDBRequest;
+  const request = requestIdentity(input);
+  if (request && process.env[ENV_DRY_RUN] === "true")
+    // A dry-run request's delete would otherwise release the real request's Table (same name and uid).
+    log(`dry run (${ENV_DRY_RUN}): ACK Table ${request.namespace}/${request.name} is not released`);
+  else if (request) {
+    const { releaseAckTable, ClusterReadError } = await import("./cluster.ts");
+    const promiseName = valid.promiseName ?? DEFAULT_PROMISE_NAME;
+    try {
+      log((await releaseAckTable(request.namespace, request.name, (live) => releaseDecision(request, live, promiseName))).message);
+    } catch (e) {
+      if (!(e instanceof ClusterReadError)) throw e;
+      const what = `release the request's ACK Table ${request.namespace}/${request.name} for Flux to prune (its Works stay until then)`;
+      await writeStatusResult(dirs, clusterReadFailedStatus(what, e.message, new Date()));
+      return 0;
+    }
+  } else log("the object has no metadata.name: no Table to release");
   log(deleteRequestMessage(input, valid));
   return 0;
 }

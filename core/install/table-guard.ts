@@ -22,6 +22,14 @@
  * - the Table lives in the namespace its request label names, and its `spec.tableName` starts
  *   with the platform's table name prefix.
  * - `spec.tableName` and the region annotation never change, whoever asks (ACK never changes them).
+ * - release: Flux's applier (the pruners) deletes a Table ACK manages (its finalizer) only once
+ *   the Table carries the release mark RELEASED_ANNOTATION equal to its REQUEST_UID_ANNOTATION (or
+ *   any mark, on a Table from before that annotation), and only the delete pipeline of the Table's
+ *   own namespace (the Promise's report-delete, as Kratix names its service account, with a token
+ *   bound to a Kratix pipeline pod) adds, changes or removes the mark, changing nothing else in
+ *   the same write; extraReleasers (break glass) may too. So a Flux folder that suddenly holds none of the live Tables fails Flux's
+ *   prune instead of deleting them (core/kratix/release.ts). A Table ACK does not manage is
+ *   pruned as before: deleting it touches nothing in AWS.
  *
  * `kratix-dynamodb-api-deleters` (apiGuard): deleting the Promise, the DynamoDBRequest CRD or
  * ACK's Table CRD is refused except to the break-glass users (and the request CRD to Kratix,
@@ -37,12 +45,15 @@ import { ACK_SERVICE_ACCOUNT, NAMESPACES } from "./namespaces.ts";
 import { FLUX_APPLIER, STATE_STORE_READERS } from "./kratix-objects.ts";
 import { ADOPTABLE_TABLES_ANNOTATION } from "../kratix/adoption.ts";
 import { DEFAULT_PROMISE_NAME } from "../kratix/steps.ts";
+import { RELEASED_ANNOTATION } from "../kratix/release.ts";
+import { PIPELINES, resourcePipelineName } from "../render/promise.ts";
 import { CRD_NAME as REQUEST_CRD_NAME } from "../api/rules.ts";
 import {
   ACK_ADOPTION_FIELDS_ANNOTATION,
   ACK_ADOPTION_POLICY_ANNOTATION,
   ACK_REGION_ANNOTATION,
   REQUEST_LABELS,
+  REQUEST_UID_ANNOTATION,
 } from "../render/ack-table.ts";
 
 /** The Table policy's and its binding's name. */
@@ -76,6 +87,11 @@ export const tableWriters = (ackNamespace: string = NAMESPACES.ack): string[] =>
 export const DEFAULT_TABLE_WRITERS: readonly string[] = tableWriters();
 /** tableControllers() in the platform's namespace. */
 export const DEFAULT_TABLE_CONTROLLERS: readonly string[] = tableControllers();
+/** The service account Flux applies as: its deletions are prunes, of released Tables (and of Tables ACK does not manage) only. */
+export const DEFAULT_TABLE_PRUNERS: readonly string[] = [serviceAccountUser(NAMESPACES.flux, FLUX_APPLIER)];
+/** The delete pipeline's service account name: the only identity that releases a Table, in its own namespace. */
+export const releasePipelineServiceAccount = (promiseName: string = DEFAULT_PROMISE_NAME) =>
+  resourcePipelineName(promiseName, "delete", PIPELINES.delete);
 /** The kube-controller-manager, as itself or as its namespace and garbage-collector controllers. */
 export const DEFAULT_TABLE_DELETERS: readonly string[] = [
   "system:kube-controller-manager",
@@ -96,8 +112,38 @@ export interface TableGuardArgs {
   controllers?: readonly string[];
   /** Every Table's spec.tableName starts with this (the platform's tableNamePrefix). Default "" (any name). */
   tableNamePrefix?: string;
+  /** Usernames whose deletions are prunes: of a Table ACK manages, only once it is released. Default DEFAULT_TABLE_PRUNERS (Flux's applier). */
+  pruners?: readonly string[];
+  /** The Promise whose delete pipeline releases Tables (its service account's name). Default DEFAULT_PROMISE_NAME. */
+  promiseName?: string;
+  /**
+   * The Promise's workflows.config.pipelineNamespace, when set: the delete pipeline then runs there,
+   * for every namespace's requests. Default none: it runs in each request's namespace, and releases
+   * only that namespace's Tables.
+   */
+  pipelineNamespace?: string;
+  /** Further usernames that may add or remove the release mark (break glass: the extraTableWriters). Default none. */
+  extraReleasers?: readonly string[];
   /** Name of the policy and its binding. Default TABLE_GUARD_NAME. */
   name?: string;
+}
+
+/** The user extra only a pod-bound service account token carries (k8s.io/apiserver pkg/authentication/serviceaccount/util.go PodNameKey). */
+export const POD_NAME_EXTRA = "authentication.kubernetes.io/pod-name";
+/**
+ * What the name of every Kratix pipeline pod of the Promise starts with: Kratix 224e148 names a
+ * resource pipeline's Job `kratix-<promise>-<request>-...` (api/v1alpha1/pipeline_factory.go
+ * pipelineJobName, cut to 56 characters plus a suffix), and the job controller names its pods
+ * after the Job.
+ */
+export const kratixPipelinePodPrefix = (promiseName: string = DEFAULT_PROMISE_NAME) => `kratix-${promiseName}-`;
+
+/** Who releases Tables: the delete pipeline's service account, in the Table's namespace or in the pipeline namespace, from its pod. */
+export function releaserDescription(promiseName: string = DEFAULT_PROMISE_NAME, pipelineNamespace?: string): string {
+  return (
+    `${serviceAccountUser(pipelineNamespace ?? "<the Table's namespace>", releasePipelineServiceAccount(promiseName))} ` +
+    `with a token bound to a Kratix pipeline pod (user extra ${POD_NAME_EXTRA}: ${kratixPipelinePodPrefix(promiseName)}*)`
+  );
 }
 
 /** A CEL list literal of strings (JSON's string escapes are valid CEL). */
@@ -110,11 +156,12 @@ const sameKey = (a: string, b: string, key: string) =>
 const listed = (users: readonly string[]) => (users.length ? users.join(", ") : "nobody");
 
 /** The policy's denial message: who may write Tables, and what application teams use instead. */
-export function tableGuardMessage(writers: readonly string[], deleters: readonly string[]): string {
+export function tableGuardMessage(writers: readonly string[], deleters: readonly string[], releaser?: string): string {
   return (
     `ACK Tables (dynamodb.services.k8s.aws) are written only by the DynamoDB platform: ` +
     `create, update and delete by ${writers.join(", ")}` +
     (deleters.length ? `; delete also by ${deleters.join(", ")}` : "") +
+    (releaser ? `; an update that changes only the release mark ${RELEASED_ANNOTATION} also by ${releaser}` : "") +
     `. Application teams: ask for a table with a DynamoDBRequest (dynamodb.kratix.io/v1alpha1).`
   );
 }
@@ -145,6 +192,17 @@ export const TABLE_RULE_MESSAGES = {
     `A Table that adopts carries exactly ${ACK_ADOPTION_POLICY_ANNOTATION}: ${ACK_ADOPTION_POLICY} and ` +
     `${ACK_ADOPTION_FIELDS_ANNOTATION}: {"tableName":"<its spec.tableName>"}: any other policy or fields ` +
     `would adopt (or create) a table other than the one the Table names.`,
+  release: (releaser: string, extra: readonly string[]) =>
+    `The release mark ${RELEASED_ANNOTATION}, which lets Flux prune a Table ACK manages, is added, changed or removed ` +
+    `only by the delete pipeline of the Table's namespace (${releaser}` +
+    (extra.length ? `, or ${extra.join(", ")}` : "") +
+    `), as it runs for the deleted request: a Table created with it, or marked by anyone else, ` +
+    `would be deleted (with its AWS table under deletionPolicy Delete) by a Flux folder that lost it by mistake.`,
+  prune: (pruners: readonly string[]) =>
+    `${listed(pruners)} deletes (prunes) a Table ACK manages only once the delete pipeline of its request has released it ` +
+    `(annotation ${RELEASED_ANNOTATION} equal to ${REQUEST_UID_ANNOTATION}): this Table left the state store while its ` +
+    `request was not deleted (a wiped or wrong folder, a lost Work), so it stays, and its AWS table with it. ` +
+    `Restore the folder and Flux heals; to remove the table, delete its DynamoDBRequest.`,
   adoptionApproval:
     `Adopting an existing AWS table needs the platform team's approval: the Table's namespace must list its ` +
     `spec.tableName in the namespace annotation ${ADOPTABLE_TABLES_ANNOTATION} (names separated by commas or spaces), ` +
@@ -156,11 +214,17 @@ export function tableGuard(args: TableGuardArgs = {}) {
   const writers = [...(args.writers ?? DEFAULT_TABLE_WRITERS)];
   const deleters = [...(args.deleters ?? DEFAULT_TABLE_DELETERS)];
   const controllers = [...(args.controllers ?? DEFAULT_TABLE_CONTROLLERS)];
+  const pruners = [...(args.pruners ?? DEFAULT_TABLE_PRUNERS)];
+  const extraReleasers = [...(args.extraReleasers ?? [])];
+  const promiseName = args.promiseName ?? DEFAULT_PROMISE_NAME;
+  const releaser = releaserDescription(promiseName, args.pipelineNamespace);
   const prefix = args.tableNamePrefix ?? "";
   const name = args.name ?? TABLE_GUARD_NAME;
   if (writers.length === 0) throw new Error("tableGuard: writers is empty: nobody could create a Table");
   if (controllers.length === 0) throw new Error("tableGuard: controllers is empty: nobody could write a Table's status");
-  for (const u of [...writers, ...deleters, ...controllers]) if (!u.trim()) throw new Error("tableGuard: an empty username");
+  for (const u of [...writers, ...deleters, ...controllers, ...pruners, ...extraReleasers])
+    if (!u.trim()) throw new Error("tableGuard: an empty username");
+  if (!promiseName.trim() || args.pipelineNamespace?.trim() === "") throw new Error("tableGuard: an empty Promise or pipeline namespace");
 
   const ann = "variables.annotations";
   const oldAnn = "variables.oldAnnotations";
@@ -174,13 +238,24 @@ export function tableGuard(args: TableGuardArgs = {}) {
   /** An update that leaves both adoption annotations as they were (approved, or not asked for, when they were set). */
   const sameAdoption = `(variables.isUpdate && ${sameKey(ann, oldAnn, ACK_ADOPTION_POLICY_ANNOTATION)} && ${sameKey(ann, oldAnn, ACK_ADOPTION_FIELDS_ANNOTATION)})`;
   const noAdoption = `(!(${policyKey} in ${ann}) && !(${fieldsKey} in ${ann}))`;
+  const released = cel(RELEASED_ANNOTATION);
+  const requestUid = cel(REQUEST_UID_ANNOTATION);
+  /** A field of the object the update leaves as it was (absent before and after, or equal). */
+  const same = (field: string) =>
+    `(has(object.${field}) == has(oldObject.${field}) && (!has(object.${field}) || object.${field} == oldObject.${field}))`;
+  /** An update that changes nothing but the release mark (metadata the server keeps aside). */
+  const onlyTheMark =
+    `${same("spec")} && ${same("metadata.labels")} && ${same("metadata.finalizers")} && ${same("metadata.ownerReferences")} && ` +
+    `${ann}.all(k, k == ${released} || (k in ${oldAnn} && ${oldAnn}[k] == ${ann}[k])) && ` +
+    `${oldAnn}.all(k, k == ${released} || k in ${ann})`;
 
   const validations = [
     {
       expression:
         `variables.isStatus || variables.user in variables.writers || ` +
-        `(request.operation == "DELETE" && variables.user in variables.deleters)`,
-      message: tableGuardMessage(writers, deleters),
+        `(request.operation == "DELETE" && variables.user in variables.deleters) || ` +
+        `(variables.isUpdate && variables.isReleaser && ${onlyTheMark})`,
+      message: tableGuardMessage(writers, deleters, releaser),
     },
     {
       expression: `!variables.isStatus || variables.user in variables.controllers`,
@@ -193,6 +268,20 @@ export function tableGuard(args: TableGuardArgs = {}) {
         `(variables.isUpdate && has(oldObject.metadata.finalizers) && ${cel(ACK_TABLE_FINALIZER)} in oldObject.metadata.finalizers)) && ` +
         `(!(${cel(ACK_ADOPTED_ANNOTATION)} in ${ann}) || (variables.isUpdate && ${sameKey(ann, oldAnn, ACK_ADOPTED_ANNOTATION)})))`,
       message: TABLE_RULE_MESSAGES.marks(controllers),
+    },
+    {
+      expression:
+        `${notWrite} || (variables.isUpdate && ${sameKey(ann, oldAnn, RELEASED_ANNOTATION)}) || ` +
+        `(variables.isUpdate ? variables.isReleaser : !(${released} in ${ann}))`,
+      message: TABLE_RULE_MESSAGES.release(releaser, extraReleasers),
+    },
+    {
+      expression:
+        `request.operation != "DELETE" || !(variables.user in variables.pruners) || ` +
+        `!(has(oldObject.metadata.finalizers) && ${cel(ACK_TABLE_FINALIZER)} in oldObject.metadata.finalizers) || (` +
+        `${released} in ${oldAnn} && ${oldAnn}[${released}] != "" && ` +
+        `(!(${requestUid} in ${oldAnn}) || ${oldAnn}[${requestUid}] == ${oldAnn}[${released}]))`,
+      message: TABLE_RULE_MESSAGES.prune(pruners),
     },
     {
       expression:
@@ -256,6 +345,23 @@ export function tableGuard(args: TableGuardArgs = {}) {
         { name: "writers", expression: celList(writers) },
         { name: "deleters", expression: celList(deleters) },
         { name: "controllers", expression: celList(controllers) },
+        { name: "pruners", expression: celList(pruners) },
+        // The delete pipeline's service account: in the Table's own namespace (request.namespace),
+        // or the pipeline namespace's, for every namespace; with a token bound to a Kratix pipeline
+        // pod, which impersonation cannot claim (`edit` may impersonate service accounts, not add
+        // user extras); and the break-glass releasers.
+        {
+          name: "isReleaser",
+          expression:
+            `(variables.user == ` +
+            (args.pipelineNamespace
+              ? cel(serviceAccountUser(args.pipelineNamespace, releasePipelineServiceAccount(promiseName)))
+              : `"system:serviceaccount:" + request.namespace + ${cel(`:${releasePipelineServiceAccount(promiseName)}`)}`) +
+            ` && has(request.userInfo.extra) && ${cel(POD_NAME_EXTRA)} in request.userInfo.extra && ` +
+            `size(request.userInfo.extra[${cel(POD_NAME_EXTRA)}]) > 0 && ` +
+            `request.userInfo.extra[${cel(POD_NAME_EXTRA)}].all(n, n.startsWith(${cel(kratixPipelinePodPrefix(promiseName))}))) || ` +
+            `variables.user in ${celList(extraReleasers)}`,
+        },
         // An empty subResource is left out of the request, as every empty field is.
         { name: "isStatus", expression: `has(request.subResource) && request.subResource == "status"` },
         { name: "isUpdate", expression: `request.operation == "UPDATE"` },

@@ -29,6 +29,8 @@ export interface LiveTable {
   metadata?: {
     name?: string;
     namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     finalizers?: string[];

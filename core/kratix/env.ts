@@ -3,3 +3,9 @@ export const ENV_DEFAULT_REGION = "DEFAULT_REGION";
 export const ENV_TABLE_NAME_PREFIX = "TABLE_NAME_PREFIX";
 /** Set by Kratix itself on every pipeline container. */
 export const ENV_PROMISE_NAME = "KRATIX_PROMISE_NAME";
+/**
+ * Set ("true") by Kratix on the pipelines of a dry-run request (kratix.io/dry-run, featureFlags.dryRun),
+ * whose reader hands over the real request when there is one (work-creator/lib/reader.go resolveObject):
+ * a step must then change nothing on the cluster.
+ */
+export const ENV_DRY_RUN = "KRATIX_DRY_RUN";

@@ -17,14 +17,14 @@
 import type { DynamoDBRequestStatus, PlatformDefaults } from "../api/types.ts";
 import { API_GROUP, API_KIND, API_VERSION } from "../api/rules.ts";
 import type { FieldError } from "../api/validate.ts";
-import type { AckTable } from "../render/ack-table.ts";
+import { REQUEST_UID_ANNOTATION, type AckTable } from "../render/ack-table.ts";
 import { configureRequest, heldTable, invalidRequestStatus, type ConfigureResult, type HeldTable, type StatusResult } from "./steps.ts";
 import { ownershipRefusal, ref, type LiveTables } from "./table-claims.ts";
 
 /** The request alone, judged: planned and rendered, or invalid (who it is, and why). */
 export type JudgedRequest =
   | { ok: true; configured: Extract<ConfigureResult, { ok: true }> }
-  | { ok: false; request: { namespace: string; name: string; generation?: number }; errors: FieldError[] };
+  | { ok: false; request: { namespace: string; name: string; generation?: number; uid?: string }; errors: FieldError[] };
 
 /** An object Kratix could have sent for this Promise: the right kind, with a name. */
 function isRequestShaped(input: unknown): boolean {
@@ -47,7 +47,7 @@ export function judgeRequest(input: unknown, defaults: PlatformDefaults): { judg
   const result = configureRequest(input, defaults);
   if (result.ok) return { judged: { ok: true, configured: result }, errors: [] };
   if (!isRequestShaped(input)) return { errors: result.errors };
-  const meta = (input as { metadata: { name: string; namespace?: unknown; generation?: unknown } }).metadata;
+  const meta = (input as { metadata: { name: string; namespace?: unknown; generation?: unknown; uid?: unknown } }).metadata;
   const generation = typeof meta.generation === "number" ? meta.generation : undefined;
   return {
     errors: result.errors,
@@ -57,6 +57,7 @@ export function judgeRequest(input: unknown, defaults: PlatformDefaults): { judg
         name: meta.name,
         namespace: typeof meta.namespace === "string" ? meta.namespace : "default",
         ...(generation !== undefined ? { generation } : {}),
+        ...(typeof meta.uid === "string" && meta.uid ? { uid: meta.uid } : {}),
       },
       errors: result.errors,
     },
@@ -86,8 +87,8 @@ export type RenderDecision =
 export const HELD_NOTE = "the Table ACK manages now stays as it is (nothing changes in AWS until this is resolved)";
 
 /** A refused request publishes the Table ACK manages now, unchanged, or nothing when ACK manages none. */
-function refused(refusal: StatusResult, live: Parameters<typeof heldTable>[0]): RenderDecision {
-  const held = heldTable(live);
+function refused(refusal: StatusResult, live: Parameters<typeof heldTable>[0], requestUid: string | undefined): RenderDecision {
+  const held = heldTable(live, requestUid);
   if (!held) return { publish: "nothing", status: refusal.status };
   const message = `${refusal.status.message ?? ""}; ${HELD_NOTE}`;
   return {
@@ -100,9 +101,9 @@ function refused(refusal: StatusResult, live: Parameters<typeof heldTable>[0]): 
 /** render-table's one decision (see the top of this file). */
 export function decideRenderTable(judged: JudgedRequest, cluster: ClusterView, defaults: PlatformDefaults, now: Date): RenderDecision {
   const live = cluster.tables.get(ref(requestRef(judged)));
-  if (!judged.ok) return refused(invalidRequestStatus(judged.errors, now, judged.request.generation), live);
+  if (!judged.ok) return refused(invalidRequestStatus(judged.errors, now, judged.request.generation), live, judged.request.uid);
   const { request, plan, table, status, warnings } = judged.configured;
   const refusal = ownershipRefusal(request, plan, cluster.rivals, cluster.namespaces, cluster.tables, defaults, now);
-  if (refusal) return refused(refusal, live);
+  if (refusal) return refused(refusal, live, table.metadata.annotations[REQUEST_UID_ANNOTATION]);
   return { publish: "new", table, status, warnings };
 }

@@ -6,9 +6,10 @@
 import { planTable, type TablePlan } from "../api/plan.ts";
 import type { DynamoDBRequest, DynamoDBRequestStatus, PlatformDefaults } from "../api/types.ts";
 import { formatErrors, validateRequestObject, type FieldError } from "../api/validate.ts";
-import { renderAckTable, type AckTable } from "../render/ack-table.ts";
+import { REQUEST_UID_ANNOTATION, renderAckTable, type AckTable } from "../render/ack-table.ts";
 import { ackManages, type LiveTable } from "./ack-managed.ts";
 import { ADOPTABLE_TABLES_ANNOTATION } from "./adoption.ts";
+import { RELEASED_ANNOTATION } from "./release.ts";
 
 export const DEFAULT_PROMISE_NAME = "aws-dynamodb-kratix";
 
@@ -45,6 +46,7 @@ export function configureRequest(input: unknown, defaults: PlatformDefaults = {}
     name: request.metadata.name,
     namespace: request.metadata.namespace ?? "default",
     promiseName: defaults.promiseName ?? DEFAULT_PROMISE_NAME,
+    ...(typeof request.metadata.uid === "string" && request.metadata.uid ? { uid: request.metadata.uid } : {}),
   });
   const note = droppedAttributesNote(plan.droppedAttributes);
   const warnings = note ? [note] : [];
@@ -306,13 +308,18 @@ export interface HeldTable {
  * Table ACK manages is never dropped. A Table ACK does not manage (none, a squatter's
  * that ACK refused, one not yet reconciled) is not held: pruning it touches nothing in AWS.
  */
-export function heldTable(live: LiveTable | undefined): HeldTable | undefined {
+export function heldTable(live: LiveTable | undefined, requestUid?: string): HeldTable | undefined {
   if (!ackManages(live) || !live?.metadata || !live.spec) return undefined;
   const m = live.metadata;
   // Only what Flux applied: the server's bookkeeping (uid, resourceVersion, managedFields,
   // finalizers) stays out, or Flux would take ownership of ACK's finalizer; kubectl's
-  // last-applied copy is not ours either.
-  const annotations = Object.fromEntries(Object.entries(m.annotations ?? {}).filter(([k]) => !k.startsWith("kubectl.kubernetes.io/")));
+  // last-applied copy is not ours either, nor the delete step's release mark (Flux would
+  // co-own it). The Table now answers to this request: its uid (a stale release mark of a
+  // deleted request of the same name then releases nothing, core/kratix/release.ts).
+  const annotations = Object.fromEntries(
+    Object.entries(m.annotations ?? {}).filter(([k]) => !k.startsWith("kubectl.kubernetes.io/") && k !== RELEASED_ANNOTATION),
+  );
+  if (requestUid) annotations[REQUEST_UID_ANNOTATION] = requestUid;
   return {
     apiVersion: live.apiVersion,
     kind: live.kind,

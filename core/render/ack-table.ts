@@ -37,6 +37,12 @@ export const REQUEST_LABELS = {
 
 /** The request's name exactly, whatever its length (the label may hold a shortened form). */
 export const REQUEST_NAME_ANNOTATION = PLATFORM_TAG_KEYS.requestName;
+/**
+ * The metadata.uid of the request the Table was rendered for: one request of a name, deleted,
+ * and the next one of that name, made after it, are told apart by it. The release mark
+ * (core/kratix/release.ts) lets Flux prune a Table only while it names the request that released it.
+ */
+export const REQUEST_UID_ANNOTATION = "dynamodb.kratix.io/request-uid";
 
 export const MANAGED_BY = "kratix";
 
@@ -45,6 +51,8 @@ export interface RequestRef {
   name: string;
   namespace: string;
   promiseName: string;
+  /** The request's metadata.uid (REQUEST_UID_ANNOTATION), when known. */
+  uid?: string;
 }
 
 export interface AckTable {
@@ -107,6 +115,7 @@ export function renderAckTable(plan: TablePlan, ref: RequestRef): AckTable {
         [ACK_REGION_ANNOTATION]: plan.region,
         [ACK_DELETION_POLICY_ANNOTATION]: plan.deletionPolicy === "Delete" ? "delete" : "retain",
         [REQUEST_NAME_ANNOTATION]: ref.name,
+        ...(ref.uid ? { [REQUEST_UID_ANNOTATION]: ref.uid } : {}),
         ...(plan.adopt
           ? {
               [ACK_ADOPTION_POLICY_ANNOTATION]: "adopt",

@@ -6,7 +6,8 @@
  *              ownership, adoption approval; publish the ACK Table, the one held, or
  *              nothing) then table-status (read the Table back, write ARN and state,
  *              retry until ACTIVE; publishes nothing)
- *   delete:    report-delete (say what happens to the AWS table)
+ *   delete:    report-delete (mark the request's Table released, so that Flux may prune it
+ *              once Kratix removes the request's Works; say what happens to the AWS table)
  */
 import { dynamoDBRequestCRD } from "../api/schema.ts";
 import { API_GROUP, API_PLURAL } from "../api/rules.ts";
@@ -27,6 +28,15 @@ export const PIPELINE_KIND = "Pipeline";
 export const MAX_PIPELINE_RESOURCE_NAME = 60;
 
 export const PIPELINES = { render: "render-table", status: "table-status", delete: "report-delete" } as const;
+
+/**
+ * The ServiceAccount (and Job) name Kratix 224e148 gives a resource pipeline: the
+ * PipelineFactory's ID (api/v1alpha1/pipeline_types.go ForResource), which is the
+ * ServiceAccount's name unless the Pipeline names one (pipeline_factory.go serviceAccount).
+ * It lives in the request's namespace, or in workflows.config.pipelineNamespace when set.
+ */
+export const resourcePipelineName = (promiseName: string, action: "configure" | "delete", pipeline: string) =>
+  `${promiseName}-resource-${action}-${pipeline}`;
 
 export interface DestinationSelector {
   matchLabels: Record<string, string>;
@@ -97,17 +107,24 @@ const ACK_TABLE_GROUP = ACK_TABLE_API_VERSION.split("/")[0]!;
  * request's table name, the platform team's adoption approvals on namespaces, and the
  * Tables of the request and of its rivals (in their namespaces); table-status only reads
  * its request's Table, which is in the request's namespace, where it runs, unless the
- * pipelines run in a namespace of their own. report-delete reads nothing.
+ * pipelines run in a namespace of their own. report-delete gets and patches its request's
+ * Table there: it adds the release mark (core/kratix/release.ts), and the table guard lets
+ * it change nothing else (Kratix 224e148 binds a delete pipeline's permissions as any
+ * other's: the PipelineFactory makes the Role for either action, and createDeletePipeline
+ * applies it with the Job, lib/workflow/reconciler.go).
  */
 export function pipelinePermissions(o: Pick<PromiseOptions, "pipelineNamespace">) {
   const getTables = { apiGroups: [ACK_TABLE_GROUP], resources: ["tables"], verbs: ["get"] };
+  const releaseTables = { apiGroups: [ACK_TABLE_GROUP], resources: ["tables"], verbs: ["get", "patch"] };
+  const own = <T extends object>(p: T) => (o.pipelineNamespace ? { ...p, resourceNamespace: "*" } : p);
   return {
     render: [
       { apiGroups: [API_GROUP], resources: [API_PLURAL], verbs: ["list"], resourceNamespace: "*" },
       { apiGroups: [""], resources: ["namespaces"], verbs: ["get"], resourceNamespace: "*" },
       { ...getTables, resourceNamespace: "*" },
     ],
-    status: [o.pipelineNamespace ? { ...getTables, resourceNamespace: "*" } : getTables],
+    status: [own(getTables)],
+    delete: [own(releaseTables)],
   };
 }
 
@@ -158,7 +175,7 @@ export function renderPromise(o: PromiseOptions) {
     ["configure", PIPELINES.status],
     ["delete", PIPELINES.delete],
   ] as const) {
-    const full = `${name}-resource-${action}-${p}`;
+    const full = resourcePipelineName(name, action, p);
     if (full.length > MAX_PIPELINE_RESOURCE_NAME) {
       throw new Error(
         `promise name "${name}" is too long: Kratix would name a pipeline "${full}" (${full.length} > ${MAX_PIPELINE_RESOURCE_NAME})`,
@@ -187,7 +204,7 @@ export function renderPromise(o: PromiseOptions) {
             pipeline(PIPELINES.render, "configure", { ...o, name }, { rbac: { permissions: permissions.render } }),
             pipeline(PIPELINES.status, "status", { ...o, name }, { rbac: { permissions: permissions.status } }),
           ],
-          delete: [pipeline(PIPELINES.delete, "delete", { ...o, name })],
+          delete: [pipeline(PIPELINES.delete, "delete", { ...o, name }, { rbac: { permissions: permissions.delete } })],
         },
       },
     },

@@ -12,6 +12,8 @@ import { planTable } from "../../core/api/plan.ts";
 import type { DynamoDBRequestSpec } from "../../core/api/types.ts";
 import { ADOPTABLE_TABLES_ANNOTATION } from "../../core/kratix/adoption.ts";
 import { DEFAULT_PROMISE_NAME } from "../../core/kratix/steps.ts";
+import { RELEASED_ANNOTATION } from "../../core/kratix/release.ts";
+import { PIPELINES, resourcePipelineName } from "../../core/render/promise.ts";
 import { FLUX_APPLIER } from "../../core/install/kratix-objects.ts";
 import { ACK_SERVICE_ACCOUNT, NAMESPACES } from "../../core/install/namespaces.ts";
 import {
@@ -22,10 +24,15 @@ import {
   DEFAULT_REQUEST_CRD_DELETERS,
   DEFAULT_TABLE_CONTROLLERS,
   DEFAULT_TABLE_DELETERS,
+  DEFAULT_TABLE_PRUNERS,
   DEFAULT_TABLE_WRITERS,
   REQUEST_CRD_NAME,
   TABLE_RULE_MESSAGES,
   apiGuard,
+  kratixPipelinePodPrefix,
+  POD_NAME_EXTRA,
+  releasePipelineServiceAccount,
+  releaserDescription,
   serviceAccountUser,
   tableGuard,
   tableGuardMessage,
@@ -55,13 +62,16 @@ export interface Identity {
   label: string;
   user: string;
   groups: string[];
+  /** User extras (Impersonate-Extra-*), as a pod-bound service account token carries them. */
+  extra?: Record<string, string[]>;
   /** The admin token itself, not impersonated. */
   admin?: boolean;
 }
-const serviceAccount = (namespace: string, name: string): Identity => ({
-  label: `${namespace}/${name}`,
+const serviceAccount = (namespace: string, name: string, pod?: string): Identity => ({
+  label: `${namespace}/${name}${pod ? ` (token bound to pod ${pod})` : ""}`,
   user: serviceAccountUser(namespace, name),
   groups: ["system:serviceaccounts", `system:serviceaccounts:${namespace}`, "system:authenticated"],
+  ...(pod ? { extra: { [POD_NAME_EXTRA]: [pod] } } : {}),
 });
 const user = (name: string, groups: string[] = []): Identity => ({ label: name, user: name, groups: [...groups, "system:authenticated"] });
 
@@ -84,13 +94,42 @@ export const CONTROLLER_MANAGER = [
 ];
 export const KRATIX = serviceAccount(NAMESPACES.kratix, "kratix-platform-controller-manager");
 export const BREAK_GLASS = user(BREAK_GLASS_USER);
+/** A Kratix pipeline pod's name (its Job `kratix-<promise>-<request>-<namespace>-<pipeline>-<5>`, then `-<5>`). */
+const kratixPod = (request: string, namespace: string, pipeline: string) =>
+  `${kratixPipelinePodPrefix()}${request}-${namespace}-${pipeline}-a1b2c-x9y8z`;
+/** The Promise's delete pipeline (report-delete) as Kratix runs it for a request in team-a (its pod's token), and in team-b. */
+export const DELETE_PIPELINE_A = serviceAccount("team-a", releasePipelineServiceAccount(), kratixPod("orders", "team-a", PIPELINES.delete));
+export const DELETE_PIPELINE_B = serviceAccount("team-b", releasePipelineServiceAccount(), kratixPod("orders", "team-b", PIPELINES.delete));
+/** team-a's delete pipeline service account impersonated (no extras: what `edit`'s impersonation gives a team), or in a pod not Kratix's. */
+export const DELETE_PIPELINE_A_IMPERSONATED = serviceAccount("team-a", releasePipelineServiceAccount());
+export const DELETE_PIPELINE_A_OTHER_POD = serviceAccount("team-a", releasePipelineServiceAccount(), "debug-shell");
+/** The Promise's render-table pipeline, for a request in team-a (its pod's token). */
+export const RENDER_PIPELINE_A = serviceAccount(
+  "team-a",
+  resourcePipelineName(DEFAULT_PROMISE_NAME, "configure", PIPELINES.render),
+  kratixPod("orders", "team-a", PIPELINES.render),
+);
 /** Every identity the test impersonates (the admin is the token itself). */
-export const IMPERSONATED = [FLUX, ACK, TEAM_USER, TEAM_SA, ...CONTROLLER_MANAGER, KRATIX, BREAK_GLASS];
+export const IMPERSONATED = [
+  FLUX,
+  ACK,
+  TEAM_USER,
+  TEAM_SA,
+  ...CONTROLLER_MANAGER,
+  KRATIX,
+  BREAK_GLASS,
+  DELETE_PIPELINE_A,
+  DELETE_PIPELINE_B,
+  DELETE_PIPELINE_A_IMPERSONATED,
+  DELETE_PIPELINE_A_OTHER_POD,
+  RENDER_PIPELINE_A,
+];
 
 // The fixture's identities are the guard's defaults: a change to either shows here.
 for (const [what, ours, theirs] of [
   ["writers", [FLUX.user, ACK.user], DEFAULT_TABLE_WRITERS],
   ["controllers", [ACK.user], DEFAULT_TABLE_CONTROLLERS],
+  ["pruners", [FLUX.user], DEFAULT_TABLE_PRUNERS],
   ["deleters", CONTROLLER_MANAGER.map((c) => c.user), DEFAULT_TABLE_DELETERS],
   ["request CRD deleters", [KRATIX.user], DEFAULT_REQUEST_CRD_DELETERS],
 ] as const)
@@ -133,11 +172,11 @@ const SPEC: DynamoDBRequestSpec = {
   keySchema: [{ attributeName: "id", keyType: "HASH" }],
 };
 
-/** The Table the pipeline renders (core/render/ack-table.ts) for a request `name` in `namespace`. */
-export function rendered(name: string, namespace: string, spec: Partial<DynamoDBRequestSpec> = {}): AckTable {
+/** The Table the pipeline renders (core/render/ack-table.ts) for a request `name` in `namespace` (of metadata.uid `uid`). */
+export function rendered(name: string, namespace: string, spec: Partial<DynamoDBRequestSpec> = {}, uid?: string): AckTable {
   const planned = planTable({ ...SPEC, name, ...spec }, { tableNamePrefix: PREFIX, defaultRegion: REGION });
   if (!planned.plan) throw new Error(`cases.ts: ${JSON.stringify(planned.errors)}`);
-  return renderAckTable(planned.plan, { name, namespace, promiseName: DEFAULT_PROMISE_NAME });
+  return renderAckTable(planned.plan, { name, namespace, promiseName: DEFAULT_PROMISE_NAME, ...(uid ? { uid } : {}) });
 }
 
 const withMeta = (
@@ -164,8 +203,23 @@ const withMeta = (
 
 /** Tables made before the guard: the updates and deletes aim at these (namespace/name). */
 export const EXISTING = {
-  /** Managed by ACK (its finalizer). */
-  orders: withMeta(rendered("orders", "team-a"), { finalizers: [ACK_TABLE_FINALIZER] }),
+  /** Managed by ACK (its finalizer), its request live: not released. */
+  orders: withMeta(rendered("orders", "team-a", {}, "uid-orders"), { finalizers: [ACK_TABLE_FINALIZER] }),
+  /** Managed, and released by its deleted request's delete pipeline. */
+  released: withMeta(rendered("released", "team-a", {}, "uid-released"), {
+    finalizers: [ACK_TABLE_FINALIZER],
+    annotations: { [RELEASED_ANNOTATION]: "uid-released" },
+  }),
+  /** Managed, released by a deleted request, then published again for the next request of its name. */
+  staleRelease: withMeta(rendered("stale-release", "team-a", {}, "uid-next"), {
+    finalizers: [ACK_TABLE_FINALIZER],
+    annotations: { [RELEASED_ANNOTATION]: "uid-deleted" },
+  }),
+  /** Managed, from before the request-uid annotation, released. */
+  releasedOld: withMeta(rendered("released-old", "team-a"), {
+    finalizers: [ACK_TABLE_FINALIZER],
+    annotations: { [RELEASED_ANNOTATION]: "uid-old" },
+  }),
   /** Not yet managed. */
   fresh: rendered("fresh", "team-a"),
   /** From before the rules: no request labels, no region annotation, a name outside the prefix. */
@@ -194,9 +248,11 @@ export function ruleMessage(rule: TableRule | ApiRule): string {
   const t = GUARDS.table.policy.spec.validations;
   const a = GUARDS.api.policy.spec.validations;
   const table: Record<TableRule, string> = {
-    writers: tableGuardMessage(DEFAULT_TABLE_WRITERS, DEFAULT_TABLE_DELETERS),
+    writers: tableGuardMessage(DEFAULT_TABLE_WRITERS, DEFAULT_TABLE_DELETERS, releaserDescription()),
     status: TABLE_RULE_MESSAGES.status(DEFAULT_TABLE_CONTROLLERS),
     marks: TABLE_RULE_MESSAGES.marks(DEFAULT_TABLE_CONTROLLERS),
+    release: TABLE_RULE_MESSAGES.release(releaserDescription(), []),
+    prune: TABLE_RULE_MESSAGES.prune(DEFAULT_TABLE_PRUNERS),
     namespace: TABLE_RULE_MESSAGES.namespace,
     prefix: TABLE_RULE_MESSAGES.prefix(PREFIX),
     tableNameImmutable: TABLE_RULE_MESSAGES.tableNameImmutable,
@@ -265,7 +321,7 @@ export const TABLE_CASES: Case[] = [
     op: { kind: "patch", target: "orders", patch: RETAIN_TO_DELETE },
     expect: "allowed",
   },
-  { name: "Flux's delete (prune)", as: FLUX, op: { kind: "delete", target: "orders" }, expect: "allowed" },
+  { name: "Flux's delete (prune) of a Table ACK does not manage", as: FLUX, op: { kind: "delete", target: "fresh" }, expect: "allowed" },
   {
     name: "ACK's update of a Table's metadata",
     as: ACK,
@@ -273,10 +329,114 @@ export const TABLE_CASES: Case[] = [
     expect: "allowed",
   },
   ...CONTROLLER_MANAGER.flatMap((kcm): Case[] => [
+    // A Table not released: namespace deletion and garbage collection are not prunes.
     { name: `${kcm.label}'s delete`, as: kcm, op: { kind: "delete", target: "orders" }, expect: "allowed" },
     { name: `${kcm.label}'s create`, as: kcm, op: { kind: "create", table: good("new") }, expect: "writers" },
     { name: `${kcm.label}'s update`, as: kcm, op: { kind: "patch", target: "orders", patch: RETAIN_TO_DELETE }, expect: "writers" },
   ]),
+
+  // Release: Flux prunes a Table ACK manages only once its request's delete pipeline released it.
+  {
+    name: "Flux's delete (prune) of a Table ACK manages whose request was not deleted (a wiped folder)",
+    as: FLUX,
+    op: { kind: "delete", target: "orders" },
+    expect: "prune",
+  },
+  { name: "Flux's delete (prune) of a released Table", as: FLUX, op: { kind: "delete", target: "released" }, expect: "allowed" },
+  {
+    name: "Flux's delete (prune) of a Table released by a deleted request, now published for the next request of its name",
+    as: FLUX,
+    op: { kind: "delete", target: "staleRelease" },
+    expect: "prune",
+  },
+  {
+    name: "Flux's delete (prune) of a released Table from before the request-uid annotation",
+    as: FLUX,
+    op: { kind: "delete", target: "releasedOld" },
+    expect: "allowed",
+  },
+  {
+    name: "the delete pipeline of the Table's namespace marking it released",
+    as: DELETE_PIPELINE_A,
+    op: { kind: "patch", target: "orders", patch: ann({ [RELEASED_ANNOTATION]: "uid-orders" }) },
+    expect: "allowed",
+  },
+  ...[DELETE_PIPELINE_A_IMPERSONATED, DELETE_PIPELINE_A_OTHER_POD].map((as): Case => ({
+    name: `the delete pipeline's service account marking a Table released, not from a Kratix pipeline pod: ${as.label}`,
+    as,
+    op: { kind: "patch", target: "orders", patch: ann({ [RELEASED_ANNOTATION]: "uid-orders" }) },
+    expect: "writers",
+  })),
+  {
+    name: "another namespace's delete pipeline marking a Table released",
+    as: DELETE_PIPELINE_B,
+    op: { kind: "patch", target: "orders", patch: ann({ [RELEASED_ANNOTATION]: "uid-orders" }) },
+    expect: "writers",
+  },
+  {
+    name: "the render-table pipeline of the Table's namespace marking it released",
+    as: RENDER_PIPELINE_A,
+    op: { kind: "patch", target: "orders", patch: ann({ [RELEASED_ANNOTATION]: "uid-orders" }) },
+    expect: "writers",
+  },
+  ...[TEAM_USER, TEAM_SA, ADMIN].map((as): Case => ({
+    name: `${as.label} marking a Table released`,
+    as,
+    op: { kind: "patch", target: "orders", patch: ann({ [RELEASED_ANNOTATION]: "uid-orders" }) },
+    expect: "writers",
+  })),
+  ...[FLUX, ACK].map((as): Case => ({
+    name: `${as.label} marking a Table released`,
+    as,
+    op: { kind: "patch", target: "orders", patch: ann({ [RELEASED_ANNOTATION]: "uid-orders" }) },
+    expect: "release",
+  })),
+  {
+    name: "Flux's create of a Table already marked released",
+    as: FLUX,
+    op: { kind: "create", table: withMeta(good("new"), { annotations: { [RELEASED_ANNOTATION]: "uid-new" } }) },
+    expect: "release",
+  },
+  {
+    name: "Flux removing the release mark",
+    as: FLUX,
+    op: { kind: "patch", target: "released", patch: ann({ [RELEASED_ANNOTATION]: null }) },
+    expect: "release",
+  },
+  {
+    name: "Flux updating a released Table, leaving the mark",
+    as: FLUX,
+    op: { kind: "patch", target: "released", patch: RETAIN_TO_DELETE },
+    expect: "allowed",
+  },
+  {
+    name: "the delete pipeline marking a Table released and turning its deletion policy to delete",
+    as: DELETE_PIPELINE_A,
+    op: { kind: "patch", target: "orders", patch: ann({ [RELEASED_ANNOTATION]: "uid-orders", ...RETAIN_TO_DELETE.metadata.annotations }) },
+    expect: "writers",
+  },
+  {
+    name: "the delete pipeline changing a Table's spec",
+    as: DELETE_PIPELINE_A,
+    op: { kind: "patch", target: "orders", patch: { spec: { deletionProtectionEnabled: true } } },
+    expect: "writers",
+  },
+  {
+    name: "the delete pipeline giving a Table an owner (whose deletion would collect it)",
+    as: DELETE_PIPELINE_A,
+    op: {
+      kind: "patch",
+      target: "orders",
+      patch: { metadata: { ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "bait", uid: "0000" }] } },
+    },
+    expect: "writers",
+  },
+  {
+    name: "the delete pipeline deleting a Table",
+    as: DELETE_PIPELINE_A,
+    op: { kind: "delete", target: "orders" },
+    expect: "writers",
+  },
 
   // Status: ACK's alone.
   {

@@ -61,7 +61,16 @@ type Result = { status: number; body: string };
 const send = (as: Identity, method: string, path: string, body?: unknown, contentType?: string): Promise<Result> =>
   rawRequest(kubeconfig, method, path, body, {
     ...(contentType ? { contentType } : {}),
-    ...(as.admin ? {} : { headers: { "Impersonate-User": as.user, "Impersonate-Group": as.groups } }),
+    ...(as.admin
+      ? {}
+      : {
+          headers: {
+            "Impersonate-User": as.user,
+            "Impersonate-Group": as.groups,
+            // Extra keys are percent-encoded: '/' is not allowed in a header name.
+            ...Object.fromEntries(Object.entries(as.extra ?? {}).map(([k, v]) => [`Impersonate-Extra-${encodeURIComponent(k)}`, v])),
+          },
+        }),
   });
 
 const tablePath = (namespace: string, name?: string, sub = "") =>
@@ -193,7 +202,11 @@ const labelled = (o: KubernetesObject): KubernetesObject => ({
       kind: "ClusterRoleBinding",
       metadata: { name: "guard-test-everything" },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "guard-test-everything" },
-      subjects: IMPERSONATED.map((i) => ({ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: i.user })),
+      subjects: [...new Set(IMPERSONATED.map((i) => i.user))].map((name) => ({
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "User",
+        name,
+      })),
     });
     // The team's person has what a team normally has: `edit` in its namespace.
     await post("/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings", {

@@ -5,6 +5,8 @@ import { decideRenderTable, HELD_NOTE, judgeRequest, type ClusterView, type Judg
 import { ACK_TABLE_FINALIZER, type LiveTable } from "../../core/kratix/ack-managed.ts";
 import { ADOPTABLE_TABLES_ANNOTATION } from "../../core/kratix/adoption.ts";
 import { configureRequest } from "../../core/kratix/steps.ts";
+import { RELEASED_ANNOTATION } from "../../core/kratix/release.ts";
+import { REQUEST_UID_ANNOTATION } from "../../core/render/ack-table.ts";
 import { DESIGN_USER_DATA, requestObject } from "../fixtures/corpus.ts";
 
 const now = new Date("2026-12-01T00:00:00Z");
@@ -100,6 +102,34 @@ describe("render-table's decision", () => {
     assert.equal(d.status.reason, "InvalidRequest");
     assert.match(String(d.status.message), /spec\.provisioned: required when billingMode is PROVISIONED/);
     assert.ok(String(d.status.message).endsWith(HELD_NOTE));
+  });
+
+  it("a held Table answers to the request holding it now: its uid, and never a release mark (Flux would co-own it)", () => {
+    const managed = live("edited", "team-a", true);
+    managed.metadata!.annotations = {
+      ...managed.metadata!.annotations,
+      [REQUEST_UID_ANNOTATION]: "uid-deleted",
+      [RELEASED_ANNOTATION]: "uid-deleted",
+    };
+    const edit = request("edited", "team-a", { ...DESIGN_USER_DATA, billingMode: "PROVISIONED" });
+    const again = { ...edit, metadata: { ...edit.metadata, uid: "uid-next" } };
+    const tables = new Map([["team-a/edited", managed]]);
+    for (const [what, input] of [
+      ["invalid", again],
+      ["refused", { ...again, spec: { ...DESIGN_USER_DATA, adopt: true } }],
+    ] as const) {
+      const d = decideRenderTable(judged(input), view({ tables, namespaces: new Map([["team-a", {}]]) }), {}, now);
+      assert.ok(d.publish === "held", what);
+      assert.equal(d.table.metadata.annotations[REQUEST_UID_ANNOTATION], "uid-next", what);
+      assert.equal(RELEASED_ANNOTATION in d.table.metadata.annotations, false, what);
+    }
+  });
+
+  it("the Table rendered for a request names the request's uid", () => {
+    const mine = request("mine", "team-a");
+    const d = decideRenderTable(judged({ ...mine, metadata: { ...mine.metadata, uid: "uid-mine" } }), view(), {}, now);
+    assert.ok(d.publish === "new");
+    assert.equal(d.table.metadata.annotations[REQUEST_UID_ANNOTATION], "uid-mine");
   });
 
   it("an invalid request whose Table ACK does not manage (or that has none): nothing", () => {

@@ -11,6 +11,9 @@ import { startFakeApiServer, type FakeApiServer } from "../helpers/fake-apiserve
 import { validateAgainstUpstream } from "../helpers/crd-validator.ts";
 import { BAD, DESIGN_USER_DATA, EVERYTHING, GOOD, requestObject } from "../fixtures/corpus.ts";
 import { TABLE_OUTPUT_FILE } from "../../pipeline/main.ts";
+import { configureRequest } from "../../core/kratix/steps.ts";
+import { ACK_TABLE_FINALIZER } from "../../core/kratix/ack-managed.ts";
+import { RELEASE_FIELD_MANAGER, RELEASED_ANNOTATION } from "../../core/kratix/release.ts";
 
 const out = mkdtempSync(join(tmpdir(), "bundle-"));
 const main = join(out, "main.mjs");
@@ -72,9 +75,20 @@ describe("the bundled pipeline", () => {
     assert.equal((run.metadata["status.yaml"] as Record<string, unknown>).reason, "ClusterReadFailed");
     assert.ok(run.metadata["workflow-control.yaml"]);
   });
-  it("delete reports what happens to the table", async () => {
-    const run = await runPipeline("delete", requestObject(DESIGN_USER_DATA as never, "t"), {}, main);
-    assert.equal(run.code, 0);
+  it("delete loads the Kubernetes client chunk, marks its request's Table released (a merge patch), and reports what happens to the table", async () => {
+    const request = requestObject(DESIGN_USER_DATA as never, "gone", "team-a");
+    const deleted = { ...request, metadata: { ...request.metadata, uid: "uid-gone" } };
+    const rendered = configureRequest(deleted, {});
+    assert.ok(rendered.ok);
+    api.tables.set("team-a/gone", { ...rendered.table, metadata: { ...rendered.table.metadata, finalizers: [ACK_TABLE_FINALIZER] } });
+    const run = await runPipeline("delete", deleted, { KUBECONFIG: api.kubeconfig }, main);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(
+      api.patches.map((p) => [p.contentType, p.fieldManager]),
+      [["application/merge-patch+json", RELEASE_FIELD_MANAGER]],
+    );
+    assert.equal((api.tables.get("team-a/gone") as typeof rendered.table).metadata.annotations[RELEASED_ANNOTATION], "uid-gone");
     assert.match(run.stderr, /deletionPolicy Retain/);
+    api.reset();
   });
 });

@@ -14,6 +14,8 @@ import { ATTEMPTS, LIST_PAGE_SIZE } from "../../pipeline/cluster.ts";
 import { configureRequest, RETRY } from "../../core/kratix/steps.ts";
 import { ACK_TABLE_FINALIZER } from "../../core/kratix/ack-managed.ts";
 import { SPEC_DIGEST_ANNOTATION } from "../../core/api/spec-digest.ts";
+import { RELEASE_FIELD_MANAGER, RELEASED_ANNOTATION } from "../../core/kratix/release.ts";
+import { REQUEST_UID_ANNOTATION } from "../../core/render/ack-table.ts";
 
 let api: FakeApiServer;
 before(async () => (api = await startFakeApiServer()));
@@ -132,7 +134,7 @@ describe("pipeline configure: the request alone", () => {
   }
   it("delete still reports with a bad DEFAULT_REGION, warning about it (a failing delete would keep the request forever)", async () => {
     const { region: _r, ...spec } = DESIGN_USER_DATA;
-    const run = await runPipeline("delete", requestObject(spec as never, "keep"), { DEFAULT_REGION: "Oregon" });
+    const run = await runPipeline("delete", requestObject(spec as never, "keep"), withApi({ DEFAULT_REGION: "Oregon" }));
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /warning: .*settings[^]*DEFAULT_REGION: "Oregon"/);
     assert.doesNotMatch(run.stderr, /in Oregon/);
@@ -579,19 +581,188 @@ describe("pipeline status (table-status): reads the Table back, never publishes"
   });
 });
 
-describe("pipeline delete", () => {
+describe("pipeline delete (report-delete): releases its request's Table for Flux to prune, and says what happens", () => {
+  const UID = "4b1c8a5e-0000-4000-8000-000000000001";
+  /** The request as Kratix hands it to the delete pipeline: as the API server has it, uid included. */
+  const deleted = (spec: object, name: string, namespace: string, uid = UID) => {
+    const r = requestObject(spec as never, name, namespace);
+    return { ...r, metadata: { ...r.metadata, uid, creationTimestamp: "2026-01-01T00:00:00Z", generation: 1 } };
+  };
+  /** The request's Table as render-table published it for the request of `uid`, once Flux applied it and ACK manages it. */
+  const published = (spec: object, name: string, namespace: string, uid = UID) => {
+    const t = liveAck(spec, name, namespace, { managed: true });
+    return { ...t, metadata: { ...t.metadata, annotations: { ...t.metadata.annotations, [REQUEST_UID_ANNOTATION]: uid } } };
+  };
+  const annotationsOf = (key: string) =>
+    (api.tables.get(key) as { metadata: { annotations: Record<string, string> } }).metadata.annotations;
+  const TABLE_PATH = (namespace: string, name: string) => `/apis/dynamodb.services.k8s.aws/v1alpha1/namespaces/${namespace}/tables/${name}`;
+
+  it("marks its request's Table released (the request's uid, a merge patch as kratix-dynamodb-release on the version it read), and no other Table", async () => {
+    api.tables.set("team-a/gone", published(DESIGN_USER_DATA, "gone", "team-a"));
+    api.tables.set("team-a/other", published({ ...DESIGN_USER_DATA, name: "other-data" }, "other", "team-a", "uid-other"));
+    api.tables.set("team-b/gone", published(DESIGN_USER_DATA, "gone", "team-b", "uid-team-b"));
+    const before = JSON.stringify([api.tables.get("team-a/other"), api.tables.get("team-b/gone")]);
+    const run = await runPipeline("delete", deleted(DESIGN_USER_DATA, "gone", "team-a"), withApi());
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.output, {});
+    assert.equal(retryAfter(run), undefined);
+    assert.deepEqual(api.patches, [
+      {
+        path: TABLE_PATH("team-a", "gone"),
+        contentType: "application/merge-patch+json",
+        fieldManager: RELEASE_FIELD_MANAGER,
+        body: { metadata: { uid: "0000-1111", resourceVersion: "42", annotations: { [RELEASED_ANNOTATION]: UID } } },
+      },
+    ]);
+    assert.equal(annotationsOf("team-a/gone")[RELEASED_ANNOTATION], UID);
+    assert.equal(JSON.stringify([api.tables.get("team-a/other"), api.tables.get("team-b/gone")]), before);
+    assert.match(run.stderr, /ACK Table team-a\/gone marked dynamodb\.kratix\.io\/released=/);
+    assert.match(run.stderr, /ACK keeps the AWS table user-data in us-west-2 \(deletionPolicy Retain\)/);
+  });
+
+  it("a request without a Table (refused, nothing held): nothing to release, and done", async () => {
+    const run = await runPipeline("delete", deleted(DESIGN_USER_DATA, "refused", "team-a"), withApi());
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(api.patches, []);
+    assert.deepEqual(run.metadata, {});
+    assert.match(run.stderr, /no ACK Table team-a\/refused: nothing to release/);
+  });
+
+  it("a request made invalid by an edit still releases the Table held in its Work", async () => {
+    api.tables.set("team-a/held", published(DESIGN_USER_DATA, "held", "team-a"));
+    const run = await runPipeline("delete", deleted({ name: "x" }, "held", "team-a"), withApi());
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(annotationsOf("team-a/held")[RELEASED_ANNOTATION], UID);
+    assert.match(run.stderr, /never valid/);
+  });
+
+  for (const [what, table] of [
+    ["another request's uid (a request of this name made again)", () => published(DESIGN_USER_DATA, "mine", "team-a", "uid-of-another")],
+    [
+      "another Promise's label",
+      () => {
+        const t = published(DESIGN_USER_DATA, "mine", "team-a");
+        return { ...t, metadata: { ...t.metadata, labels: { ...t.metadata.labels, "kratix.io/promise-name": "another-promise" } } };
+      },
+    ],
+    [
+      "no request labels",
+      () => {
+        const t = published(DESIGN_USER_DATA, "mine", "team-a");
+        return { ...t, metadata: { ...t.metadata, labels: {} } };
+      },
+    ],
+  ] as const) {
+    it(`a Table at the request's name that says it is not the request's (${what}): left alone`, async () => {
+      api.tables.set("team-a/mine", table());
+      const run = await runPipeline("delete", deleted(DESIGN_USER_DATA, "mine", "team-a"), withApi());
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(api.patches, []);
+      assert.match(run.stderr, /ACK Table team-a\/mine is not this request's \(.*\): left as it is/);
+    });
+  }
+
+  it("a dry run (KRATIX_DRY_RUN, whose reader hands over the real request) releases nothing", async () => {
+    api.tables.set("team-a/real", published(DESIGN_USER_DATA, "real", "team-a"));
+    const run = await runPipeline("delete", deleted(DESIGN_USER_DATA, "real", "team-a"), withApi({ KRATIX_DRY_RUN: "true" }));
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(api.patches, []);
+    assert.equal(annotationsOf("team-a/real")[RELEASED_ANNOTATION], undefined);
+    assert.match(run.stderr, /dry run \(KRATIX_DRY_RUN\): ACK Table team-a\/real is not released/);
+  });
+
+  it("a Table already released for this request (a rerun): not patched again", async () => {
+    const t = published(DESIGN_USER_DATA, "again", "team-a");
+    api.tables.set("team-a/again", {
+      ...t,
+      metadata: { ...t.metadata, annotations: { ...t.metadata.annotations, [RELEASED_ANNOTATION]: UID } },
+    });
+    const run = await runPipeline("delete", deleted(DESIGN_USER_DATA, "again", "team-a"), withApi());
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(api.patches, []);
+    assert.match(run.stderr, /already released/);
+  });
+
+  it("uses the Promise's name Kratix gives it (KRATIX_PROMISE_NAME) to recognise the Table", async () => {
+    const t = published(DESIGN_USER_DATA, "named", "team-a");
+    api.tables.set("team-a/named", {
+      ...t,
+      metadata: { ...t.metadata, labels: { ...t.metadata.labels, "kratix.io/promise-name": "ddb" } },
+    });
+    const other = await runPipeline("delete", deleted(DESIGN_USER_DATA, "named", "team-a"), withApi());
+    assert.deepEqual(api.patches, [], other.stderr);
+    const run = await runPipeline("delete", deleted(DESIGN_USER_DATA, "named", "team-a"), withApi({ KRATIX_PROMISE_NAME: "ddb" }));
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(annotationsOf("team-a/named")[RELEASED_ANNOTATION], UID);
+  });
+
+  it("a Table changed between its read and the patch (HTTP 409): read and judged again, then marked", async () => {
+    api.tables.set("team-a/busy", published(DESIGN_USER_DATA, "busy", "team-a"));
+    let changes = 1;
+    api.onPatch = (key) => {
+      if (changes-- > 0) {
+        const t = api.tables.get(key) as { metadata: Record<string, unknown> };
+        api.tables.set(key, { ...t, metadata: { ...t.metadata, resourceVersion: "43" } });
+      }
+    };
+    const run = await runPipeline("delete", deleted(DESIGN_USER_DATA, "busy", "team-a"), withApi());
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(
+      api.patches.map((p) => (p.body as { metadata: { resourceVersion: string } }).metadata.resourceVersion),
+      ["42", "43"],
+    );
+    assert.equal(annotationsOf("team-a/busy")[RELEASED_ANNOTATION], UID);
+  });
+
+  it("retries a failing API server in the step; still failing (the guard refusing the mark), marks nothing and asks Kratix to run it again", async () => {
+    api.tables.set("team-a/flaky", published(DESIGN_USER_DATA, "flaky", "team-a"));
+    api.fail(/fieldManager=/, ATTEMPTS - 1, 503);
+    const recovered = await runPipeline("delete", deleted(DESIGN_USER_DATA, "flaky", "team-a"), withApi());
+    assert.equal(recovered.code, 0, recovered.stderr);
+    assert.equal(retryAfter(recovered), undefined);
+    assert.equal(annotationsOf("team-a/flaky")[RELEASED_ANNOTATION], UID);
+
+    api.reset();
+    api.tables.set("team-a/flaky", published(DESIGN_USER_DATA, "flaky", "team-a"));
+    api.fail(/fieldManager=/, Infinity, 403, "ValidatingAdmissionPolicy 'kratix-dynamodb-table-writers' denied request: the release mark");
+    const failed = await runPipeline("delete", deleted(DESIGN_USER_DATA, "flaky", "team-a"), withApi());
+    assert.equal(failed.code, 0, failed.stderr);
+    assert.equal(api.patches.length, ATTEMPTS);
+    assert.equal(annotationsOf("team-a/flaky")[RELEASED_ANNOTATION], undefined);
+    assert.equal(status(failed).reason, "ClusterReadFailed");
+    assert.match(
+      String(status(failed).message),
+      /release the request's ACK Table team-a\/flaky for Flux to prune .*HTTP 403 \(ValidatingAdmissionPolicy 'kratix-dynamodb-table-writers' denied request: the release mark\)/,
+    );
+    assert.equal(retryAfter(failed), RETRY.clusterRead);
+    assert.doesNotMatch(failed.stderr, /ACK keeps the AWS table/, "it says what happens only once the Table is released");
+  });
+
+  it("an API server that cannot be reached: a status and a retry; no cluster configured at all: exit 1", async () => {
+    const unreachable = await runPipeline("delete", deleted(DESIGN_USER_DATA, "x", "team-a"), {
+      KUBECONFIG: await unreachableKubeconfig(),
+    });
+    assert.equal(unreachable.code, 0, unreachable.stderr);
+    assert.equal(status(unreachable).reason, "ClusterReadFailed");
+    assert.equal(retryAfter(unreachable), RETRY.clusterRead);
+    const none = await runPipeline("delete", deleted(DESIGN_USER_DATA, "x", "team-a"), { KUBECONFIG: "/nonexistent/kubeconfig" });
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /nonexistent\/kubeconfig/);
+    assert.deepEqual(none.metadata, {});
+  });
+
   it("says the table is retained by default", async () => {
-    const run = await runPipeline("delete", requestObject(DESIGN_USER_DATA as never, "keep"));
+    const run = await runPipeline("delete", requestObject(DESIGN_USER_DATA as never, "keep"), withApi());
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /ACK keeps the AWS table user-data in us-west-2 \(deletionPolicy Retain\)/);
     assert.deepEqual(run.output, {});
   });
   it("warns when Delete meets deletion protection", async () => {
-    const run = await runPipeline("delete", requestObject(EVERYTHING as never, "gone"));
+    const run = await runPipeline("delete", requestObject(EVERYTHING as never, "gone"), withApi());
     assert.match(run.stderr, /ACK deletes the AWS table orders-full.*deletionProtection is on/);
   });
   it("does not fail on a request that was never valid", async () => {
-    const run = await runPipeline("delete", requestObject({ name: "x" }, "never"));
+    const run = await runPipeline("delete", requestObject({ name: "x" }, "never"), withApi());
     assert.equal(run.code, 0);
     assert.match(run.stderr, /never valid/);
   });

@@ -221,6 +221,12 @@ describe("AckDynamoDBController", () => {
     );
     // Status and ACK's marks: this controller alone, in its own namespace.
     assert.equal(variable("controllers"), '["system:serviceaccount:ack-ddb:ack-dynamodb-controller"]');
+    // Flux's applier prunes only released Tables; the Promise's delete pipeline releases them, and the extra writers (break glass) may.
+    assert.equal(variable("pruners"), '["system:serviceaccount:flux-system:kratix-dynamodb-applier"]');
+    assert.match(
+      variable("isReleaser"),
+      /":aws-dynamodb-kratix-resource-delete-report-delete" && .*\|\| variables\.user in \["break-glass"\]$/,
+    );
     // The prefix, known only as an Output, reaches the policy.
     assert.ok(spec.validations.some((v) => v.expression.includes('object.spec.tableName.startsWith("team-")')));
   });

@@ -33,6 +33,16 @@ describe("ACK Table rendering", () => {
     assert.equal(render(DESIGN_USER_SESSIONS as never).metadata.annotations["services.k8s.aws/deletion-policy"], "retain");
   });
 
+  it("names the request's metadata.uid (what a release mark must match), and nothing when the request has none", () => {
+    const r = requestObject(DESIGN_USER_DATA as never, "orders", "team-a");
+    const withUid = configureRequest({ ...r, metadata: { ...r.metadata, uid: "8d2e-uid" } });
+    assert.ok(withUid.ok);
+    assert.equal(withUid.table.metadata.annotations["dynamodb.kratix.io/request-uid"], "8d2e-uid");
+    assert.deepEqual(validateAgainstUpstream(withUid.table as never), []);
+    assert.equal("dynamodb.kratix.io/request-uid" in render(DESIGN_USER_DATA as never).metadata.annotations, false);
+    assert.equal("dynamodb.kratix.io/released" in withUid.table.metadata.annotations, false, "never rendered: only report-delete adds it");
+  });
+
   it("maps every optional feature to its ACK field", () => {
     const s = render(EVERYTHING as never).spec;
     assert.equal(s.tableName, "orders-full");

@@ -13,6 +13,7 @@ import { before, describe, it } from "mocha";
 import * as pulumi from "@pulumi/pulumi";
 import { parse, stringify } from "yaml";
 import { REPO_ROOT } from "../helpers/paths.ts";
+import { PIPELINE_IDENTITY_GUARD_NAMES } from "../../core/install/pipeline-identity-guard.ts";
 import { resolve, settle, setupMocks, type Registration } from "../helpers/pulumi-mocks.ts";
 import { CrdValidator, validateAgainstUpstream, type Crd } from "../helpers/crd-validator.ts";
 import { dynamoDBRequestCRD } from "../../core/api/schema.ts";
@@ -225,17 +226,20 @@ describe("npm run render --stack dev", () => {
       "dynamodbrequests.dynamodb.kratix.io",
     );
   });
-  it("guards ACK Tables and the platform's APIs: two admission policies and their Deny bindings", () => {
+  it("guards ACK Tables, the platform's APIs and the pipelines' identities: seven admission policies and their Deny bindings", () => {
     const guard = objects(dev)
       .filter((o) => /^ValidatingAdmissionPolicy/.test(String(o.obj.kind)))
       .map((o) => o.obj);
     const named = (kind: string, name: string) => guard.find((o) => o.kind === kind && (o.metadata as { name: string }).name === name)!;
-    assert.deepEqual(guard.map((o) => o.kind).sort(), [
-      "ValidatingAdmissionPolicy",
-      "ValidatingAdmissionPolicy",
-      "ValidatingAdmissionPolicyBinding",
-      "ValidatingAdmissionPolicyBinding",
-    ]);
+    const policyNames = [TABLE_GUARD_NAME, API_GUARD_NAME, ...Object.values(PIPELINE_IDENTITY_GUARD_NAMES)].sort();
+    assert.deepEqual(
+      guard
+        .filter((o) => o.kind === "ValidatingAdmissionPolicy")
+        .map((o) => (o.metadata as { name: string }).name)
+        .sort(),
+      policyNames,
+    );
+    assert.equal(guard.filter((o) => o.kind === "ValidatingAdmissionPolicyBinding").length, policyNames.length);
     const tables = named("ValidatingAdmissionPolicy", TABLE_GUARD_NAME).spec as {
       variables: { name: string; expression: string }[];
       validations: { expression: string }[];
@@ -248,7 +252,7 @@ describe("npm run render --stack dev", () => {
     assert.ok(tables.validations.some((v) => v.expression.includes('object.spec.tableName.startsWith("dev-")')));
     const apis = named("ValidatingAdmissionPolicy", API_GUARD_NAME).spec as { variables: { name: string; expression: string }[] };
     assert.equal(apis.variables.find((v) => v.name === "breakGlass")!.expression, "[]");
-    for (const name of [TABLE_GUARD_NAME, API_GUARD_NAME])
+    for (const name of policyNames)
       assert.deepEqual((named("ValidatingAdmissionPolicyBinding", name).spec as { validationActions: string[] }).validationActions, [
         "Deny",
       ]);

@@ -1,7 +1,8 @@
 /** The Promise's pipelines: each asks for no more than it uses, and runs where Pod Security `restricted` is enforced. */
 import assert from "node:assert/strict";
 import { describe, it } from "mocha";
-import { PIPELINE_RESOURCES, PIPELINES, renderPromise } from "../../core/render/promise.ts";
+import { PIPELINE_RESOURCES, PIPELINES, renderPromise, resourcePipelineName } from "../../core/render/promise.ts";
+import { releasePipelineServiceAccount } from "../../core/install/table-guard.ts";
 import { NAMESPACES } from "../../core/install/namespaces.ts";
 import { validateAgainstUpstream } from "../helpers/crd-validator.ts";
 
@@ -38,22 +39,29 @@ describe("Promise pipelines' permissions", () => {
       { apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get"], resourceNamespace: "*" },
     ]);
   });
-  it("table-status only gets its request's Table, in the request's namespace; report-delete reads nothing", () => {
+  it("table-status only gets its request's Table, in the request's namespace; report-delete gets and patches it there (the release mark)", () => {
     const w = workflows();
     assert.deepEqual(byName(w, PIPELINES.status).spec.rbac?.permissions, [
       { apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get"] },
     ]);
-    assert.equal(byName(w, PIPELINES.delete).spec.rbac, undefined);
+    // Kratix binds a permission without resourceNamespace in the namespace the pipeline runs in: the request's.
+    assert.deepEqual(byName(w, PIPELINES.delete).spec.rbac?.permissions, [
+      { apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get", "patch"] },
+    ]);
   });
-  it("no pipeline may write anything through its permissions, or list or watch Tables", () => {
+  it("no pipeline may write anything through its permissions but report-delete's patch of Tables; none lists or watches Tables", () => {
     for (const p of pipelines(workflows()))
       for (const r of p.spec.rbac?.permissions ?? []) {
-        assert.ok(
-          r.verbs.every((v) => v === "get" || v === "list"),
-          `${p.metadata.name}: ${r.verbs.join(",")}`,
-        );
-        if (r.resources.includes("tables")) assert.deepEqual(r.verbs, ["get"]);
+        const writes = r.verbs.filter((v) => v !== "get" && v !== "list");
+        if (p.metadata.name === PIPELINES.delete) assert.deepEqual([r.resources, writes], [["tables"], ["patch"]]);
+        else assert.deepEqual(writes, [], `${p.metadata.name}: ${r.verbs.join(",")}`);
+        if (r.resources.includes("tables")) assert.ok(!r.verbs.includes("list") && !r.verbs.includes("watch"), p.metadata.name);
+        assert.equal(r.resourceNamespace === "*" && writes.length > 0, false, `${p.metadata.name} writes cluster-wide`);
       }
+  });
+  it("the table guard releases by the service account Kratix gives report-delete", () => {
+    assert.equal(resourcePipelineName("aws-dynamodb-kratix", "delete", PIPELINES.delete), releasePipelineServiceAccount());
+    assert.equal(releasePipelineServiceAccount(), "aws-dynamodb-kratix-resource-delete-report-delete");
   });
 });
 
@@ -67,6 +75,10 @@ describe("where the pipelines run (spec.workflows.config.pipelineNamespace)", ()
     // Kratix binds a permission without resourceNamespace in the pipeline's own namespace, where no Table is.
     assert.deepEqual(byName(w, PIPELINES.status).spec.rbac?.permissions, [
       { apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get"], resourceNamespace: "*" },
+    ]);
+    // The table guard then takes the pipeline namespace's report-delete as the releaser (tableGuard pipelineNamespace).
+    assert.deepEqual(byName(w, PIPELINES.delete).spec.rbac?.permissions, [
+      { apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get", "patch"], resourceNamespace: "*" },
     ]);
     assert.deepEqual(validateAgainstUpstream(renderPromise({ pipelineImage: "i:1", pipelineNamespace: NAMESPACES.pipelines })), []);
   });

@@ -13,7 +13,9 @@ import {
   API_GUARD_NAME,
   REQUEST_CRD_NAME,
   TABLE_GUARD_NAME,
+  POD_NAME_EXTRA,
   apiGuard,
+  kratixPipelinePodPrefix,
   tableGuard,
 } from "../../core/install/table-guard.ts";
 import { DEFAULT_PROMISE_NAME } from "../../core/kratix/steps.ts";
@@ -64,16 +66,17 @@ function admit(policy: Policy, context: Record<string, unknown>): Outcome {
 /** The admission request a case makes, as the policies see it. */
 function contextOf(c: Case): { policy: Policy; context: Record<string, unknown> } {
   // As the API server builds it: an empty field (the subResource of a write to the object itself) is absent.
-  const request = (operation: string, group: string, resource: string, subResource = "") => ({
+  const request = (operation: string, group: string, resource: string, subResource = "", namespace = "") => ({
     operation,
     ...(subResource ? { subResource } : {}),
-    userInfo: { username: c.as.user, groups: c.as.groups },
+    ...(namespace ? { namespace } : {}),
+    userInfo: { username: c.as.user, groups: c.as.groups, ...(c.as.extra ? { extra: c.as.extra } : {}) },
     resource: { group, version: "v1", resource },
   });
   const tables = (operation: string, object: unknown, oldObject: unknown, namespace: string, sub = "") => ({
     policy: GUARDS.table.policy,
     context: {
-      request: request(operation, "dynamodb.services.k8s.aws", "tables", sub),
+      request: request(operation, "dynamodb.services.k8s.aws", "tables", sub, namespace),
       object,
       oldObject,
       namespaceObject: NAMESPACE_OBJECTS[namespace] ?? null,
@@ -160,6 +163,34 @@ describe("the table guard's shape", () => {
     assert.deepEqual(cel.evaluate(writers.expression, ctx), [`a"b\\c`]);
     assert.ok(odd.spec.validations.some((v) => v.expression.includes(`startsWith("x\\"y")`)));
   });
+  it("the releaser is the Promise's delete pipeline in the Table's own namespace, or in the pipeline namespace when set; or break glass", () => {
+    const isReleaser = (
+      args: Parameters<typeof tableGuard>[0],
+      user: string,
+      namespace: string,
+      pod = `${kratixPipelinePodPrefix(args?.promiseName)}r-${namespace}-report-delete-a1b2c-x9y8z`,
+    ) => {
+      const v = tableGuard(args).policy.spec.variables.find((x) => x.name === "isReleaser")!;
+      const extra = { [POD_NAME_EXTRA]: [pod] };
+      return cel.evaluate(v.expression, { request: { namespace, userInfo: { username: user, extra } }, variables: { user } });
+    };
+    const sa = (ns: string, name = "aws-dynamodb-kratix-resource-delete-report-delete") => `system:serviceaccount:${ns}:${name}`;
+    assert.equal(isReleaser({}, sa("team-a"), "team-a"), true);
+    assert.equal(isReleaser({}, sa("team-b"), "team-a"), false);
+    assert.equal(isReleaser({}, sa("team-a", "aws-dynamodb-kratix-resource-configure-render-table"), "team-a"), false);
+    assert.equal(isReleaser({ promiseName: "ddb" }, sa("team-a", "ddb-resource-delete-report-delete"), "team-a"), true);
+    assert.equal(isReleaser({ promiseName: "ddb" }, sa("team-a"), "team-a"), false);
+    const pipelines = { pipelineNamespace: "kratix-dynamodb-pipelines" };
+    assert.equal(isReleaser(pipelines, sa("kratix-dynamodb-pipelines"), "team-a"), true);
+    assert.equal(isReleaser(pipelines, sa("team-a"), "team-a"), false);
+    assert.equal(isReleaser({ extraReleasers: ["ops"] }, "ops", "team-a"), true);
+    assert.equal(isReleaser({}, "ops", "team-a"), false);
+    // Only from a Kratix pipeline pod of the Promise.
+    assert.equal(isReleaser({}, sa("team-a"), "team-a", "debug-shell"), false);
+    assert.equal(isReleaser({ promiseName: "ddb" }, sa("team-a", "ddb-resource-delete-report-delete"), "team-a", "kratix-other-x"), false);
+    assert.throws(() => tableGuard({ pruners: [""] }), /an empty username/);
+    assert.throws(() => tableGuard({ pipelineNamespace: "" }), /an empty Promise or pipeline namespace/);
+  });
   it("every expression parses", () => {
     const api = apiGuard().policy.spec;
     const expressions = [policy.spec.variables, policy.spec.validations, api.variables, api.validations, api.matchConditions].flat();
@@ -223,7 +254,8 @@ describe("the guards' CEL on every admission case (the same cases the API server
         namespaceObject: NAMESPACE_OBJECTS[t.metadata.namespace],
       });
       assert.deepEqual(outcome.errors, [], name);
-      const expected = name === "legacy" ? 2 : name === "keptB" ? 1 : 0; // legacy: no label, outside the prefix; keptB: approval withdrawn
+      // legacy: no label, outside the prefix; keptB: approval withdrawn; the released: only the delete pipeline marks.
+      const expected = name === "legacy" ? 2 : ["keptB", "released", "staleRelease", "releasedOld"].includes(name) ? 1 : 0;
       assert.equal(outcome.refused.length, expected, `${name}: ${outcome.refused.join(" | ")}`);
     }
   });
