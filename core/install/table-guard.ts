@@ -332,7 +332,9 @@ export function tableGuard(args: TableGuardArgs = {}) {
         resourceRules: [
           {
             apiGroups: ["dynamodb.services.k8s.aws"],
-            apiVersions: ["*"],
+            // Named, not "*": the API server type-checks a policy's expressions only against the
+            // versions its rules name (typesToCheck); matchPolicy Equivalent still covers others.
+            apiVersions: ["v1alpha1"],
             resources: ["tables", "tables/status"],
             operations: ["CREATE", "UPDATE", "DELETE"],
           },
@@ -426,8 +428,8 @@ export function apiGuard(args: ApiGuardArgs = {}) {
         // By name in CEL, not resourceNames: a deletecollection is admitted per object under the
         // collection's empty name, which resourceNames would never match.
         resourceRules: [
-          { apiGroups: ["platform.kratix.io"], apiVersions: ["*"], resources: ["promises"], operations: ["DELETE"] },
-          { apiGroups: ["apiextensions.k8s.io"], apiVersions: ["*"], resources: ["customresourcedefinitions"], operations: ["DELETE"] },
+          { apiGroups: ["platform.kratix.io"], apiVersions: ["v1alpha1"], resources: ["promises"], operations: ["DELETE"] },
+          { apiGroups: ["apiextensions.k8s.io"], apiVersions: ["v1"], resources: ["customresourcedefinitions"], operations: ["DELETE"] },
         ],
       },
       // Every other Promise and CRD is none of this policy's business.

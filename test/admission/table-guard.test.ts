@@ -243,7 +243,7 @@ const labelled = (o: KubernetesObject): KubernetesObject => ({
     if (env) await stopCluster(dir, env);
   });
 
-  it("the API server's type checking warns about neither policy (it types built-in kinds: the CRDs' deletions)", async () => {
+  it("the API server's type checking warns about neither policy (each rule names its versions, so Tables, Promises and CRDs are typed)", async () => {
     type Status = { observedGeneration?: number; typeChecking?: { expressionWarnings?: { fieldRef: string; warning: string }[] } };
     const checked = (name: string) =>
       waitUntil(
@@ -273,6 +273,22 @@ const labelled = (o: KubernetesObject): KubernetesObject => ({
     });
     const misspelt = await checked("guard-test-misspelt");
     assert.equal(misspelt.typeChecking?.expressionWarnings?.length, 1, JSON.stringify(misspelt));
+    // ... and so is a misspelt field of ACK's Table, typed from its CRD, as the guard's rule names it.
+    await post(POLICIES, {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicy",
+      metadata: { name: "guard-test-misspelt-table" },
+      spec: {
+        matchConstraints: {
+          resourceRules: [
+            { apiGroups: ["dynamodb.services.k8s.aws"], apiVersions: ["v1alpha1"], resources: ["tables"], operations: ["CREATE"] },
+          ],
+        },
+        validations: [{ expression: `object.spec.tabelName != ""` }],
+      },
+    });
+    const misspeltTable = await checked("guard-test-misspelt-table");
+    assert.equal(misspeltTable.typeChecking?.expressionWarnings?.length, 1, JSON.stringify(misspeltTable));
     for (const name of [TABLE_GUARD_NAME, API_GUARD_NAME])
       assert.deepEqual((await checked(name)).typeChecking?.expressionWarnings ?? [], [], name);
   });

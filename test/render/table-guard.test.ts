@@ -126,7 +126,7 @@ describe("the table guard's shape", () => {
     assert.deepEqual(policy.spec.matchConstraints.resourceRules, [
       {
         apiGroups: ["dynamodb.services.k8s.aws"],
-        apiVersions: ["*"],
+        apiVersions: ["v1alpha1"],
         resources: ["tables", "tables/status"],
         operations: ["CREATE", "UPDATE", "DELETE"],
       },
