@@ -155,6 +155,7 @@ interface Live {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     generation?: number;
+    creationTimestamp?: Date;
   };
   spec: Record<string, unknown>;
   status?: Record<string, unknown>;
@@ -724,6 +725,50 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         (await getRequest("team-b", "sessions-copy").catch(() => undefined)) ? undefined : true,
       );
       assert.equal((await dynamodb().describeTable("user-sessions"))?.TableArn, owner?.TableArn);
+    },
+  );
+
+  chainIt(
+    "two teams ask for one table name in the same second: one owns it, the other is refused, and only one Table with that name ever exists",
+    async () => {
+      const spec = {
+        name: "contested",
+        region: REGION,
+        attributeDefinitions: [{ name: "id", type: "S" }],
+        keySchema: [{ attributeName: "id", keyType: "HASH" }],
+      };
+      const teams = ["team-g", "team-h"];
+      for (const namespace of teams) await kube().core.createNamespace({ body: { metadata: { name: namespace } } });
+      // Every namespace's Tables, from before the requests until both chains have settled.
+      const watch = await record<Live>(local.kubeconfig, "/apis/dynamodb.services.k8s.aws/v1alpha1/tables");
+      const since = Date.now();
+      await Promise.all(teams.map((namespace) => createRequest(namespace, "contested", spec)));
+      // The owner: the earlier creation time (to the second), then namespace/name in byte order.
+      const made = await Promise.all(
+        teams.map(async (namespace) => ({
+          namespace,
+          at: new Date(String((await getRequest(namespace, "contested")).metadata.creationTimestamp)).getTime(),
+        })),
+      );
+      const [owner, other] = [...made].sort((a, b) => a.at - b.at || (a.namespace < b.namespace ? -1 : 1));
+      const ready = await readyRequest(owner!.namespace, "contested");
+      assert.equal(ready.status?.tableArn, arnOf("contested"));
+      await waitUntil(
+        `${other!.namespace}/contested to report that the name is taken`,
+        async () => ((await getRequest(other!.namespace, "contested")).status?.reason === "TableNameTaken" ? true : undefined),
+        180_000,
+      );
+      for (const { namespace } of made) await chainSettled(local.kubeconfig, { namespace, name: "contested" }, since);
+      watch.stop();
+      const contested = watch.events.filter((e) => e.object.spec.tableName === `${PREFIX}contested`);
+      assert.ok(contested.length > 0, "the owner's Table was never seen");
+      assert.deepEqual(
+        [...new Set(contested.map((e) => e.object.metadata.namespace))],
+        [owner!.namespace],
+        `a Table for ${PREFIX}contested existed outside ${owner!.namespace}: ${contested.map((e) => `${e.type} ${e.object.metadata.namespace}`).join(", ")}`,
+      );
+      assert.equal((await dynamodb().describeTable("contested"))?.TableArn, ready.status?.tableArn);
+      assert.equal((await getRequest(owner!.namespace, "contested")).status?.tableArn, ready.status?.tableArn, "the owner lost its table");
     },
   );
 
