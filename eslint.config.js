@@ -19,4 +19,23 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
     },
   },
+  {
+    // What ships (and the CLI the workflows run) never imports what only runs or tests it
+    // (docs/architecture.md): the local environment, the tests, the benchmarks, the runner.
+    files: ["core/**", "components/**", "provider/**", "pipeline/**", "policy/**", "cli/**", "index.ts"],
+    ignores: ["cli/local.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "(^|/)(local-env|test|bench|scripts)(/|$)",
+              message: "shipped code never imports the harness (local-env, test, bench, scripts)",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -22,7 +22,7 @@ import { basename, dirname, isAbsolute, join, posix, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { isMap, isPair, isScalar, isSeq, parseDocument, stringify, visit, type YAMLSeq } from "yaml";
-import { run } from "../local-env/process.ts";
+import { run } from "./process.ts";
 
 /** Not a secret: it encrypts only placeholders. The preview workflow sets it as a literal. */
 export const PREVIEW_PASSPHRASE = "kddb-preview-copy-not-a-secret";

@@ -1,45 +1,10 @@
-/** Running a command and capturing its output: the one way the local environment starts processes. */
-import { spawn } from "node:child_process";
+/** The local environment starts its processes through the CLI's `run`, from the repository by default. */
+import { run as runProcess, type Run, type RunOptions } from "../cli/process.ts";
 import { ROOT } from "./paths.ts";
 
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+export type { Run, RunOptions };
 
-/** Runs a command, capturing output; `echo` streams it as well. */
-export function run(
-  cmd: string,
-  args: string[],
-  opts: {
-    env?: NodeJS.ProcessEnv;
-    cwd?: string;
-    echo?: boolean;
-    timeoutMs?: number;
-    /** Sent at the timeout; SIGKILL follows 30 s later if the process is still there. Default SIGKILL. */
-    timeoutSignal?: NodeJS.Signals;
-  } = {},
-): Promise<Run> {
-  const start = performance.now();
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => ((stdout += d), opts.echo && process.stdout.write(d)));
-    child.stderr.on("data", (d: Buffer) => ((stderr += d), opts.echo && process.stderr.write(d)));
-    let hardKill: NodeJS.Timeout | undefined;
-    const timer = opts.timeoutMs
-      ? setTimeout(() => {
-          child.kill(opts.timeoutSignal ?? "SIGKILL");
-          hardKill = setTimeout(() => child.kill("SIGKILL"), 30_000);
-        }, opts.timeoutMs)
-      : undefined;
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      clearTimeout(hardKill);
-      resolve({ code: code ?? 1, stdout, stderr, ms: performance.now() - start });
-    });
-  });
+/** `run` of `cli/process.ts`, with the repository as the default working directory. */
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<Run> {
+  return runProcess(cmd, args, { ...opts, cwd: opts.cwd ?? ROOT });
 }
