@@ -9,6 +9,8 @@
  * none); Tables made before the guard existed (EXISTING); the platform's prefix `platform-`.
  */
 import { planTable } from "../../core/api/plan.ts";
+import type { Identity } from "../helpers/admission-server.ts";
+
 import type { DynamoDBRequestSpec } from "../../core/api/types.ts";
 import { ADOPTABLE_TABLES_ANNOTATION } from "../../core/kratix/adoption.ts";
 import { DEFAULT_PROMISE_NAME } from "../../core/kratix/steps.ts";
@@ -58,15 +60,8 @@ export const GUARDS = {
 };
 
 /** Who a request is sent as: the kubeconfig's admin token itself (username `admin`, group system:masters), or a user it impersonates. */
-export interface Identity {
-  label: string;
-  user: string;
-  groups: string[];
-  /** User extras (Impersonate-Extra-*), as a pod-bound service account token carries them. */
-  extra?: Record<string, string[]>;
-  /** The admin token itself, not impersonated. */
-  admin?: boolean;
-}
+export type { Identity };
+
 const serviceAccount = (namespace: string, name: string, pod?: string): Identity => ({
   label: `${namespace}/${name}${pod ? ` (token bound to pod ${pod})` : ""}`,
   user: serviceAccountUser(namespace, name),
@@ -297,423 +292,349 @@ const adopting = (name: string, namespace = "team-a") => rendered(name, namespac
 
 const RETAIN_TO_DELETE = ann({ [ACK_DELETION_POLICY_ANNOTATION]: "delete" });
 
+/** The case builders: one per kind of operation, so each case reads as who, what and the answer. */
+type Expect = Case["expect"];
+type Patch = Record<string, unknown>;
+const create = (name: string, as: Identity, table: Extract<Operation, { kind: "create" }>["table"], expect: Expect): Case => ({
+  name,
+  as,
+  op: { kind: "create", table },
+  expect,
+});
+const patch = (name: string, as: Identity, target: ExistingName, patch: Patch, expect: Expect): Case => ({
+  name,
+  as,
+  op: { kind: "patch", target, patch },
+  expect,
+});
+const patchStatus = (name: string, as: Identity, target: ExistingName, patch: Patch, expect: Expect): Case => ({
+  name,
+  as,
+  op: { kind: "patchStatus", target, patch },
+  expect,
+});
+const remove = (name: string, as: Identity, target: ExistingName, expect: Expect): Case => ({
+  name,
+  as,
+  op: { kind: "delete", target },
+  expect,
+});
+const deletePromise = (name: string, as: Identity, promise: string, expect: Expect): Case => ({
+  name,
+  as,
+  op: { kind: "deletePromise", name: promise },
+  expect,
+});
+const deleteCrd = (name: string, as: Identity, crd: string, expect: Expect): Case => ({
+  name,
+  as,
+  op: { kind: "deleteCrd", name: crd },
+  expect,
+});
+
 export const TABLE_CASES: Case[] = [
   // Who writes Tables.
-  { name: "the admin's create", as: ADMIN, op: { kind: "create", table: good("new") }, expect: "writers" },
-  { name: "the admin's update", as: ADMIN, op: { kind: "patch", target: "orders", patch: RETAIN_TO_DELETE }, expect: "writers" },
-  { name: "the admin's delete", as: ADMIN, op: { kind: "delete", target: "orders" }, expect: "writers" },
-  ...[TEAM_USER, TEAM_SA].flatMap((team): Case[] => [
-    { name: `${team.label}'s create`, as: team, op: { kind: "create", table: good("new") }, expect: "writers" },
-    { name: `${team.label}'s update`, as: team, op: { kind: "patch", target: "orders", patch: RETAIN_TO_DELETE }, expect: "writers" },
-    { name: `${team.label}'s delete`, as: team, op: { kind: "delete", target: "orders" }, expect: "writers" },
+  create("the admin's create", ADMIN, good("new"), "writers"),
+
+  patch("the admin's update", ADMIN, "orders", RETAIN_TO_DELETE, "writers"),
+
+  remove("the admin's delete", ADMIN, "orders", "writers"),
+
+  ...[TEAM_USER, TEAM_SA].flatMap((team) => [
+    create(`${team.label}'s create`, team, good("new"), "writers"),
+    patch(`${team.label}'s update`, team, "orders", RETAIN_TO_DELETE, "writers"),
+    remove(`${team.label}'s delete`, team, "orders", "writers"),
   ]),
-  {
-    name: "the break-glass user's create (break glass is for the Promise and CRDs)",
-    as: BREAK_GLASS,
-    op: { kind: "create", table: good("new") },
-    expect: "writers",
-  },
-  { name: "the break-glass user's delete", as: BREAK_GLASS, op: { kind: "delete", target: "orders" }, expect: "writers" },
-  { name: "Flux's create of what the pipeline renders", as: FLUX, op: { kind: "create", table: good("new") }, expect: "allowed" },
-  {
-    name: "Flux's update of a managed Table",
-    as: FLUX,
-    op: { kind: "patch", target: "orders", patch: RETAIN_TO_DELETE },
-    expect: "allowed",
-  },
-  { name: "Flux's delete (prune) of a Table ACK does not manage", as: FLUX, op: { kind: "delete", target: "fresh" }, expect: "allowed" },
-  {
-    name: "ACK's update of a Table's metadata",
-    as: ACK,
-    op: { kind: "patch", target: "orders", patch: ann({ "services.k8s.aws/late-initialization-attempts": "1" }) },
-    expect: "allowed",
-  },
-  ...CONTROLLER_MANAGER.flatMap((kcm): Case[] => [
+
+  create("the break-glass user's create (break glass is for the Promise and CRDs)", BREAK_GLASS, good("new"), "writers"),
+
+  remove("the break-glass user's delete", BREAK_GLASS, "orders", "writers"),
+
+  create("Flux's create of what the pipeline renders", FLUX, good("new"), "allowed"),
+
+  patch("Flux's update of a managed Table", FLUX, "orders", RETAIN_TO_DELETE, "allowed"),
+
+  remove("Flux's delete (prune) of a Table ACK does not manage", FLUX, "fresh", "allowed"),
+
+  patch("ACK's update of a Table's metadata", ACK, "orders", ann({ "services.k8s.aws/late-initialization-attempts": "1" }), "allowed"),
+
+  ...CONTROLLER_MANAGER.flatMap((kcm) => [
     // A Table not released: namespace deletion and garbage collection are not prunes.
-    { name: `${kcm.label}'s delete`, as: kcm, op: { kind: "delete", target: "orders" }, expect: "allowed" },
-    { name: `${kcm.label}'s create`, as: kcm, op: { kind: "create", table: good("new") }, expect: "writers" },
-    { name: `${kcm.label}'s update`, as: kcm, op: { kind: "patch", target: "orders", patch: RETAIN_TO_DELETE }, expect: "writers" },
+    remove(`${kcm.label}'s delete`, kcm, "orders", "allowed"),
+    create(`${kcm.label}'s create`, kcm, good("new"), "writers"),
+    patch(`${kcm.label}'s update`, kcm, "orders", RETAIN_TO_DELETE, "writers"),
   ]),
 
   // Release: Flux prunes a Table ACK manages only once its request's delete pipeline released it.
-  {
-    name: "Flux's delete (prune) of a Table ACK manages whose request was not deleted (a wiped folder)",
-    as: FLUX,
-    op: { kind: "delete", target: "orders" },
-    expect: "prune",
-  },
-  { name: "Flux's delete (prune) of a released Table", as: FLUX, op: { kind: "delete", target: "released" }, expect: "allowed" },
-  {
-    name: "Flux's delete (prune) of a Table released by a deleted request, now published for the next request of its name",
-    as: FLUX,
-    op: { kind: "delete", target: "staleRelease" },
-    expect: "prune",
-  },
-  {
-    name: "Flux's delete (prune) of a released Table from before the request-uid annotation",
-    as: FLUX,
-    op: { kind: "delete", target: "releasedOld" },
-    expect: "allowed",
-  },
-  {
-    name: "the delete pipeline of the Table's namespace marking it released",
-    as: DELETE_PIPELINE_A,
-    op: { kind: "patch", target: "orders", patch: ann({ [RELEASED_ANNOTATION]: "uid-orders" }) },
-    expect: "allowed",
-  },
-  ...[DELETE_PIPELINE_A_IMPERSONATED, DELETE_PIPELINE_A_OTHER_POD].map((as): Case => ({
-    name: `the delete pipeline's service account marking a Table released, not from a Kratix pipeline pod: ${as.label}`,
-    as,
-    op: { kind: "patch", target: "orders", patch: ann({ [RELEASED_ANNOTATION]: "uid-orders" }) },
-    expect: "writers",
-  })),
-  {
-    name: "another namespace's delete pipeline marking a Table released",
-    as: DELETE_PIPELINE_B,
-    op: { kind: "patch", target: "orders", patch: ann({ [RELEASED_ANNOTATION]: "uid-orders" }) },
-    expect: "writers",
-  },
-  {
-    name: "the render-table pipeline of the Table's namespace marking it released",
-    as: RENDER_PIPELINE_A,
-    op: { kind: "patch", target: "orders", patch: ann({ [RELEASED_ANNOTATION]: "uid-orders" }) },
-    expect: "writers",
-  },
-  ...[TEAM_USER, TEAM_SA, ADMIN].map((as): Case => ({
-    name: `${as.label} marking a Table released`,
-    as,
-    op: { kind: "patch", target: "orders", patch: ann({ [RELEASED_ANNOTATION]: "uid-orders" }) },
-    expect: "writers",
-  })),
-  ...[FLUX, ACK].map((as): Case => ({
-    name: `${as.label} marking a Table released`,
-    as,
-    op: { kind: "patch", target: "orders", patch: ann({ [RELEASED_ANNOTATION]: "uid-orders" }) },
-    expect: "release",
-  })),
-  {
-    name: "Flux's create of a Table already marked released",
-    as: FLUX,
-    op: { kind: "create", table: withMeta(good("new"), { annotations: { [RELEASED_ANNOTATION]: "uid-new" } }) },
-    expect: "release",
-  },
-  {
-    name: "Flux removing the release mark",
-    as: FLUX,
-    op: { kind: "patch", target: "released", patch: ann({ [RELEASED_ANNOTATION]: null }) },
-    expect: "release",
-  },
-  {
-    name: "Flux updating a released Table, leaving the mark",
-    as: FLUX,
-    op: { kind: "patch", target: "released", patch: RETAIN_TO_DELETE },
-    expect: "allowed",
-  },
-  {
-    name: "the delete pipeline marking a Table released and turning its deletion policy to delete",
-    as: DELETE_PIPELINE_A,
-    op: { kind: "patch", target: "orders", patch: ann({ [RELEASED_ANNOTATION]: "uid-orders", ...RETAIN_TO_DELETE.metadata.annotations }) },
-    expect: "writers",
-  },
-  {
-    name: "the delete pipeline changing a Table's spec",
-    as: DELETE_PIPELINE_A,
-    op: { kind: "patch", target: "orders", patch: { spec: { deletionProtectionEnabled: true } } },
-    expect: "writers",
-  },
-  {
-    name: "the delete pipeline giving a Table an owner (whose deletion would collect it)",
-    as: DELETE_PIPELINE_A,
-    op: {
-      kind: "patch",
-      target: "orders",
-      patch: { metadata: { ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "bait", uid: "0000" }] } },
-    },
-    expect: "writers",
-  },
-  {
-    name: "the delete pipeline deleting a Table",
-    as: DELETE_PIPELINE_A,
-    op: { kind: "delete", target: "orders" },
-    expect: "writers",
-  },
+  remove("Flux's delete (prune) of a Table ACK manages whose request was not deleted (a wiped folder)", FLUX, "orders", "prune"),
+
+  remove("Flux's delete (prune) of a released Table", FLUX, "released", "allowed"),
+
+  remove(
+    "Flux's delete (prune) of a Table released by a deleted request, now published for the next request of its name",
+    FLUX,
+    "staleRelease",
+    "prune",
+  ),
+
+  remove("Flux's delete (prune) of a released Table from before the request-uid annotation", FLUX, "releasedOld", "allowed"),
+
+  patch(
+    "the delete pipeline of the Table's namespace marking it released",
+    DELETE_PIPELINE_A,
+    "orders",
+    ann({ [RELEASED_ANNOTATION]: "uid-orders" }),
+    "allowed",
+  ),
+
+  ...[DELETE_PIPELINE_A_IMPERSONATED, DELETE_PIPELINE_A_OTHER_POD].map((as) =>
+    patch(
+      `the delete pipeline's service account marking a Table released, not from a Kratix pipeline pod: ${as.label}`,
+      as,
+      "orders",
+      ann({ [RELEASED_ANNOTATION]: "uid-orders" }),
+      "writers",
+    ),
+  ),
+
+  patch(
+    "another namespace's delete pipeline marking a Table released",
+    DELETE_PIPELINE_B,
+    "orders",
+    ann({ [RELEASED_ANNOTATION]: "uid-orders" }),
+    "writers",
+  ),
+
+  patch(
+    "the render-table pipeline of the Table's namespace marking it released",
+    RENDER_PIPELINE_A,
+    "orders",
+    ann({ [RELEASED_ANNOTATION]: "uid-orders" }),
+    "writers",
+  ),
+
+  ...[TEAM_USER, TEAM_SA, ADMIN].map((as) =>
+    patch(`${as.label} marking a Table released`, as, "orders", ann({ [RELEASED_ANNOTATION]: "uid-orders" }), "writers"),
+  ),
+
+  ...[FLUX, ACK].map((as) =>
+    patch(`${as.label} marking a Table released`, as, "orders", ann({ [RELEASED_ANNOTATION]: "uid-orders" }), "release"),
+  ),
+
+  create(
+    "Flux's create of a Table already marked released",
+    FLUX,
+    withMeta(good("new"), { annotations: { [RELEASED_ANNOTATION]: "uid-new" } }),
+    "release",
+  ),
+
+  patch("Flux removing the release mark", FLUX, "released", ann({ [RELEASED_ANNOTATION]: null }), "release"),
+
+  patch("Flux updating a released Table, leaving the mark", FLUX, "released", RETAIN_TO_DELETE, "allowed"),
+
+  patch(
+    "the delete pipeline marking a Table released and turning its deletion policy to delete",
+    DELETE_PIPELINE_A,
+    "orders",
+    ann({ [RELEASED_ANNOTATION]: "uid-orders", ...RETAIN_TO_DELETE.metadata.annotations }),
+    "writers",
+  ),
+
+  patch(
+    "the delete pipeline changing a Table's spec",
+    DELETE_PIPELINE_A,
+    "orders",
+    { spec: { deletionProtectionEnabled: true } },
+    "writers",
+  ),
+
+  patch(
+    "the delete pipeline giving a Table an owner (whose deletion would collect it)",
+    DELETE_PIPELINE_A,
+    "orders",
+    { metadata: { ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "bait", uid: "0000" }] } },
+    "writers",
+  ),
+
+  remove("the delete pipeline deleting a Table", DELETE_PIPELINE_A, "orders", "writers"),
 
   // Status: ACK's alone.
-  {
-    name: "ACK's status write",
-    as: ACK,
-    op: { kind: "patchStatus", target: "orders", patch: { status: { tableStatus: "ACTIVE" } } },
-    expect: "allowed",
-  },
-  ...[FLUX, ADMIN, TEAM_USER, BREAK_GLASS].map((as): Case => ({
-    name: `${as.label}'s status write`,
-    as,
-    op: {
-      kind: "patchStatus",
-      target: "orders",
-      patch: { status: { ackResourceMetadata: { region: "eu-west-1", ownerAccountID: "999999999999" } } },
-    },
-    expect: "status",
-  })),
+  patchStatus("ACK's status write", ACK, "orders", { status: { tableStatus: "ACTIVE" } }, "allowed"),
+
+  ...[FLUX, ADMIN, TEAM_USER, BREAK_GLASS].map((as) =>
+    patchStatus(
+      `${as.label}'s status write`,
+      as,
+      "orders",
+      { status: { ackResourceMetadata: { region: "eu-west-1", ownerAccountID: "999999999999" } } },
+      "status",
+    ),
+  ),
 
   // ACK's marks of management.
-  {
-    name: "Flux's create of a Table carrying ACK's finalizer",
-    as: FLUX,
-    op: { kind: "create", table: withMeta(good("new"), { finalizers: [ACK_TABLE_FINALIZER] }) },
-    expect: "marks",
-  },
-  {
-    name: "Flux adding ACK's finalizer",
-    as: FLUX,
-    op: { kind: "patch", target: "fresh", patch: { metadata: { finalizers: [ACK_TABLE_FINALIZER] } } },
-    expect: "marks",
-  },
-  {
-    name: "Flux adding services.k8s.aws/adopted",
-    as: FLUX,
-    op: { kind: "patch", target: "fresh", patch: ann({ [ACK_ADOPTED_ANNOTATION]: "true" }) },
-    expect: "marks",
-  },
-  {
-    name: "ACK adding its finalizer and services.k8s.aws/adopted",
-    as: ACK,
-    op: {
-      kind: "patch",
-      target: "fresh",
-      patch: { metadata: { finalizers: [ACK_TABLE_FINALIZER], annotations: { [ACK_ADOPTED_ANNOTATION]: "true" } } },
-    },
-    expect: "allowed",
-  },
+  create("Flux's create of a Table carrying ACK's finalizer", FLUX, withMeta(good("new"), { finalizers: [ACK_TABLE_FINALIZER] }), "marks"),
+
+  patch("Flux adding ACK's finalizer", FLUX, "fresh", { metadata: { finalizers: [ACK_TABLE_FINALIZER] } }, "marks"),
+
+  patch("Flux adding services.k8s.aws/adopted", FLUX, "fresh", ann({ [ACK_ADOPTED_ANNOTATION]: "true" }), "marks"),
+
+  patch(
+    "ACK adding its finalizer and services.k8s.aws/adopted",
+    ACK,
+    "fresh",
+    { metadata: { finalizers: [ACK_TABLE_FINALIZER], annotations: { [ACK_ADOPTED_ANNOTATION]: "true" } } },
+    "allowed",
+  ),
 
   // The request's namespace.
-  {
-    name: "Flux's create of a Table labelled for another namespace",
-    as: FLUX,
-    op: { kind: "create", table: withMeta(good("new"), { labels: { [REQUEST_LABELS.namespace]: "team-b" } }) },
-    expect: "namespace",
-  },
-  {
-    name: "Flux's create of a Table without the request-namespace label",
-    as: FLUX,
-    op: { kind: "create", table: withMeta(good("new"), { labels: { [REQUEST_LABELS.namespace]: null } }) },
-    expect: "namespace",
-  },
-  {
-    name: "Flux relabelling a Table for another namespace",
-    as: FLUX,
-    op: { kind: "patch", target: "orders", patch: { metadata: { labels: { [REQUEST_LABELS.namespace]: "team-b" } } } },
-    expect: "namespace",
-  },
+  create(
+    "Flux's create of a Table labelled for another namespace",
+    FLUX,
+    withMeta(good("new"), { labels: { [REQUEST_LABELS.namespace]: "team-b" } }),
+    "namespace",
+  ),
+
+  create(
+    "Flux's create of a Table without the request-namespace label",
+    FLUX,
+    withMeta(good("new"), { labels: { [REQUEST_LABELS.namespace]: null } }),
+    "namespace",
+  ),
+
+  patch(
+    "Flux relabelling a Table for another namespace",
+    FLUX,
+    "orders",
+    { metadata: { labels: { [REQUEST_LABELS.namespace]: "team-b" } } },
+    "namespace",
+  ),
 
   // The prefix.
-  {
-    name: "Flux's create of a table name outside the prefix",
-    as: FLUX,
-    op: { kind: "create", table: { ...good("new"), spec: { ...good("new").spec, tableName: "new" } } },
-    expect: "prefix",
-  },
+  create(
+    "Flux's create of a table name outside the prefix",
+    FLUX,
+    { ...good("new"), spec: { ...good("new").spec, tableName: "new" } },
+    "prefix",
+  ),
 
   // Rules ratchet: a Table from before them stays updatable.
-  {
-    name: "ACK removing its finalizer from a Table from before the rules",
-    as: ACK,
-    op: { kind: "patch", target: "legacy", patch: { metadata: { finalizers: null } } },
-    expect: "allowed",
-  },
-  {
-    name: "Flux updating a Table from before the rules",
-    as: FLUX,
-    op: { kind: "patch", target: "legacy", patch: RETAIN_TO_DELETE },
-    expect: "allowed",
-  },
-  {
-    name: "Flux labelling a Table from before the rules for another namespace",
-    as: FLUX,
-    op: { kind: "patch", target: "legacy", patch: { metadata: { labels: { [REQUEST_LABELS.namespace]: "team-b" } } } },
-    expect: "namespace",
-  },
-  {
-    name: "Flux labelling a Table from before the rules with its own namespace",
-    as: FLUX,
-    op: { kind: "patch", target: "legacy", patch: { metadata: { labels: { [REQUEST_LABELS.namespace]: "team-a" } } } },
-    expect: "allowed",
-  },
+  patch("ACK removing its finalizer from a Table from before the rules", ACK, "legacy", { metadata: { finalizers: null } }, "allowed"),
+
+  patch("Flux updating a Table from before the rules", FLUX, "legacy", RETAIN_TO_DELETE, "allowed"),
+
+  patch(
+    "Flux labelling a Table from before the rules for another namespace",
+    FLUX,
+    "legacy",
+    { metadata: { labels: { [REQUEST_LABELS.namespace]: "team-b" } } },
+    "namespace",
+  ),
+
+  patch(
+    "Flux labelling a Table from before the rules with its own namespace",
+    FLUX,
+    "legacy",
+    { metadata: { labels: { [REQUEST_LABELS.namespace]: "team-a" } } },
+    "allowed",
+  ),
 
   // Table name and region never change.
-  {
-    name: "Flux renaming the table",
-    as: FLUX,
-    op: { kind: "patch", target: "orders", patch: { spec: { tableName: `${PREFIX}orders-2` } } },
-    expect: "tableNameImmutable",
-  },
-  {
-    name: "ACK renaming the table",
-    as: ACK,
-    op: { kind: "patch", target: "orders", patch: { spec: { tableName: `${PREFIX}orders-2` } } },
-    expect: "tableNameImmutable",
-  },
-  {
-    name: "Flux moving the table to another region",
-    as: FLUX,
-    op: { kind: "patch", target: "orders", patch: ann({ [ACK_REGION_ANNOTATION]: "eu-west-1" }) },
-    expect: "regionImmutable",
-  },
-  {
-    name: "ACK moving the table to another region",
-    as: ACK,
-    op: { kind: "patch", target: "orders", patch: ann({ [ACK_REGION_ANNOTATION]: "eu-west-1" }) },
-    expect: "regionImmutable",
-  },
-  {
-    name: "Flux removing the region annotation",
-    as: FLUX,
-    op: { kind: "patch", target: "orders", patch: ann({ [ACK_REGION_ANNOTATION]: null }) },
-    expect: "regionImmutable",
-  },
-  {
-    name: "Flux adding a region annotation to a Table that had none",
-    as: FLUX,
-    op: { kind: "patch", target: "legacy", patch: ann({ [ACK_REGION_ANNOTATION]: REGION }) },
-    expect: "regionImmutable",
-  },
+  patch("Flux renaming the table", FLUX, "orders", { spec: { tableName: `${PREFIX}orders-2` } }, "tableNameImmutable"),
+
+  patch("ACK renaming the table", ACK, "orders", { spec: { tableName: `${PREFIX}orders-2` } }, "tableNameImmutable"),
+
+  patch("Flux moving the table to another region", FLUX, "orders", ann({ [ACK_REGION_ANNOTATION]: "eu-west-1" }), "regionImmutable"),
+
+  patch("ACK moving the table to another region", ACK, "orders", ann({ [ACK_REGION_ANNOTATION]: "eu-west-1" }), "regionImmutable"),
+
+  patch("Flux removing the region annotation", FLUX, "orders", ann({ [ACK_REGION_ANNOTATION]: null }), "regionImmutable"),
+
+  patch(
+    "Flux adding a region annotation to a Table that had none",
+    FLUX,
+    "legacy",
+    ann({ [ACK_REGION_ANNOTATION]: REGION }),
+    "regionImmutable",
+  ),
 
   // Adoption: only what the namespace approves, only in the platform's form.
-  {
-    name: "Flux's create of an approved adoption (the pipeline's rendering)",
-    as: FLUX,
-    op: { kind: "create", table: adopting("kept") },
-    expect: "allowed",
-  },
-  {
-    name: "Flux's create of an adoption approved after a tab",
-    as: FLUX,
-    op: { kind: "create", table: adopting("fourth") },
-    expect: "allowed",
-  },
-  {
-    name: "Flux's create of an adoption the namespace does not list",
-    as: FLUX,
-    op: { kind: "create", table: adopting("unlisted") },
-    expect: "adoptionApproval",
-  },
-  {
-    name: "Flux's create of an adoption another namespace approved",
-    as: FLUX,
-    op: { kind: "create", table: adopting("kept", "team-b") },
-    expect: "adoptionApproval",
-  },
-  {
-    name: "Flux's create of an approved adoption with adopt-or-create",
-    as: FLUX,
-    op: { kind: "create", table: withMeta(adopting("kept"), { annotations: adoption(`${PREFIX}kept`, "adopt-or-create") }) },
-    expect: "adoptionForm",
-  },
-  {
-    name: "Flux's create whose adoption fields name another approved table",
-    as: FLUX,
-    op: { kind: "create", table: withMeta(adopting("kept"), { annotations: adoption(`${PREFIX}other`) }) },
-    expect: "adoptionForm",
-  },
-  {
-    name: "Flux's create with adoption fields and no adoption policy",
-    as: FLUX,
-    op: { kind: "create", table: withMeta(adopting("kept"), { annotations: { [ACK_ADOPTION_POLICY_ANNOTATION]: null } }) },
-    expect: "adoptionForm",
-  },
-  {
-    name: "Flux's create of the last of 11,000 approved adoptions",
-    as: FLUX,
-    op: { kind: "create", table: adopting("last", "team-big") },
-    expect: "allowed",
-  },
-  {
-    name: "Flux's create of an adoption 11,000 approvals do not list",
-    as: FLUX,
-    op: { kind: "create", table: adopting("absent", "team-big") },
-    expect: "adoptionApproval",
-  },
-  {
-    name: "Flux adding an unapproved adoption to a Table",
-    as: FLUX,
-    op: { kind: "patch", target: "orders", patch: ann(adoption(`${PREFIX}orders`)) },
-    expect: "adoptionApproval",
-  },
-  {
-    name: "ACK marking adopted a Table whose approval was withdrawn since",
-    as: ACK,
-    op: {
-      kind: "patch",
-      target: "keptB",
-      patch: { metadata: { finalizers: [ACK_TABLE_FINALIZER], annotations: { [ACK_ADOPTED_ANNOTATION]: "true" } } },
-    },
-    expect: "allowed",
-  },
-  {
-    name: "Flux updating a Table whose approval was withdrawn since",
-    as: FLUX,
-    op: { kind: "patch", target: "keptB", patch: RETAIN_TO_DELETE },
-    expect: "allowed",
-  },
-  {
-    name: "Flux pointing a Table's adoption at another table",
-    as: FLUX,
-    op: {
-      kind: "patch",
-      target: "keptB",
-      patch: ann({ [ACK_ADOPTION_FIELDS_ANNOTATION]: JSON.stringify({ tableName: `${PREFIX}kept` }) }),
-    },
-    expect: "adoptionForm",
-  },
+  create("Flux's create of an approved adoption (the pipeline's rendering)", FLUX, adopting("kept"), "allowed"),
+
+  create("Flux's create of an adoption approved after a tab", FLUX, adopting("fourth"), "allowed"),
+
+  create("Flux's create of an adoption the namespace does not list", FLUX, adopting("unlisted"), "adoptionApproval"),
+
+  create("Flux's create of an adoption another namespace approved", FLUX, adopting("kept", "team-b"), "adoptionApproval"),
+
+  create(
+    "Flux's create of an approved adoption with adopt-or-create",
+    FLUX,
+    withMeta(adopting("kept"), { annotations: adoption(`${PREFIX}kept`, "adopt-or-create") }),
+    "adoptionForm",
+  ),
+
+  create(
+    "Flux's create whose adoption fields name another approved table",
+    FLUX,
+    withMeta(adopting("kept"), { annotations: adoption(`${PREFIX}other`) }),
+    "adoptionForm",
+  ),
+
+  create(
+    "Flux's create with adoption fields and no adoption policy",
+    FLUX,
+    withMeta(adopting("kept"), { annotations: { [ACK_ADOPTION_POLICY_ANNOTATION]: null } }),
+    "adoptionForm",
+  ),
+
+  create("Flux's create of the last of 11,000 approved adoptions", FLUX, adopting("last", "team-big"), "allowed"),
+
+  create("Flux's create of an adoption 11,000 approvals do not list", FLUX, adopting("absent", "team-big"), "adoptionApproval"),
+
+  patch("Flux adding an unapproved adoption to a Table", FLUX, "orders", ann(adoption(`${PREFIX}orders`)), "adoptionApproval"),
+
+  patch(
+    "ACK marking adopted a Table whose approval was withdrawn since",
+    ACK,
+    "keptB",
+    { metadata: { finalizers: [ACK_TABLE_FINALIZER], annotations: { [ACK_ADOPTED_ANNOTATION]: "true" } } },
+    "allowed",
+  ),
+
+  patch("Flux updating a Table whose approval was withdrawn since", FLUX, "keptB", RETAIN_TO_DELETE, "allowed"),
+
+  patch(
+    "Flux pointing a Table's adoption at another table",
+    FLUX,
+    "keptB",
+    ann({ [ACK_ADOPTION_FIELDS_ANNOTATION]: JSON.stringify({ tableName: `${PREFIX}kept` }) }),
+    "adoptionForm",
+  ),
 ];
 
 export const OTHER_PROMISE = "another-promise";
 export const OTHER_CRD = "widgets.example.kratix.io";
 
 export const API_CASES: Case[] = [
-  ...[ADMIN, TEAM_USER, FLUX, ACK].flatMap((as): Case[] => [
-    { name: `${as.label} deleting the Promise`, as, op: { kind: "deletePromise", name: DEFAULT_PROMISE_NAME }, expect: "promise" },
-    { name: `${as.label} deleting the DynamoDBRequest CRD`, as, op: { kind: "deleteCrd", name: REQUEST_CRD_NAME }, expect: "requestCrd" },
-    { name: `${as.label} deleting ACK's Table CRD`, as, op: { kind: "deleteCrd", name: ACK_TABLE_CRD_NAME }, expect: "tableCrd" },
+  ...[ADMIN, TEAM_USER, FLUX, ACK].flatMap((as) => [
+    deletePromise(`${as.label} deleting the Promise`, as, DEFAULT_PROMISE_NAME, "promise"),
+    deleteCrd(`${as.label} deleting the DynamoDBRequest CRD`, as, REQUEST_CRD_NAME, "requestCrd"),
+    deleteCrd(`${as.label} deleting ACK's Table CRD`, as, ACK_TABLE_CRD_NAME, "tableCrd"),
   ]),
-  {
-    name: "the break-glass user deleting the Promise",
-    as: BREAK_GLASS,
-    op: { kind: "deletePromise", name: DEFAULT_PROMISE_NAME },
-    expect: "allowed",
-  },
-  {
-    name: "the break-glass user deleting the DynamoDBRequest CRD",
-    as: BREAK_GLASS,
-    op: { kind: "deleteCrd", name: REQUEST_CRD_NAME },
-    expect: "allowed",
-  },
-  {
-    name: "the break-glass user deleting ACK's Table CRD",
-    as: BREAK_GLASS,
-    op: { kind: "deleteCrd", name: ACK_TABLE_CRD_NAME },
-    expect: "allowed",
-  },
-  {
-    name: "Kratix deleting the DynamoDBRequest CRD (its Promise's deletion)",
-    as: KRATIX,
-    op: { kind: "deleteCrd", name: REQUEST_CRD_NAME },
-    expect: "allowed",
-  },
-  { name: "Kratix deleting the Promise", as: KRATIX, op: { kind: "deletePromise", name: DEFAULT_PROMISE_NAME }, expect: "promise" },
-  { name: "Kratix deleting ACK's Table CRD", as: KRATIX, op: { kind: "deleteCrd", name: ACK_TABLE_CRD_NAME }, expect: "tableCrd" },
-  { name: "the admin deleting another Promise", as: ADMIN, op: { kind: "deletePromise", name: OTHER_PROMISE }, expect: "allowed" },
-  { name: "the admin deleting another CRD", as: ADMIN, op: { kind: "deleteCrd", name: OTHER_CRD }, expect: "allowed" },
-];
 
-/** RFC 7386 JSON merge patch, as the API server applies `application/merge-patch+json`. */
-export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> =
-    target !== null && typeof target === "object" && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
-}
+  deletePromise("the break-glass user deleting the Promise", BREAK_GLASS, DEFAULT_PROMISE_NAME, "allowed"),
+
+  deleteCrd("the break-glass user deleting the DynamoDBRequest CRD", BREAK_GLASS, REQUEST_CRD_NAME, "allowed"),
+
+  deleteCrd("the break-glass user deleting ACK's Table CRD", BREAK_GLASS, ACK_TABLE_CRD_NAME, "allowed"),
+
+  deleteCrd("Kratix deleting the DynamoDBRequest CRD (its Promise's deletion)", KRATIX, REQUEST_CRD_NAME, "allowed"),
+
+  deletePromise("Kratix deleting the Promise", KRATIX, DEFAULT_PROMISE_NAME, "promise"),
+
+  deleteCrd("Kratix deleting ACK's Table CRD", KRATIX, ACK_TABLE_CRD_NAME, "tableCrd"),
+
+  deletePromise("the admin deleting another Promise", ADMIN, OTHER_PROMISE, "allowed"),
+
+  deleteCrd("the admin deleting another CRD", ADMIN, OTHER_CRD, "allowed"),
+];

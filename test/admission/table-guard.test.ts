@@ -12,14 +12,14 @@
  * other tests that need the local tools.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, it } from "mocha";
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { LOCAL_DIR, applyCrds, rawRequest, readManifests, startCluster, stopCluster, toolsPath, waitUntil } from "../../local-env/index.ts";
+import { LOCAL_DIR, applyCrds, rawRequest, readManifests, waitUntil } from "../../local-env/index.ts";
 import { dynamoDBRequestCRD } from "../../core/api/schema.ts";
 import { ACK_TABLE_CRD_NAME, API_GUARD_NAME, TABLE_GUARD_NAME } from "../../core/install/table-guard.ts";
 import { DEFAULT_PROMISE_NAME } from "../../core/kratix/steps.ts";
+import { BINDINGS, POLICIES, startAdmissionServer, type AdmissionServer, type Identity, type Result } from "../helpers/admission-server.ts";
 import { requireCrds } from "../helpers/crd-validator.ts";
 import {
   ADMIN,
@@ -36,42 +36,20 @@ import {
   rendered,
   ruleMessage,
   type Case,
-  type Identity,
 } from "./cases.ts";
 
 const SKIP = process.env.KDDB_SKIP_E2E === "1";
 const dir = join(LOCAL_DIR, "table-guard");
-const TOOLS = ["etcd", "kube-apiserver", "kube-controller-manager"];
 const TABLES = "/apis/dynamodb.services.k8s.aws/v1alpha1";
 const PROMISES = "/apis/platform.kratix.io/v1alpha1/promises";
 const CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
-const POLICIES = "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies";
-const BINDINGS = "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings";
 /** A label on ACK's Table CRD and a scratch CRD, for one deletecollection over both. */
 const COLLECTION_LABEL = "guard-test.kratix.io/collection";
 
-let env: NodeJS.ProcessEnv;
+let server: AdmissionServer;
 let kubeconfig: string;
-/** A kube-controller-manager running only the controller that type-checks policies (status.typeChecking). */
-let typeChecker: ChildProcess | undefined;
-
-type Result = { status: number; body: string };
-
-/** One raw JSON request as `as`: the admin token itself, or it impersonating the user and groups. */
 const send = (as: Identity, method: string, path: string, body?: unknown, contentType?: string): Promise<Result> =>
-  rawRequest(kubeconfig, method, path, body, {
-    ...(contentType ? { contentType } : {}),
-    ...(as.admin
-      ? {}
-      : {
-          headers: {
-            "Impersonate-User": as.user,
-            "Impersonate-Group": as.groups,
-            // Extra keys are percent-encoded: '/' is not allowed in a header name.
-            ...Object.fromEntries(Object.entries(as.extra ?? {}).map(([k, v]) => [`Impersonate-Extra-${encodeURIComponent(k)}`, v])),
-          },
-        }),
-  });
+  server.send(as, method, path, body, contentType);
 
 const tablePath = (namespace: string, name?: string, sub = "") =>
   `${TABLES}/namespaces/${namespace}/tables${name ? `/${name}` : ""}${sub}?dryRun=All`;
@@ -121,10 +99,7 @@ function refused(c: Case, r: Result) {
   assert.ok(message.includes(ruleMessage(c.expect as Parameters<typeof ruleMessage>[0])), `not the ${c.expect} rule's message: ${message}`);
 }
 
-async function post(path: string, body: unknown): Promise<void> {
-  const r = await rawRequest(kubeconfig, "POST", path, body);
-  assert.equal(r.status, 201, `POST ${path}: ${r.body}`);
-}
+const post = (path: string, body: unknown): Promise<void> => server.post(path, body);
 
 const labelled = (o: KubernetesObject): KubernetesObject => ({
   ...o,
@@ -137,23 +112,8 @@ const labelled = (o: KubernetesObject): KubernetesObject => ({
     // ACK's and Kratix's CRDs as the versions that run have them (ACK v1.9.2's helm/crds, Kratix 224e148's
     // config/crd/bases); the suite is skipped, naming what is missing, without them.
     const [ackCrds, kratixCrds] = requireCrds(this, "ack", "kratix");
-    env = { ...process.env, PATH: await toolsPath(TOOLS) };
-    await stopCluster(dir, env);
-    kubeconfig = await startCluster(dir, env);
-    // local-cluster.sh's controller manager runs a fixed list of controllers, without this one.
-    typeChecker = spawn(
-      "kube-controller-manager",
-      [
-        `--kubeconfig=${kubeconfig}`,
-        `--authentication-kubeconfig=${kubeconfig}`,
-        `--authorization-kubeconfig=${kubeconfig}`,
-        "--bind-address=127.0.0.1",
-        "--secure-port=0",
-        "--leader-elect=false",
-        "--controllers=validatingadmissionpolicy-status-controller",
-      ],
-      { env, stdio: "ignore" },
-    );
+    server = await startAdmissionServer(dir);
+    kubeconfig = server.kubeconfig;
     // ACK's and Kratix's CRDs as their charts install them (ACK 1.9.2's helm/crds; see PROVENANCE.md there).
     const [ackCrd] = readManifests([join(ackCrds!, "dynamodb.services.k8s.aws_tables.yaml")]);
     const promiseCrd = readManifests([join(kratixCrds!, "platform.kratix.io_promises.yaml")]);
@@ -239,24 +199,11 @@ const labelled = (o: KubernetesObject): KubernetesObject => ({
     );
   });
   after(async () => {
-    typeChecker?.kill();
-    if (env) await stopCluster(dir, env);
+    await server?.stop();
   });
 
   it("the API server's type checking warns about neither policy (each rule names its versions, so Tables, Promises and CRDs are typed)", async () => {
-    type Status = { observedGeneration?: number; typeChecking?: { expressionWarnings?: { fieldRef: string; warning: string }[] } };
-    const checked = (name: string) =>
-      waitUntil(
-        `${name}'s type checking`,
-        async () => {
-          const p = JSON.parse((await rawRequest(kubeconfig, "GET", `${POLICIES}/${name}`)).body) as {
-            metadata: { generation: number };
-            status?: Status;
-          };
-          return p.status?.observedGeneration === p.metadata.generation ? p.status : undefined;
-        },
-        60_000,
-      );
+    const checked = async (name: string) => ({ typeChecking: await server.typeChecking(name) });
     // The checker runs: a misspelt field of a built-in kind is reported (a policy without a binding, enforcing nothing).
     await post(POLICIES, {
       apiVersion: "admissionregistration.k8s.io/v1",

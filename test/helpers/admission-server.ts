@@ -7,7 +7,7 @@
  * it impersonates: user, groups and user extras (the admin, in system:masters, may impersonate
  * extras; `edit` may not).
  *
- * The same steps as test/admission/table-guard.test.ts's own, for the suites that came after it.
+ * Used by every admission suite (test/admission/).
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { stringify } from "yaml";
+import { mergePatch } from "./merge-patch.ts";
 
 export interface FakeApiServer {
   kubeconfig: string;
@@ -35,18 +36,6 @@ export interface FakeApiServer {
   /** Forgets the served objects, failures and recorded requests. */
   reset(): void;
   close(): Promise<void>;
-}
-
-/** RFC 7386 JSON merge patch, as the API server applies `application/merge-patch+json`. */
-function mergePatch(target: unknown, patch: unknown): unknown {
-  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> =
-    target !== null && typeof target === "object" && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
 }
 
 const notFound = { kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404 };

@@ -28,20 +28,10 @@ import {
   resourceOf,
   type Case,
 } from "../admission/pipeline-identity-cases.ts";
+import { mergePatch } from "../helpers/merge-patch.ts";
 
 type Obj = Record<string, unknown>;
 const clone = <T>(o: T): T => structuredClone(o);
-
-/** RFC 7386. */
-function mergePatch(target: unknown, patch: unknown): unknown {
-  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
-  const out: Obj = target !== null && typeof target === "object" && !Array.isArray(target) ? { ...(target as Obj) } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
-}
 
 /**
  * The object as admission sees it: the API server converts v1's deprecated

@@ -7,7 +7,6 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "mocha";
-import { Environment } from "@marcbachmann/cel-js";
 import {
   ACK_TABLE_CRD_NAME,
   API_GUARD_NAME,
@@ -19,49 +18,11 @@ import {
   tableGuard,
 } from "../../core/install/table-guard.ts";
 import { DEFAULT_PROMISE_NAME } from "../../core/kratix/steps.ts";
-import { API_CASES, EXISTING, GUARDS, NAMESPACE_OBJECTS, TABLE_CASES, mergePatch, ruleMessage, type Case } from "../admission/cases.ts";
-
-/** Kubernetes' regex library's findAll (Go RE2; the pattern here means the same in JavaScript). */
-const cel = new Environment({ unlistedVariablesAreDyn: true }).registerFunction(
-  "string.findAll(string): list<string>",
-  (s: string, re: string) => [...s.matchAll(new RegExp(re, "g"))].map((m) => m[0]),
-);
+import { admit, cel } from "../helpers/admission-cel.ts";
+import { mergePatch } from "../helpers/merge-patch.ts";
+import { API_CASES, EXISTING, GUARDS, NAMESPACE_OBJECTS, TABLE_CASES, ruleMessage, type Case } from "../admission/cases.ts";
 
 type Policy = ReturnType<typeof tableGuard>["policy"] | ReturnType<typeof apiGuard>["policy"];
-interface Outcome {
-  matched: boolean;
-  /** The messages of the validations that said no, in the policy's order. */
-  refused: string[];
-  /** Validations whose evaluation failed (the API server would refuse with the error, not the rule's message). */
-  errors: string[];
-}
-
-/** What the API server's admission does with one request: match conditions, then every validation, variables lazily. */
-function admit(policy: Policy, context: Record<string, unknown>): Outcome {
-  const variables: Record<string, unknown> = {};
-  const cache = new Map<string, unknown>();
-  for (const v of policy.spec.variables)
-    Object.defineProperty(variables, v.name, {
-      enumerable: true,
-      get: () => {
-        if (!cache.has(v.name)) cache.set(v.name, cel.evaluate(v.expression, { ...context, variables }));
-        return cache.get(v.name);
-      },
-    });
-  const ctx = { ...context, variables };
-  const conditions = "matchConditions" in policy.spec ? policy.spec.matchConditions : [];
-  if (!conditions.every((c) => cel.evaluate(c.expression, ctx) === true)) return { matched: false, refused: [], errors: [] };
-  const refused: string[] = [];
-  const errors: string[] = [];
-  for (const v of policy.spec.validations) {
-    try {
-      if (cel.evaluate(v.expression, ctx) !== true) refused.push(v.message);
-    } catch (e) {
-      errors.push(`${v.message.slice(0, 60)}…: ${(e as Error).message}`);
-    }
-  }
-  return { matched: true, refused, errors };
-}
 
 /** The admission request a case makes, as the policies see it. */
 function contextOf(c: Case): { policy: Policy; context: Record<string, unknown> } {
