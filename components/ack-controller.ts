@@ -47,7 +47,7 @@ export interface AckDynamoDBControllerArgs {
    * adoption needs the namespace's approval; a Table stays in its request's namespace, within
    * `tableNamePrefix`, and keeps its table name and region; Flux prunes a Table ACK manages only
    * once its request's delete pipeline has released it (core/kratix/release.ts). With it, kratix-dynamodb-api-deleters
-   * refuses deleting the Promise, the DynamoDBRequest CRD and this chart's Table CRD except to
+   * refuses deleting the Promise, Kratix's Promise CRD, the DynamoDBRequest CRD and this chart's Table CRD except to
    * `breakGlassUsers`, and the kratix-dynamodb-pipeline-* and kratix-dynamodb-works policies let
    * only Kratix's own pipeline pods act as the Promise's pipeline service accounts.
    * Needs Kubernetes 1.30 or later. Default true.
@@ -55,22 +55,11 @@ export interface AckDynamoDBControllerArgs {
   guardTables?: boolean;
   /** Further usernames the guard lets write Tables (for example a break-glass identity). Default none. */
   extraTableWriters?: string[];
-  /** Usernames the guard lets delete the Promise, the DynamoDBRequest CRD and ACK's Table CRD. Default none. */
+  /** Usernames the guard lets delete the Promise, Kratix's Promise CRD, the DynamoDBRequest CRD and ACK's Table CRD. Default none. */
   breakGlassUsers?: string[];
   /** The platform's Promise, which the guard keeps from deletion, and whose delete pipeline releases Tables. Default aws-dynamodb-kratix. */
   promiseName?: string;
 }
-
-/** Pulumi's type token of a CustomResourceDefinition. */
-const CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition";
-
-/**
- * A transform that keeps the chart's CRDs on the cluster when Pulumi deletes them (`pulumi destroy`,
- * or the chart leaving the stack), as `helm uninstall` keeps a chart's crds/: deleting ACK's Table CRD
- * would delete every team's Tables (and the guard refuses it, so a destroy would otherwise stop there).
- */
-export const retainCrds: pulumi.ResourceTransform = ({ type, props, opts }) =>
-  type === CRD_TYPE ? { props, opts: { ...opts, retainOnDelete: true } } : undefined;
 
 /**
  * The ACK DynamoDB controller (Helm) with AWS credentials and a least-privilege
@@ -233,7 +222,6 @@ export class AckDynamoDBController extends pulumi.ComponentResource {
     this.chart = pinnedChart(`${name}-chart`, args.chart ?? CHARTS.ackDynamoDB, namespace, values, {
       ...p,
       dependsOn: after,
-      transforms: [retainCrds],
     });
     this.roleArn = roleArn;
     this.policyArn = policy ? (policy.arn as pulumi.Output<string | undefined>) : pulumi.output(undefined);

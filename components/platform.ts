@@ -40,7 +40,7 @@ export interface DynamoDBPlatformArgs {
    */
   guardTables?: boolean;
   /**
-   * Usernames the guard lets delete the Promise, the DynamoDBRequest CRD and ACK's Table CRD (with
+   * Usernames the guard lets delete the Promise, Kratix's Promise CRD, the DynamoDBRequest CRD and ACK's Table CRD (with
    * the ACK controller and guardTables); everyone else, cluster admins included, is refused. Default none.
    */
   breakGlassUsers?: string[];

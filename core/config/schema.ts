@@ -252,7 +252,7 @@ export const StackConfigSchema = closed({
   breakGlassUsers: Type.Array(text("A Kubernetes username, as the API server authenticates it.", { minLength: 1 }), {
     default: [],
     description:
-      "Usernames the platform's admission guard lets delete the Promise, the DynamoDBRequest CRD and ACK's Table CRD (with the ACK controller and guardTables); everyone else, cluster admins included, is refused. Default none.",
+      "Usernames the platform's admission guard lets delete the Promise, Kratix's Promise CRD, the DynamoDBRequest CRD and ACK's Table CRD (with the ACK controller and guardTables); everyone else, cluster admins included, is refused. Default none.",
   }),
   tablesNamespace: namespace("Namespace of the DynamoDBRequests of `tables` that name none.", { default: "default" }),
   tables: Type.Array(TableEntrySchema, {

@@ -31,9 +31,9 @@
  *   prune instead of deleting them (core/kratix/release.ts). A Table ACK does not manage is
  *   pruned as before: deleting it touches nothing in AWS.
  *
- * `kratix-dynamodb-api-deleters` (apiGuard): deleting the Promise, the DynamoDBRequest CRD or
- * ACK's Table CRD is refused except to the break-glass users (and the request CRD to Kratix,
- * which deletes it while its Promise is deleted).
+ * `kratix-dynamodb-api-deleters` (apiGuard): deleting the Promise, Kratix's Promise CRD, the
+ * DynamoDBRequest CRD or ACK's Table CRD is refused except to the break-glass users (and the
+ * request CRD to Kratix, which deletes it while its Promise is deleted).
  *
  * Rules about a Table's content ratchet: an update that leaves the field a rule is about as it
  * was is allowed, so a Table made before a rule existed (or before the prefix changed) can still
@@ -63,6 +63,12 @@ export const API_GUARD_NAME = "kratix-dynamodb-api-deleters";
 
 /** ACK's Table CRD (its chart's crds/). */
 export const ACK_TABLE_CRD_NAME = "tables.dynamodb.services.k8s.aws";
+/**
+ * Kratix's Promise CRD. Deleting a CRD deletes its objects without admission (the CRD finalizer's
+ * DeleteCollection validates nothing: apiextensions-apiserver pkg/controller/finalizer), so the
+ * Promise rule alone would not keep the Promise from a deletion of this CRD.
+ */
+export const PROMISE_CRD_NAME = "promises.platform.kratix.io";
 export { REQUEST_CRD_NAME };
 /** The finalizer ACK puts on a Table it manages (dynamodb-controller v1.9.2 pkg/resource/table/descriptor.go). */
 export const ACK_TABLE_FINALIZER = "finalizers.dynamodb.services.k8s.aws/Table";
@@ -379,7 +385,7 @@ export function tableGuard(args: TableGuardArgs = {}) {
 }
 
 export interface ApiGuardArgs {
-  /** Usernames that may delete the Promise and both CRDs (config breakGlassUsers). Default none. */
+  /** Usernames that may delete the Promise and the three CRDs (config breakGlassUsers). Default none. */
   breakGlassUsers?: readonly string[];
   /** The platform's Promise. Default DEFAULT_PROMISE_NAME. */
   promiseName?: string;
@@ -404,12 +410,16 @@ export const API_RULE_MESSAGES = {
     `every namespace, and with them their ACK Tables (and the AWS tables of those with deletionPolicy Delete). ${breakGlassNote(users)}` +
     (kratix.length ? ` (and ${kratix.join(", ")}, which deletes it while its Promise is deleted)` : "") +
     `.`,
+  promiseCrd: (promise: string, users: readonly string[]) =>
+    `Deleting the CustomResourceDefinition ${PROMISE_CRD_NAME} is refused: it would delete every Promise, ${promise} ` +
+    `among them, with no admission check, and with it every DynamoDBRequest and their ACK Tables (and the AWS tables of ` +
+    `those with deletionPolicy Delete). ${breakGlassNote(users)}.`,
   tableCrd: (users: readonly string[]) =>
     `Deleting the CustomResourceDefinition ${ACK_TABLE_CRD_NAME} is refused: it would delete every team's ACK Table ` +
     `(and the AWS tables of those with deletionPolicy Delete). ${breakGlassNote(users)}.`,
 } as const;
 
-/** The API guard: the ValidatingAdmissionPolicy and its binding that keep the Promise and both CRDs. */
+/** The API guard: the ValidatingAdmissionPolicy and its binding that keep the Promise and the three CRDs. */
 export function apiGuard(args: ApiGuardArgs = {}) {
   const users = [...(args.breakGlassUsers ?? [])];
   const kratix = [...(args.requestCrdDeleters ?? DEFAULT_REQUEST_CRD_DELETERS)];
@@ -434,7 +444,10 @@ export function apiGuard(args: ApiGuardArgs = {}) {
       },
       // Every other Promise and CRD is none of this policy's business.
       matchConditions: [
-        { name: "platform-objects", expression: `${isPromise} || ${isCrd(REQUEST_CRD_NAME)} || ${isCrd(ACK_TABLE_CRD_NAME)}` },
+        {
+          name: "platform-objects",
+          expression: [isPromise, ...[PROMISE_CRD_NAME, REQUEST_CRD_NAME, ACK_TABLE_CRD_NAME].map(isCrd)].join(" || "),
+        },
       ],
       variables: [
         { name: "user", expression: "request.userInfo.username" },
@@ -445,6 +458,10 @@ export function apiGuard(args: ApiGuardArgs = {}) {
         {
           expression: `!${isPromise} || variables.user in variables.breakGlass`,
           message: API_RULE_MESSAGES.promise(promise, users),
+        },
+        {
+          expression: `!${isCrd(PROMISE_CRD_NAME)} || variables.user in variables.breakGlass`,
+          message: API_RULE_MESSAGES.promiseCrd(promise, users),
         },
         {
           expression: `!${isCrd(REQUEST_CRD_NAME)} || variables.user in variables.breakGlass || variables.user in variables.requestCrdDeleters`,

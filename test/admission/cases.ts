@@ -21,6 +21,7 @@ import { ACK_SERVICE_ACCOUNT, NAMESPACES } from "../../core/install/namespaces.t
 import {
   ACK_ADOPTED_ANNOTATION,
   ACK_TABLE_CRD_NAME,
+  PROMISE_CRD_NAME,
   ACK_TABLE_FINALIZER,
   API_RULE_MESSAGES,
   DEFAULT_REQUEST_CRD_DELETERS,
@@ -257,6 +258,7 @@ export function ruleMessage(rule: TableRule | ApiRule): string {
   };
   const api: Record<ApiRule, string> = {
     promise: API_RULE_MESSAGES.promise(DEFAULT_PROMISE_NAME, [BREAK_GLASS_USER]),
+    promiseCrd: API_RULE_MESSAGES.promiseCrd(DEFAULT_PROMISE_NAME, [BREAK_GLASS_USER]),
     requestCrd: API_RULE_MESSAGES.requestCrd([BREAK_GLASS_USER], DEFAULT_REQUEST_CRD_DELETERS),
     tableCrd: API_RULE_MESSAGES.tableCrd([BREAK_GLASS_USER]),
   };
@@ -618,12 +620,14 @@ export const OTHER_CRD = "widgets.example.kratix.io";
 export const API_CASES: Case[] = [
   ...[ADMIN, TEAM_USER, FLUX, ACK].flatMap((as) => [
     deletePromise(`${as.label} deleting the Promise`, as, DEFAULT_PROMISE_NAME, "promise"),
+    deleteCrd(`${as.label} deleting Kratix's Promise CRD (its objects go without admission)`, as, PROMISE_CRD_NAME, "promiseCrd"),
     deleteCrd(`${as.label} deleting the DynamoDBRequest CRD`, as, REQUEST_CRD_NAME, "requestCrd"),
     deleteCrd(`${as.label} deleting ACK's Table CRD`, as, ACK_TABLE_CRD_NAME, "tableCrd"),
   ]),
 
   deletePromise("the break-glass user deleting the Promise", BREAK_GLASS, DEFAULT_PROMISE_NAME, "allowed"),
 
+  deleteCrd("the break-glass user deleting Kratix's Promise CRD", BREAK_GLASS, PROMISE_CRD_NAME, "allowed"),
   deleteCrd("the break-glass user deleting the DynamoDBRequest CRD", BREAK_GLASS, REQUEST_CRD_NAME, "allowed"),
 
   deleteCrd("the break-glass user deleting ACK's Table CRD", BREAK_GLASS, ACK_TABLE_CRD_NAME, "allowed"),
@@ -633,6 +637,7 @@ export const API_CASES: Case[] = [
   deletePromise("Kratix deleting the Promise", KRATIX, DEFAULT_PROMISE_NAME, "promise"),
 
   deleteCrd("Kratix deleting ACK's Table CRD", KRATIX, ACK_TABLE_CRD_NAME, "tableCrd"),
+  deleteCrd("Kratix deleting its own Promise CRD", KRATIX, PROMISE_CRD_NAME, "promiseCrd"),
 
   deletePromise("the admin deleting another Promise", ADMIN, OTHER_PROMISE, "allowed"),
 

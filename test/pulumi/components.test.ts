@@ -4,7 +4,9 @@ import { before, describe, it } from "mocha";
 import * as pulumi from "@pulumi/pulumi";
 import { ACCOUNT, SECRET_SIG, resolve, settle, setupMocks, type Registration } from "../helpers/pulumi-mocks.ts";
 import { DynamoDBTable } from "../../components/dynamodb-table.ts";
-import { AckDynamoDBController, retainCrds } from "../../components/ack-controller.ts";
+import { AckDynamoDBController } from "../../components/ack-controller.ts";
+import { retainCrds } from "../../components/helm.ts";
+import { KubeVelaDefinitions } from "../../components/kubevela.ts";
 import { DynamoDBPromise } from "../../components/dynamodb-promise.ts";
 import { DESIGN_USER_SESSIONS, EVERYTHING } from "../fixtures/corpus.ts";
 import { propertiesFromSpec } from "../../core/render/dynamodb-request.ts";
@@ -230,7 +232,7 @@ describe("AckDynamoDBController", () => {
     // The prefix, known only as an Output, reaches the policy.
     assert.ok(spec.validations.some((v) => v.expression.includes('object.spec.tableName.startsWith("team-")')));
   });
-  it("keeps the Promise and both CRDs from deletion, except to breakGlassUsers, and keeps the chart's CRDs on destroy", async () => {
+  it("keeps the Promise and the three CRDs from deletion, except to breakGlassUsers, and keeps the chart's CRDs on destroy", async () => {
     const c = new AckDynamoDBController("keeper", {
       region: "us-east-1",
       credentials: { mode: "existingSecret", secretName: "my-aws" },
@@ -280,6 +282,25 @@ describe("AckDynamoDBController", () => {
 });
 
 describe("KratixInstallation", () => {
+  it("every chart it installs keeps its CRDs when Pulumi deletes it (Kratix's, Flux's, cert-manager's; vela-core's too)", async () => {
+    const k = new KratixInstallation("charts", {
+      stateStore: {
+        mode: "bucket",
+        endpoint: "minio.storage:9000",
+        bucketName: "kratix",
+        region: "us-east-1",
+        credentials: pulumi.secret({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "mock-secret-access-key" }),
+      },
+    });
+    const v = new KubeVelaDefinitions("charts-vela", { installVelaCore: true });
+    await resolve(k.destinationName);
+    await resolve(v.namespace);
+    await settle();
+    const charts = reg.filter((r) => r.type === "kubernetes:helm.sh/v4:Chart" && r.name.startsWith("charts-")).map((r) => r.name);
+    assert.deepEqual(charts.sort(), ["charts-cert-manager", "charts-flux", "charts-kratix", "charts-vela-vela-core"]);
+    // A chart's CRDs are its children (registered by the provider, not under mocks): each chart carries the transform.
+    for (const chart of charts) assert.equal(registered.get(chart)?.transforms, 1, chart);
+  });
   it("bucket mode: an S3-compatible store for Kratix and a generic Flux Bucket, one key, secret on the wire", async () => {
     const k = new KratixInstallation("s3c", {
       installCertManager: false,

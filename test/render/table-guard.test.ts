@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "mocha";
 import {
   ACK_TABLE_CRD_NAME,
+  PROMISE_CRD_NAME,
   API_GUARD_NAME,
   REQUEST_CRD_NAME,
   TABLE_GUARD_NAME,
@@ -169,7 +170,7 @@ describe("the API guard's shape", () => {
       assert.equal("resourceNames" in r, false);
     }
     const condition = policy.spec.matchConditions[0]!.expression;
-    for (const name of [DEFAULT_PROMISE_NAME, REQUEST_CRD_NAME, ACK_TABLE_CRD_NAME])
+    for (const name of [DEFAULT_PROMISE_NAME, PROMISE_CRD_NAME, REQUEST_CRD_NAME, ACK_TABLE_CRD_NAME])
       assert.ok(condition.includes(JSON.stringify(name)), name);
     assert.deepEqual(binding.spec, { policyName: API_GUARD_NAME, validationActions: ["Deny"] });
   });
