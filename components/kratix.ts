@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { irsaTrustPolicy, stateStorePolicy } from "../core/aws/ack-policy.ts";
-import { certManagerValues, fluxValues, kratixValues } from "../core/install/helm-values.ts";
+import { certManagerValues, fluxValues, kratixValues, withPipelineAdapterImage } from "../core/install/helm-values.ts";
 import { certManagerCheckImage, certManagerStartupCheck } from "../core/install/cert-manager-check.ts";
 import {
   FLUX_S3_SECRET,
@@ -88,7 +88,7 @@ export interface KratixArgs {
   destinationLabels?: Record<string, string>;
   /** Chart and image pins, each overridable. */
   charts?: { certManager?: ChartPin; kratix?: ChartPin; flux?: ChartPin };
-  /** The Kratix controller image. */
+  /** The Kratix image: the manager, and Kratix's own containers in every pipeline pod (the chart's pipeline adapter ConfigMap is set to it). Default IMAGES.kratix. */
   kratixImage?: string;
 }
 
@@ -137,10 +137,17 @@ export class KratixInstallation extends pulumi.ComponentResource {
     let kratix: pulumi.Resource[] = [];
     if (args.installKratix ?? true) {
       // The chart creates its own namespace (kratix-platform-system).
+      const image = args.kratixImage ?? IMAGES.kratix;
+      // The chart's `image` sets only the manager; its pipeline containers' image is a hard-coded ConfigMap.
+      const adapterImage: pulumi.ResourceTransform = ({ props, opts }) => {
+        const patched = withPipelineAdapterImage(props as Parameters<typeof withPipelineAdapterImage>[0], image);
+        return patched ? { props: patched, opts } : undefined;
+      };
       kratix = [
-        pinnedChart(`${name}-kratix`, charts.kratix, NAMESPACES.kratix, kratixValues(args.kratixImage ?? IMAGES.kratix), {
+        pinnedChart(`${name}-kratix`, charts.kratix, NAMESPACES.kratix, kratixValues(image), {
           ...p,
           dependsOn: certManager,
+          transforms: [adapterImage],
         }),
       ];
     }

@@ -19,6 +19,28 @@ export const certManagerValues = () => ({ crds: { enabled: true, keep: true } })
 export const kratixValues = (image: string = IMAGES.kratix) => ({ image, stateStores: [], destinations: [] });
 
 /**
+ * The ConfigMap of Kratix's chart that names the image of Kratix's own containers in every
+ * pipeline pod (reader, work-writer, status-writer): the manager reads its PIPELINE_ADAPTER_IMG
+ * (chart files/deployment.yaml, configMapKeyRef; Kratix api/v1alpha1/pipeline_factory.go). The
+ * chart hard-codes it (templates/distribution.yaml), and its `image` value sets only the
+ * manager's Deployment, so a mirrored or locally built Kratix image would not reach the pipeline
+ * pods, which would pull the upstream digest.
+ */
+export const KRATIX_PIPELINE_ADAPTER_CONFIG = { name: "kratix-platform-pipeline-adapter-config", key: "PIPELINE_ADAPTER_IMG" } as const;
+
+/**
+ * A Kratix chart object with the pipeline adapter's image set to `image` (the manager's own: one
+ * image holds both binaries, as upstream's does), or undefined for every other object.
+ */
+export function withPipelineAdapterImage<T extends { kind?: unknown; metadata?: { name?: unknown }; data?: unknown }>(
+  object: T,
+  image: string,
+): T | undefined {
+  if (object.kind !== "ConfigMap" || object.metadata?.name !== KRATIX_PIPELINE_ADAPTER_CONFIG.name) return undefined;
+  return { ...object, data: { ...(object.data as Record<string, string> | undefined), [KRATIX_PIPELINE_ADAPTER_CONFIG.key]: image } };
+}
+
+/**
  * Flux: only the source and kustomize controllers, locked down for tenants. By default the
  * chart adds Flux's kinds to the built-in `edit` role (rbac.createAggregation) and applies a
  * Kustomization that names no service account as kustomize-controller itself, cluster-admin:

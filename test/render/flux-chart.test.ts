@@ -6,16 +6,10 @@
  * cluster-admin, so a team with `edit` in its namespace could apply anything anywhere.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, it } from "mocha";
-import { parseAllDocuments } from "yaml";
+import { before, describe, it } from "mocha";
 import { fluxValues } from "../../core/install/helm-values.ts";
 import { NAMESPACES } from "../../core/install/namespaces.ts";
-import { upstreamSrc } from "../../local-env/aws.ts";
-import { run } from "../../local-env/process.ts";
-import { toolsPath } from "../../local-env/tools.ts";
+import { helmTemplate, upstreamChart } from "../helpers/helm-template.ts";
 
 interface Obj {
   kind: string;
@@ -25,31 +19,13 @@ interface Obj {
   spec?: { template?: { spec?: { containers?: { name: string; args?: string[] }[] } } };
 }
 
-const chart = join(upstreamSrc(), "flux2-chart-2.18.3", "charts", "flux2");
+const chart = upstreamChart("flux2-chart-2.18.3", "charts", "flux2");
 
 describe("the Flux chart with the product's values", function () {
   this.timeout(20 * 60_000);
   let objects: Obj[] = [];
-  const work = mkdtempSync(join(tmpdir(), "kddb-flux-chart-"));
-  after(() => rmSync(work, { recursive: true, force: true }));
-
   before(async function () {
-    if (!existsSync(chart)) {
-      const why = `no Flux chart at ${chart} (../shared/upstream-src)`;
-      if (process.env.KDDB_REQUIRE_CRDS === "1") throw new Error(`${why}; KDDB_REQUIRE_CRDS=1 needs it`);
-      this.test!.parent!.title += ` (skipped: ${why})`;
-      this.skip();
-    }
-    const values = join(work, "values.json");
-    writeFileSync(values, JSON.stringify(fluxValues()));
-    const PATH = await toolsPath(["helm"]);
-    const r = await run("helm", ["template", "flux", chart, "--namespace", NAMESPACES.flux, "--values", values], {
-      env: { ...process.env, PATH },
-    });
-    assert.equal(r.code, 0, r.stderr);
-    objects = parseAllDocuments(r.stdout)
-      .map((d) => d.toJS() as Obj)
-      .filter((o) => o?.kind);
+    objects = await helmTemplate<Obj>(this, chart, "flux", NAMESPACES.flux, fluxValues());
   });
 
   it("adds nothing of Flux's to the built-in view, edit and admin roles", () => {
