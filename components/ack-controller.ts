@@ -83,7 +83,13 @@ export class AckDynamoDBController extends pulumi.ComponentResource {
     const p = { parent: this };
     const namespace = args.namespace ?? NAMESPACES.ack;
     const c = args.credentials;
-    const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: namespace } }, p);
+    // With existingSecret the namespace holds the user's own Secret, made before the stack: a
+    // destroy must not delete what the stack did not make (decision 102).
+    const ns = new k8s.core.v1.Namespace(
+      `${name}-ns`,
+      { metadata: { name: namespace } },
+      { ...p, ...(c.mode === "existingSecret" ? { retainOnDelete: true } : {}) },
+    );
 
     let policy: aws.iam.Policy | undefined;
     if (c.mode !== "existingSecret") {

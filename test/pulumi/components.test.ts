@@ -135,6 +135,8 @@ describe("AckDynamoDBController", () => {
     });
     await resolve(c.roleArn);
     await settle();
+    // The stack made everything in the namespace: a destroy removes it.
+    assert.equal(registered.get("irsa-ns")?.retainOnDelete, false);
     const role = named("irsa").find((r) => r.type === "aws:iam/role:Role")!;
     const trust = JSON.parse(String(role.inputs.assumeRolePolicy)) as {
       Statement: { Condition: { StringEquals: Record<string, string> } }[];
@@ -250,6 +252,8 @@ describe("AckDynamoDBController", () => {
     assert.ok(spec.matchConditions[0]!.expression.includes('"aws-dynamodb-kratix"'));
     // The chart's CRDs are its children (registered by the provider, not under mocks): the chart carries the transform.
     assert.equal(registered.get("keeper-chart")?.transforms, 1);
+    // The namespace holds the user's own Secret (existingSecret): kept on destroy.
+    assert.equal(registered.get("keeper-ns")?.retainOnDelete, true);
     const crd = { type: "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", name: "x", custom: true, props: {}, opts: {} };
     assert.deepEqual(await retainCrds(crd), { props: {}, opts: { retainOnDelete: true } });
     assert.equal(await retainCrds({ ...crd, type: "kubernetes:apps/v1:Deployment" }), undefined);
