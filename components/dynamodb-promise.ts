@@ -7,6 +7,7 @@ import { PROMISE_COMPONENT, renderPlatformApplication } from "../core/render/app
 import type { TableProperties } from "../core/render/dynamodb-request.ts";
 import { renderPromise, type DestinationSelector } from "../core/render/promise.ts";
 import { IMAGES } from "../core/install/versions.ts";
+import { teamRoles } from "../core/install/team-roles.ts";
 import { tableArgErrors } from "../core/api/table-args.ts";
 import { childOf } from "./helm.ts";
 import { componentOptions, TOKEN_PREFIX } from "./token.ts";
@@ -44,6 +45,11 @@ export interface DynamoDBPromiseArgs {
   retainOnDelete?: boolean;
   /** Wait for Kratix (and KubeVela) to report the Promise ready. Default true; off where no controllers run. */
   waitForReady?: boolean;
+  /**
+   * Grant DynamoDBRequests to the built-in roles: `edit` and `admin` make, change and delete them,
+   * `view` reads them (aggregated ClusterRoles, core/install/team-roles.ts). Default true.
+   */
+  teamRoles?: boolean;
 }
 
 /** Pulumi's readiness check on the kratix-platform Application: its Promise component is healthy. */
@@ -132,6 +138,11 @@ export class DynamoDBPromise extends pulumi.ComponentResource {
       this.owner = application;
     }
     this.promiseName = pulumi.output(promise.metadata.name);
+    if (args.teamRoles ?? true) {
+      const roles = teamRoles(promise.metadata.name);
+      new k8s.rbac.v1.ClusterRole(`${name}-requests-edit`, roles.edit, childOf(this, opts));
+      new k8s.rbac.v1.ClusterRole(`${name}-requests-view`, roles.view, childOf(this, opts));
+    }
     this.crdName = pulumi.output(promise.spec.api.metadata.name);
     this.registerOutputs({ promiseName: this.promiseName, crdName: this.crdName, applicationName: this.applicationName });
   }

@@ -12,7 +12,7 @@
 #        source-controller, kustomize-controller, actionlint, pulumi-language-yaml, helm.
 #        Default set: pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes,
 #        kube-apiserver, etcd (name the others to get them).
-#   tools/build-tools.sh --crds-dir          # KubeVela's and Kratix's CRDs, from their module sources
+#   tools/build-tools.sh --crds-dir          # the upstream CRDs (and vela-core's chart), from their sources
 # vela-core (KubeVela's controller) is the upstream command; vela-cue is our own small CLI
 # over KubeVela's CUE engine (the tests' authority on the definitions); both come from one
 # wrapper module, so the packages they share are compiled once. Kratix (manager and
@@ -354,7 +354,8 @@ module_dir() { # module@version
   "$GO" mod download -json "$1" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p'
 }
 crds_dir() {
-  local dir="$CACHE/crds-$CONTROLLERS_VERSION-kx$KRATIX_VERSION-fx${FLUX_VERSION#v}-ack${ACK_VERSION#v}"
+  # The CRDs the tests validate against, and vela-core's chart (test/render/vela-core-chart.test.ts).
+  local dir="$CACHE/crds-$CONTROLLERS_VERSION-kx$KRATIX_VERSION-fx${FLUX_VERSION#v}-ack${ACK_VERSION#v}-charts"
   if [ ! -f "$dir/.done" ]; then
     setup_go
     local kv kx fs fk ack
@@ -366,8 +367,9 @@ crds_dir() {
     [ -d "$kv/charts/vela-core/crds" ] && [ -d "$kx/config/crd/bases" ] || die "module sources of KubeVela or Kratix not found"
     [ -d "$fs/config/crd/bases" ] && [ -d "$fk/config/crd/bases" ] || die "module sources of Flux's controllers not found"
     [ -d "$ack/helm/crds" ] || die "ACK's CRDs not found in $ack/helm/crds"
-    rm -rf "$dir"; mkdir -p "$dir/kubevela" "$dir/kratix" "$dir/flux" "$dir/ack"
+    rm -rf "$dir"; mkdir -p "$dir/kubevela" "$dir/kratix" "$dir/flux" "$dir/ack" "$dir/charts"
     cp "$kv"/charts/vela-core/crds/*.yaml "$dir/kubevela/"
+    cp -r "$kv/charts/vela-core" "$dir/charts/"
     cp "$kx"/config/crd/bases/*.yaml "$dir/kratix/"
     cp "$ack"/helm/crds/*.yaml "$dir/ack/"
     cp "$fs"/config/crd/bases/*.yaml "$fk"/config/crd/bases/*.yaml "$dir/flux/"

@@ -6,10 +6,20 @@
 import { IMAGES } from "./versions.ts";
 import { ACK_CREDENTIALS_SECRET, ACK_SERVICE_ACCOUNT, NAMESPACES } from "./namespaces.ts";
 
-/** vela-core: one cluster, webhook certificates from cert-manager (the chart's certgen Jobs are hooks). */
+/**
+ * vela-core: one cluster, webhook certificates from cert-manager (the chart's certgen Jobs are
+ * hooks), and Applications that act as their creators (decision 103). Without authentication
+ * the chart binds vela-core to cluster-admin, and whoever may create an Application acts with
+ * it. With it, vela-core impersonates the user (and every group: the default pattern keeps only
+ * `kubevela:*` groups, which would drop the group bindings most teams get their rights from)
+ * that its mutating webhook records on the Application. That webhook must fail closed: with
+ * `patch.enabled` (the chart's default) every vela webhook is `Ignore`, and an Application made
+ * while the webhook is down keeps whatever `app.oam.dev/username` its author wrote.
+ */
 export const velaCoreValues = () => ({
   multicluster: { enabled: false },
-  admissionWebhooks: { enabled: true, certManager: { enabled: true } },
+  admissionWebhooks: { enabled: true, certManager: { enabled: true }, patch: { enabled: false } },
+  authentication: { enabled: true, withUser: true, groupPattern: "*" },
   systemDefinitionNamespace: NAMESPACES.vela,
 });
 

@@ -19,6 +19,9 @@ import { LOCAL_DIR, applyCrds, rawRequest, readManifests, waitUntil } from "../.
 import { dynamoDBRequestCRD } from "../../core/api/schema.ts";
 import { ACK_TABLE_CRD_NAME, API_GUARD_NAME, TABLE_GUARD_NAME } from "../../core/install/table-guard.ts";
 import { DEFAULT_PROMISE_NAME } from "../../core/kratix/steps.ts";
+import { API_GROUP, API_PLURAL, API_VERSION } from "../../core/api/rules.ts";
+import { teamRoles } from "../../core/install/team-roles.ts";
+import { DESIGN_USER_SESSIONS, requestObject } from "../fixtures/corpus.ts";
 import { BINDINGS, POLICIES, startAdmissionServer, type AdmissionServer, type Identity, type Result } from "../helpers/admission-server.ts";
 import { requireCrds } from "../helpers/crd-validator.ts";
 import {
@@ -262,6 +265,66 @@ const labelled = (o: KubernetesObject): KubernetesObject => ({
         `${TABLES}/namespaces/team-a/tables/orders`,
       ])
         assert.equal((await rawRequest(kubeconfig, "GET", path)).status, 200, path);
+    });
+  });
+
+  describe("DynamoDBRequests and the built-in roles (core/install/team-roles.ts)", () => {
+    const REQUESTS = (ns: string) => `/apis/${API_GROUP}/${API_VERSION}/namespaces/${ns}/${API_PLURAL}`;
+    const member: Identity = { label: "team-a-member (edit in team-a)", user: "team-a-member", groups: ["system:authenticated"] };
+    const viewer: Identity = { label: "team-a-viewer (view in team-a)", user: "team-a-viewer", groups: ["system:authenticated"] };
+    const request = (name: string, ns = "team-a") => requestObject(DESIGN_USER_SESSIONS as never, name, ns);
+    const create = (as: Identity, ns: string) => send(as, "POST", `${REQUESTS(ns)}?dryRun=All`, request("probe", ns));
+    before(async () => {
+      for (const [who, role] of [
+        [member, "edit"],
+        [viewer, "view"],
+      ] as const)
+        await post("/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings", {
+          apiVersion: "rbac.authorization.k8s.io/v1",
+          kind: "RoleBinding",
+          metadata: { name: `${who.user}-${role}`, namespace: "team-a" },
+          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
+          subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: who.user }],
+        });
+      await post(REQUESTS("team-a"), request("existing"));
+    });
+
+    it("without the roles, edit grants nothing of DynamoDBRequests (Kratix grants its kinds to no one)", async () => {
+      assert.equal((await create(member, "team-a")).status, 403);
+      assert.equal((await send(viewer, "GET", REQUESTS("team-a"))).status, 403);
+    });
+    it("with them, edit makes, changes and deletes requests in its namespace, and nowhere else", async () => {
+      const roles = teamRoles();
+      for (const role of [roles.edit, roles.view]) await post("/apis/rbac.authorization.k8s.io/v1/clusterroles", role);
+      // The controller manager's clusterrole-aggregation controller folds them into edit and view.
+      await waitUntil(
+        "edit to include DynamoDBRequests",
+        async () => ((await create(member, "team-a")).status === 201 ? true : undefined),
+        60_000,
+      );
+      const merge = "application/merge-patch+json";
+      const labels = { metadata: { labels: { team: "a" } } };
+      assert.equal((await send(member, "PATCH", `${REQUESTS("team-a")}/existing?dryRun=All`, labels, merge)).status, 200);
+      assert.equal((await send(member, "DELETE", `${REQUESTS("team-a")}/existing?dryRun=All`)).status, 200);
+      assert.equal((await create(member, "team-b")).status, 403);
+    });
+    it("no built-in role writes a request's status (Kratix's status step does)", async () => {
+      const status = { status: { message: "forged" } };
+      for (const who of [member, viewer])
+        assert.equal(
+          (await send(who, "PATCH", `${REQUESTS("team-a")}/existing/status?dryRun=All`, status, "application/merge-patch+json")).status,
+          403,
+          who.label,
+        );
+    });
+    it("view reads requests and their status, and writes none", async () => {
+      await waitUntil(
+        "view to include DynamoDBRequests",
+        async () => ((await send(viewer, "GET", REQUESTS("team-a"))).status === 200 ? true : undefined),
+        60_000,
+      );
+      assert.equal((await send(viewer, "GET", `${REQUESTS("team-a")}/existing/status`)).status, 200);
+      assert.equal((await create(viewer, "team-a")).status, 403);
     });
   });
 

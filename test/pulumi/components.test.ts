@@ -7,6 +7,7 @@ import { DynamoDBTable } from "../../components/dynamodb-table.ts";
 import { AckDynamoDBController } from "../../components/ack-controller.ts";
 import { retainCrds } from "../../components/helm.ts";
 import { KubeVelaDefinitions } from "../../components/kubevela.ts";
+import { teamRoleNames } from "../../core/install/team-roles.ts";
 import { DynamoDBPromise } from "../../components/dynamodb-promise.ts";
 import { DESIGN_USER_SESSIONS, EVERYTHING } from "../fixtures/corpus.ts";
 import { propertiesFromSpec } from "../../core/render/dynamodb-request.ts";
@@ -364,6 +365,18 @@ describe("DynamoDBPromise", () => {
     const { annotations: _a, ...meta } = metadata;
     assert.deepEqual(validateAgainstUpstream({ ...rest, metadata: meta }), []);
     assert.equal(meta.namespace, undefined);
+    // The built-in roles get DynamoDBRequests (test/admission/table-guard.test.ts shows them on a real API server).
+    const roles = named("direct").filter((r) => r.type === "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole");
+    assert.deepEqual(
+      roles.map((r) => (r.inputs.metadata as { name: string }).name).sort(),
+      Object.values(teamRoleNames("aws-dynamodb-kratix")).sort(),
+    );
+  });
+  it("teamRoles: false grants the built-in roles nothing", async () => {
+    const p = new DynamoDBPromise("no-roles", { delivery: "pulumi", defaults: { defaultRegion: "us-east-1" }, teamRoles: false });
+    await resolve(p.promiseName);
+    await settle();
+    assert.equal(named("no-roles").filter((r) => r.type === "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole").length, 0);
   });
   it("rejects bad platform defaults by name", () => {
     assert.throws(
