@@ -308,12 +308,21 @@ export interface PrinterColumn {
   priority?: number;
 }
 
+/**
+ * Kratix gives a request CRD its own two columns (message, and its Reconciled condition's
+ * message) only when the Promise's CRD names none (internal/controller/promise_controller.go,
+ * setStatusFieldsOnCRD), so ours keep both: a refused or failing request shows why without
+ * `-o wide` (decision 104).
+ */
 const PRINTER_COLUMNS: PrinterColumn[] = [
+  { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+  { name: "Reason", type: "string", jsonPath: ".status.reason" },
   { name: "Table", type: "string", jsonPath: ".status.tableName" },
   { name: "Region", type: "string", jsonPath: ".status.region" },
-  { name: "Table-Status", type: "string", jsonPath: ".status.tableStatus" },
+  { name: "Message", type: "string", jsonPath: ".status.message" },
+  { name: "Reconciled", type: "string", jsonPath: '.status.conditions[?(@.type=="Reconciled")].message', priority: 1 },
+  { name: "Table-Status", type: "string", jsonPath: ".status.tableStatus", priority: 1 },
   { name: "ARN", type: "string", jsonPath: ".status.tableArn", priority: 1 },
-  { name: "Message", type: "string", jsonPath: ".status.message", priority: 1 },
   { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
 ];
 

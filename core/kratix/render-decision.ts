@@ -18,7 +18,15 @@ import type { DynamoDBRequestStatus, PlatformDefaults } from "../api/types.ts";
 import { API_GROUP, API_KIND, API_VERSION } from "../api/rules.ts";
 import type { FieldError } from "../api/validate.ts";
 import { REQUEST_UID_ANNOTATION, type AckTable } from "../render/ack-table.ts";
-import { configureRequest, heldTable, invalidRequestStatus, type ConfigureResult, type HeldTable, type StatusResult } from "./steps.ts";
+import {
+  configureRequest,
+  heldTable,
+  invalidRequestStatus,
+  requestConditions,
+  type ConfigureResult,
+  type HeldTable,
+  type StatusResult,
+} from "./steps.ts";
 import { ownershipRefusal, ref, type LiveTables } from "./table-claims.ts";
 
 /** The request alone, judged: planned and rendered, or invalid (who it is, and why). */
@@ -105,5 +113,8 @@ export function decideRenderTable(judged: JudgedRequest, cluster: ClusterView, d
   const { request, plan, table, status, warnings } = judged.configured;
   const refusal = ownershipRefusal(request, plan, cluster.rivals, cluster.namespaces, cluster.tables, defaults, now);
   if (refusal) return refused(refusal, live, table.metadata.annotations[REQUEST_UID_ANNOTATION]);
-  return { publish: "new", table, status, warnings };
+  // Not ready until the status step says so: a Ready=True of the request's earlier spec must not stand for this one.
+  const generation = typeof request.metadata.generation === "number" ? { generation: request.metadata.generation } : {};
+  const conditions = requestConditions("False", String(status.reason), String(status.message), now.toISOString(), generation);
+  return { publish: "new", table, status: { ...status, conditions }, warnings };
 }

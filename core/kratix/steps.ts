@@ -74,6 +74,46 @@ export interface Condition {
   reason: string;
   message: string;
   lastTransitionTime: string;
+  /** The request's metadata.generation the condition is about, where known. */
+  observedGeneration?: number;
+}
+
+/** This project's own condition, kept for those who read it. */
+export const TABLE_READY_CONDITION = "TableReady";
+/**
+ * What generic tooling reads (decision 104): `Ready` (kubectl wait --for=condition=Ready, Flux's
+ * and Argo CD's health checks through kstatus) and `Stalled`, True when nothing but a change to
+ * the request or to the cluster can help (kstatus then reports the request Failed instead of
+ * InProgress, so a Flux health check fails at once rather than at its timeout).
+ */
+export const READY_CONDITION = "Ready";
+export const STALLED_CONDITION = "Stalled";
+
+/**
+ * The conditions every status the steps write carries: TableReady and Ready alike, and Stalled.
+ * All three are written each time (Kratix merges conditions by type, so one left out would keep
+ * its old value).
+ */
+export function requestConditions(
+  ready: Condition["status"],
+  reason: string,
+  message: string,
+  at: string,
+  o: { generation?: number; stalled?: boolean } = {},
+): Condition[] {
+  const generation = o.generation !== undefined ? { observedGeneration: o.generation } : {};
+  return [
+    { type: TABLE_READY_CONDITION, status: ready, reason, message, lastTransitionTime: at, ...generation },
+    { type: READY_CONDITION, status: ready, reason, message, lastTransitionTime: at, ...generation },
+    {
+      type: STALLED_CONDITION,
+      status: o.stalled ? "True" : "False",
+      reason: o.stalled ? reason : "NotStalled",
+      message: o.stalled ? message : "",
+      lastTransitionTime: at,
+      ...generation,
+    },
+  ];
 }
 
 /** The parts of an ACK Table the status step reads. */
@@ -85,8 +125,6 @@ export interface StatusResult {
   retryAfter?: string;
   ready: boolean;
 }
-
-export const TABLE_READY_CONDITION = "TableReady";
 
 /**
  * Retry intervals: quick while AWS is creating, slower when a human must act. `clusterRead`:
@@ -148,7 +186,10 @@ export function tableStatusToRequestStatus(
       ...extra,
       message,
       reason,
-      conditions: [{ type: TABLE_READY_CONDITION, status: ready ? "True" : "False", reason, message, lastTransitionTime: at }],
+      conditions: requestConditions(ready ? "True" : "False", reason, message, at, {
+        ...(expect?.generation !== undefined ? { generation: expect.generation } : {}),
+        stalled: reason === "Terminal",
+      }),
     },
   });
   if (!table) {
@@ -260,7 +301,10 @@ export function refusedStatus(
       message,
       reason,
       ...(generation !== undefined ? { observedGeneration: generation } : {}),
-      conditions: [{ type: TABLE_READY_CONDITION, status: "False", reason, message, lastTransitionTime: now.toISOString() }],
+      conditions: requestConditions("False", reason, message, now.toISOString(), {
+        ...(generation !== undefined ? { generation } : {}),
+        stalled: true,
+      }),
     },
   };
 }
@@ -285,9 +329,9 @@ export function clusterReadFailedStatus(what: string, error: string, now: Date, 
       message,
       reason: CLUSTER_READ_FAILED,
       ...(generation !== undefined ? { observedGeneration: generation } : {}),
-      conditions: [
-        { type: TABLE_READY_CONDITION, status: "Unknown", reason: CLUSTER_READ_FAILED, message, lastTransitionTime: now.toISOString() },
-      ],
+      conditions: requestConditions("Unknown", CLUSTER_READ_FAILED, message, now.toISOString(), {
+        ...(generation !== undefined ? { generation } : {}),
+      }),
     },
   };
 }

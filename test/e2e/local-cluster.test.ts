@@ -334,6 +334,32 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         assert.equal(table?.TableStatus, "ACTIVE", `${name} in the emulator`);
         assert.equal(table?.TableArn, (outputs.tableArns as Record<string, string>)[name]);
       }
+      // What generic tooling and `kubectl get` read: Ready True for the request's generation, and the
+      // columns the API server prints (server-side, as kubectl asks for them) show it without -o wide.
+      for (const name of ["orders", "user-sessions"]) {
+        const request = await readyRequest("default", name);
+        const conditions =
+          (request.status as { conditions?: { type: string; status: string; observedGeneration?: number }[] }).conditions ?? [];
+        const ready = conditions.find((c) => c.type === "Ready");
+        assert.deepEqual([ready?.status, ready?.observedGeneration], ["True", request.metadata.generation], JSON.stringify(conditions));
+        assert.equal(conditions.find((c) => c.type === "Stalled")?.status, "False");
+      }
+      const printed = await rawRequest(
+        local.kubeconfig,
+        "GET",
+        `/apis/dynamodb.kratix.io/v1alpha1/namespaces/default/dynamodbrequests/orders`,
+        undefined,
+        {
+          headers: { accept: "application/json;as=Table;v=v1;g=meta.k8s.io" },
+        },
+      );
+      const table = JSON.parse(printed.body) as { columnDefinitions: { name: string; priority: number }[]; rows: { cells: unknown[] }[] };
+      const shown = table.columnDefinitions
+        .map((c, i) => [c.name, c.priority, table.rows[0]!.cells[i]] as const)
+        .filter(([, priority]) => priority === 0);
+      const cell = (column: string) => shown.find(([name]) => name === column)?.[2];
+      assert.deepEqual([cell("Ready"), cell("Table"), cell("Region")], ["True", `${PREFIX}orders`, REGION], JSON.stringify(shown));
+      assert.match(String(cell("Message")), /table is ACTIVE: arn:aws:dynamodb:/);
       console.log(
         `# pulumi up from start to the last ARN (2 tables + the Application's): ${((performance.now() - started) / 1000).toFixed(1)} s`,
       );

@@ -217,9 +217,15 @@ describe("render-table decides before it publishes", () => {
       String(status(squat).message),
       /^table name user-data in us-west-2 belongs to DynamoDBRequest team-a\/owner: .*spec\.name$/,
     );
+    // A refusal only a change can resolve: Ready False and Stalled True.
+    const stalled = (run: typeof squat) =>
+      (status(run) as { conditions: { type: string; status: string }[] }).conditions.map((c) => `${c.type}=${c.status}`);
+    assert.deepEqual(stalled(squat), ["TableReady=False", "Ready=False", "Stalled=True"]);
     const own = await runPipeline("configure", owner, withApi());
     assert.ok(own.output[TABLE_OUTPUT_FILE], own.stderr);
     assert.equal(status(own).reason, "Rendered");
+    // Published, not ready yet: an earlier Ready=True must not stand for this spec.
+    assert.deepEqual(stalled(own), ["TableReady=False", "Ready=False", "Stalled=False"]);
   });
 
   it("two requests for one name, made in the same second: exactly one publishes a Table, and both runs name the same owner", async () => {
@@ -474,8 +480,15 @@ describe("pipeline status (table-status): reads the Table back, never publishes"
     assert.equal(s.tableStatus, "ACTIVE");
     assert.equal(s.readyGeneration, 3);
     assert.equal(s.readySpecDigest, "0123456789abcdef");
-    assert.equal(s.conditions[0]!.type, "TableReady");
-    assert.equal(s.conditions[0]!.status, "True");
+    // TableReady, and what generic tooling reads: Ready True for this generation, not Stalled.
+    assert.deepEqual(
+      s.conditions.map((c) => [c.type, c.status, c.observedGeneration]),
+      [
+        ["TableReady", "True", 3],
+        ["Ready", "True", 3],
+        ["Stalled", "False", 3],
+      ],
+    );
     assert.equal(run.metadata["workflow-control.yaml"], undefined);
   });
 
@@ -517,6 +530,16 @@ describe("pipeline status (table-status): reads the Table back, never publishes"
     const run = await runStatus(requestObject(DESIGN_USER_DATA as never, "broken", "team-a"));
     assert.match(String(status(run).message), /ACK cannot reconcile the table: ValidationException/);
     assert.equal(retryAfter(run), "5m");
+    // Stalled: kstatus (Flux's and Argo CD's health checks) reports it Failed instead of waiting.
+    const conditions = (status(run) as { conditions: { type: string; status: string; reason: string }[] }).conditions;
+    assert.deepEqual(
+      conditions.map((c) => [c.type, c.status, c.reason]),
+      [
+        ["TableReady", "False", "Terminal"],
+        ["Ready", "False", "Terminal"],
+        ["Stalled", "True", "Terminal"],
+      ],
+    );
   });
 
   it("keeps the unused-attribute note in the message", async () => {
