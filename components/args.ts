@@ -319,6 +319,8 @@ export interface TableStatus {
   readyGeneration?: number;
   /** The spec digest of the request whose table is ACTIVE and synced. */
   readySpecDigest?: string;
+  /** The spec digest of the last final verdict: ready, or refused until something changes. */
+  settledSpecDigest?: string;
   /** Why the table is or is not ready: the TableReady reason, or a refusal (InvalidRequest, TableNameTaken, AdoptionNotApproved). */
   reason?: string;
   /** The request's metadata.generation a refusal is about. */

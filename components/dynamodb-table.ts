@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { SPEC_DIGEST_ANNOTATION, specDigest } from "../core/api/spec-digest.ts";
+import { SPEC_DIGEST_ANNOTATION, settledRefusal, specDigest } from "../core/api/spec-digest.ts";
 import type { TablePlan } from "../core/api/plan.ts";
 import { API_GROUP, API_KIND, API_VERSION } from "../core/api/rules.ts";
 import { checkTable } from "../core/api/table-args.ts";
@@ -131,6 +131,7 @@ export class DynamoDBTable extends pulumi.ComponentResource {
     const wait = args.waitForArn ?? true;
     const requestName = args.requestName ?? name;
     const namespace = args.namespace ?? "default";
+    const digest = pulumi.output(spec).apply(specDigest);
     const request = new k8s.apiextensions.CustomResource(
       name,
       {
@@ -139,15 +140,13 @@ export class DynamoDBTable extends pulumi.ComponentResource {
         metadata: {
           name: requestName,
           namespace,
-          // The digest of the spec sent; the status step copies it to status.readySpecDigest once the
-          // table carrying this spec is ACTIVE and synced, so the wait never ends on an older spec's status.
-          annotations: pulumi.output(spec).apply((s) => {
-            const digest = specDigest(s);
-            return {
-              [SPEC_DIGEST_ANNOTATION]: digest,
-              ...(wait ? { "pulumi.com/waitFor": `jsonpath={.status.readySpecDigest}=${digest}` } : { "pulumi.com/skipAwait": "true" }),
-            };
-          }),
+          // The digest of the spec sent; the steps copy it to status.settledSpecDigest once their verdict
+          // on this spec is final (ready, or refused until something changes), so the wait never ends on
+          // an older spec's status, and a refusal ends it at once (core/api/spec-digest.ts).
+          annotations: digest.apply((d) => ({
+            [SPEC_DIGEST_ANNOTATION]: d,
+            ...(wait ? { "pulumi.com/waitFor": `jsonpath={.status.settledSpecDigest}=${d}` } : { "pulumi.com/skipAwait": "true" }),
+          })),
         },
         spec,
         // Declared so the live status (written by the pipeline) is read back as an output.
@@ -165,7 +164,12 @@ export class DynamoDBTable extends pulumi.ComponentResource {
     this.tableName = tableName;
     this.region = region;
     if (wait) {
-      this.tableArn = this.status.apply((s) => s?.tableArn ?? "");
+      // A refused request fails the deployment with its own status message, as soon as it settles.
+      this.tableArn = pulumi.all([this.status, digest, namespace]).apply(([s, d, ns]) => {
+        const refusal = settledRefusal(s, d, `${ns}/${requestName}`);
+        if (refusal) throw new pulumi.ResourceError(refusal, this);
+        return s?.tableArn ?? "";
+      });
       this.arnSource = pulumi.output<ArnSource>("status");
     } else {
       const account = args.accountId ?? aws.getCallerIdentityOutput({}, { parent: this }).accountId;

@@ -61,6 +61,11 @@ export interface DynamoDBRequestStatus {
   readyGeneration?: number;
   /** The request's spec-digest annotation at that point (core/api/spec-digest.ts). */
   readySpecDigest?: string;
+  /**
+   * The spec digest of the last final verdict: the table ready (Ready True), or a refusal only a
+   * change can resolve (Stalled True). What Pulumi's wait ends on (core/api/spec-digest.ts).
+   */
+  settledSpecDigest?: string;
   /** Why the table is or is not ready: the TableReady reason, or a refusal (InvalidRequest, TableNameTaken, AdoptionNotApproved). */
   reason?: string;
   /** The request's metadata.generation a refusal is about. */

@@ -18,11 +18,13 @@ import type { DynamoDBRequestStatus, PlatformDefaults } from "../api/types.ts";
 import { API_GROUP, API_KIND, API_VERSION } from "../api/rules.ts";
 import type { FieldError } from "../api/validate.ts";
 import { REQUEST_UID_ANNOTATION, type AckTable } from "../render/ack-table.ts";
+import { SPEC_DIGEST_ANNOTATION } from "../api/spec-digest.ts";
 import {
   configureRequest,
   heldTable,
   invalidRequestStatus,
   requestConditions,
+  settle,
   type ConfigureResult,
   type HeldTable,
   type StatusResult,
@@ -32,7 +34,7 @@ import { ownershipRefusal, ref, type LiveTables } from "./table-claims.ts";
 /** The request alone, judged: planned and rendered, or invalid (who it is, and why). */
 export type JudgedRequest =
   | { ok: true; configured: Extract<ConfigureResult, { ok: true }> }
-  | { ok: false; request: { namespace: string; name: string; generation?: number; uid?: string }; errors: FieldError[] };
+  | { ok: false; request: { namespace: string; name: string; generation?: number; uid?: string; digest?: string }; errors: FieldError[] };
 
 /** An object Kratix could have sent for this Promise: the right kind, with a name. */
 function isRequestShaped(input: unknown): boolean {
@@ -55,8 +57,10 @@ export function judgeRequest(input: unknown, defaults: PlatformDefaults): { judg
   const result = configureRequest(input, defaults);
   if (result.ok) return { judged: { ok: true, configured: result }, errors: [] };
   if (!isRequestShaped(input)) return { errors: result.errors };
-  const meta = (input as { metadata: { name: string; namespace?: unknown; generation?: unknown; uid?: unknown } }).metadata;
+  const meta = (input as { metadata: { name: string; namespace?: unknown; generation?: unknown; uid?: unknown; annotations?: unknown } })
+    .metadata;
   const generation = typeof meta.generation === "number" ? meta.generation : undefined;
+  const digest = (meta.annotations as Record<string, unknown> | undefined)?.[SPEC_DIGEST_ANNOTATION];
   return {
     errors: result.errors,
     judged: {
@@ -66,6 +70,7 @@ export function judgeRequest(input: unknown, defaults: PlatformDefaults): { judg
         namespace: typeof meta.namespace === "string" ? meta.namespace : "default",
         ...(generation !== undefined ? { generation } : {}),
         ...(typeof meta.uid === "string" && meta.uid ? { uid: meta.uid } : {}),
+        ...(typeof digest === "string" && digest ? { digest } : {}),
       },
       errors: result.errors,
     },
@@ -106,8 +111,14 @@ function refused(refusal: StatusResult, live: Parameters<typeof heldTable>[0], r
   };
 }
 
-/** render-table's one decision (see the top of this file). */
+/** render-table's one decision (see the top of this file), its status settled on the request's spec digest when final. */
 export function decideRenderTable(judged: JudgedRequest, cluster: ClusterView, defaults: PlatformDefaults, now: Date): RenderDecision {
+  const decision = decide(judged, cluster, defaults, now);
+  const digest = judged.ok ? judged.configured.request.metadata.annotations?.[SPEC_DIGEST_ANNOTATION] : judged.request.digest;
+  return { ...decision, status: settle(decision.status, digest) } as RenderDecision;
+}
+
+function decide(judged: JudgedRequest, cluster: ClusterView, defaults: PlatformDefaults, now: Date): RenderDecision {
   const live = cluster.tables.get(ref(requestRef(judged)));
   if (!judged.ok) return refused(invalidRequestStatus(judged.errors, now, judged.request.generation), live, judged.request.uid);
   const { request, plan, table, status, warnings } = judged.configured;

@@ -90,6 +90,16 @@ export const READY_CONDITION = "Ready";
 export const STALLED_CONDITION = "Stalled";
 
 /**
+ * The status with `settledSpecDigest` set to `digest` when it is a final verdict (Ready True or
+ * Stalled True), and as it is otherwise: what a Pulumi wait on the request ends on.
+ */
+export function settle<S extends object>(status: S, digest: string | undefined): S & { settledSpecDigest?: string } {
+  const conditions = (status as { conditions?: Condition[] }).conditions ?? [];
+  const final = conditions.some((c) => (c.type === READY_CONDITION || c.type === STALLED_CONDITION) && c.status === "True");
+  return final && digest ? { ...status, settledSpecDigest: digest } : status;
+}
+
+/**
  * The conditions every status the steps write carries: TableReady and Ready alike, and Stalled.
  * All three are written each time (Kratix merges conditions by type, so one left out would keep
  * its old value).
@@ -182,15 +192,18 @@ export function tableStatusToRequestStatus(
   ): StatusResult => ({
     ready,
     ...(retryAfter ? { retryAfter } : {}),
-    status: {
-      ...extra,
-      message,
-      reason,
-      conditions: requestConditions(ready ? "True" : "False", reason, message, at, {
-        ...(expect?.generation !== undefined ? { generation: expect.generation } : {}),
-        stalled: reason === "Terminal",
-      }),
-    },
+    status: settle(
+      {
+        ...extra,
+        message,
+        reason,
+        conditions: requestConditions(ready ? "True" : "False", reason, message, at, {
+          ...(expect?.generation !== undefined ? { generation: expect.generation } : {}),
+          stalled: reason === "Terminal",
+        }),
+      },
+      expect?.digest,
+    ),
   });
   if (!table) {
     return result(

@@ -6,12 +6,16 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { recordRegistrations, type Registration } from "../../cli/program-under-mocks.ts";
+import { SPEC_DIGEST_ANNOTATION } from "../../core/api/spec-digest.ts";
 
 export type { Registration };
 
 export const ACCOUNT = "111122223333";
 /** What the mock "cluster" reports back for a DynamoDBRequest, as the status step would write it. */
 export const arnFor = (region: string, table: string) => `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${table}`;
+
+/** A table name the mock "cluster" refuses, as render-table refuses one another request owns. */
+export const TAKEN_PREFIX = "taken-";
 
 /** The organization the mocks run in: what `pulumi.getOrganization()` is on a file or S3 backend. */
 export const ORGANIZATION = "organization";
@@ -43,7 +47,21 @@ export async function setupMocks(
         if (args.type === "aws:iam/accessKey:AccessKey") state.secret = "mock-secret-access-key";
         if (args.type === "kubernetes:dynamodb.kratix.io/v1alpha1:DynamoDBRequest") {
           const spec = args.inputs.spec as { name: string; region?: string };
-          state.status = { tableArn: arnFor(spec.region ?? "us-west-2", spec.name), tableStatus: "ACTIVE", message: "table is ACTIVE" };
+          const digest = (args.inputs.metadata as { annotations?: Record<string, string> }).annotations?.[SPEC_DIGEST_ANNOTATION];
+          state.status = spec.name.startsWith(TAKEN_PREFIX)
+            ? // As render-table settles a request refused for its table name.
+              {
+                reason: "TableNameTaken",
+                message: `table name ${spec.name} belongs to DynamoDBRequest team-b/owner`,
+                settledSpecDigest: digest,
+              }
+            : {
+                tableArn: arnFor(spec.region ?? "us-west-2", spec.name),
+                tableStatus: "ACTIVE",
+                message: "table is ACTIVE",
+                readySpecDigest: digest,
+                settledSpecDigest: digest,
+              };
         }
         return { id: `${args.name}-id`, state };
       },

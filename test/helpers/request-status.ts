@@ -1,7 +1,7 @@
 /**
  * A stand-in for the Promise's status step on a bare API server (no Kratix, no pipeline):
  * once a DynamoDBRequest carries its spec digest, write the status the step writes when the
- * table is ACTIVE (its ARN, and the digest as ready), so that Pulumi's wait on the request ends
+ * table is ACTIVE (its ARN, and the digest as ready and settled), so that Pulumi's wait on the request ends
  * and the table's ARN flows back into the stack's outputs.
  */
 import { SPEC_DIGEST_ANNOTATION } from "../../core/api/spec-digest.ts";
@@ -26,15 +26,23 @@ export function statusStep(
         const o = JSON.parse(r.body) as {
           metadata: { annotations?: Record<string, string> };
           spec: { name: string; region?: string };
-          status?: { readySpecDigest?: string };
+          status?: { settledSpecDigest?: string };
         };
         const digest = o.metadata.annotations?.[SPEC_DIGEST_ANNOTATION];
-        if (digest && o.status?.readySpecDigest !== digest) {
+        if (digest && o.status?.settledSpecDigest !== digest) {
           const w = await rawRequest(
             kubeconfig,
             "PATCH",
             `${requestPath(namespace, name)}/status`,
-            { status: { tableArn: arnFor(o.spec), tableStatus: "ACTIVE", message: "table is ACTIVE", readySpecDigest: digest } },
+            {
+              status: {
+                tableArn: arnFor(o.spec),
+                tableStatus: "ACTIVE",
+                message: "table is ACTIVE",
+                readySpecDigest: digest,
+                settledSpecDigest: digest,
+              },
+            },
             { contentType: "application/merge-patch+json" },
           );
           if (w.status === 200) writes++;

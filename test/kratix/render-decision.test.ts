@@ -7,6 +7,7 @@ import { ADOPTABLE_TABLES_ANNOTATION } from "../../core/kratix/adoption.ts";
 import { configureRequest } from "../../core/kratix/steps.ts";
 import { RELEASED_ANNOTATION } from "../../core/kratix/release.ts";
 import { REQUEST_UID_ANNOTATION } from "../../core/render/ack-table.ts";
+import { SPEC_DIGEST_ANNOTATION } from "../../core/api/spec-digest.ts";
 import { DESIGN_USER_DATA, requestObject } from "../fixtures/corpus.ts";
 
 const now = new Date("2026-12-01T00:00:00Z");
@@ -38,6 +39,24 @@ const live = (name: string, namespace: string, managed: boolean, spec: object = 
 };
 
 describe("render-table's decision", () => {
+  it("settles a refusal on the request's spec digest (Pulumi's wait ends there), never a Table it publishes", () => {
+    const digested = (r: ReturnType<typeof request>) => ({
+      ...r,
+      metadata: { ...r.metadata, annotations: { [SPEC_DIGEST_ANNOTATION]: "feedface00000000" } },
+    });
+    const adopter = digested(request("grab", "team-e", { ...DESIGN_USER_DATA, adopt: true }));
+    const refused = decideRenderTable(judged(adopter), view({ namespaces: new Map([["team-e", {}]]) }), {}, now);
+    assert.equal(refused.status.settledSpecDigest, "feedface00000000");
+    const invalid = digested(request("bad", "team-a", { ...DESIGN_USER_DATA, region: "mars-1" }));
+    const invalidDecision = decideRenderTable(judgeRequest(invalid, {}).judged!, view(), {}, now);
+    assert.equal(invalidDecision.status.reason, "InvalidRequest");
+    assert.equal(invalidDecision.status.settledSpecDigest, "feedface00000000");
+    // Published: not settled until the status step finds the table ready.
+    const published = decideRenderTable(judged(digested(request("mine", "team-a"))), view(), {}, now);
+    assert.equal(published.publish, "new");
+    assert.equal(published.status.settledSpecDigest, undefined);
+  });
+
   it("a valid request that owns its name: the Table rendered now", () => {
     const d = decideRenderTable(judged(request("mine", "team-a")), view(), {}, now);
     assert.equal(d.publish, "new");

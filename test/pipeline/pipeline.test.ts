@@ -480,6 +480,7 @@ describe("pipeline status (table-status): reads the Table back, never publishes"
     assert.equal(s.tableStatus, "ACTIVE");
     assert.equal(s.readyGeneration, 3);
     assert.equal(s.readySpecDigest, "0123456789abcdef");
+    assert.equal(s.settledSpecDigest, "0123456789abcdef", "settled: what Pulumi's wait ends on");
     // TableReady, and what generic tooling reads: Ready True for this generation, not Stalled.
     assert.deepEqual(
       s.conditions.map((c) => [c.type, c.status, c.observedGeneration]),

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "mocha";
 import * as pulumi from "@pulumi/pulumi";
-import { ACCOUNT, SECRET_SIG, resolve, settle, setupMocks, type Registration } from "../helpers/pulumi-mocks.ts";
+import { ACCOUNT, SECRET_SIG, TAKEN_PREFIX, resolve, settle, setupMocks, type Registration } from "../helpers/pulumi-mocks.ts";
 import { DynamoDBTable } from "../../components/dynamodb-table.ts";
 import { AckDynamoDBController } from "../../components/ack-controller.ts";
 import { retainCrds } from "../../components/helm.ts";
@@ -100,10 +100,26 @@ describe("DynamoDBTable", () => {
     const annotations = (req.inputs.metadata as { annotations: Record<string, string> }).annotations;
     const digest = specDigest(req.inputs.spec);
     assert.equal(annotations[SPEC_DIGEST_ANNOTATION], digest);
-    assert.equal(annotations["pulumi.com/waitFor"], `jsonpath={.status.readySpecDigest}=${digest}`);
+    assert.equal(annotations["pulumi.com/waitFor"], `jsonpath={.status.settledSpecDigest}=${digest}`);
     // Any change to the spec changes the digest, so a wait after an update never ends on the old status.
     assert.notEqual(specDigest({ ...(req.inputs.spec as object), billingMode: "PROVISIONED" }), digest);
     assert.equal(specDigest({ b: 1, a: [{ y: 2, x: 1 }] }), specDigest({ a: [{ x: 1, y: 2 }], b: 1 }));
+  });
+  it("fails the deployment with the request's own status once a refusal settles on its spec (no timeout)", async () => {
+    const t = new DynamoDBTable("refused", {
+      table: { ...propertiesFromSpec(DESIGN_USER_SESSIONS), tableName: `${TAKEN_PREFIX}sessions` },
+    });
+    // The Output's own promise: the component's apply throws into it (resolve would wait forever).
+    const arn = (t.tableArn as unknown as { promise(): Promise<string> }).promise();
+    await assert.rejects(arn, (e: Error) => {
+      assert.ok(e instanceof pulumi.ResourceError, String(e));
+      assert.match(
+        e.message,
+        /^DynamoDBRequest default\/refused was refused \(TableNameTaken\): table name taken-sessions belongs to DynamoDBRequest team-b\/owner$/,
+      );
+      return true;
+    });
+    await settle();
   });
   it("computes the ARN from account, partition, region and prefixed name when not waiting, and says so", async () => {
     const t = new DynamoDBTable("computed", {

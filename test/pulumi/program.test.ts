@@ -96,7 +96,7 @@ describe("the program with Pulumi.dev.yaml", () => {
       const annotations = (r.inputs.metadata as { annotations: Record<string, string> }).annotations;
       const digest = specDigest(r.inputs.spec);
       assert.equal(annotations[SPEC_DIGEST_ANNOTATION], digest);
-      assert.equal(annotations["pulumi.com/waitFor"], `jsonpath={.status.readySpecDigest}=${digest}`);
+      assert.equal(annotations["pulumi.com/waitFor"], `jsonpath={.status.settledSpecDigest}=${digest}`);
     }
   });
   it("installs vela-core and Kratix once cert-manager's webhook serves (its start-up check Job, a hook helm.v4.Chart skips)", () => {
