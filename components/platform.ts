@@ -29,7 +29,10 @@ export interface DynamoDBPlatformArgs {
   stateStore?: StateStore;
   /** ACK controller credentials. Default accessKey (an IAM user; the design's ack-dynamodb-user-secrets Secret). */
   ackCredentials?: AckCredentials;
-  /** Regions the controller's IAM policy allows. Default [defaults.defaultRegion]. */
+  /**
+   * The platform's regions: the controller's IAM policy allows these, and requests may name only
+   * these (the Promise's CRD and pipeline refuse others, naming spec.region). Default [defaults.defaultRegion].
+   */
   ackAllowedRegions?: string[];
   /** Customer-managed KMS keys tables may use. */
   kmsKeyArns?: pulumi.Input<string[]>;
@@ -77,10 +80,24 @@ const S3_AUTH_MODES = { irsa: { required: ["oidcProviderArn"], optional: [] }, a
 
 const isPlain = (v: unknown) => !pulumi.Output.isInstance(v) && !(v instanceof Promise);
 
+/**
+ * The defaults every request gets, with the platform's regions: the ones ACK's IAM policy allows
+ * (ackAllowedRegions, or the default region alone), so a request for another region is refused
+ * by the API instead of looping on AccessDenied (decision 106).
+ */
+function platformDefaults(args: DynamoDBPlatformArgs): PlatformDefaults {
+  const allowedRegions =
+    args.defaults.allowedRegions ?? args.ackAllowedRegions ?? [args.defaults.defaultRegion].filter((r) => r !== undefined);
+  return { ...args.defaults, ...(allowedRegions.length ? { allowedRegions } : {}) };
+}
+
 /** Every problem with the platform's arguments that can be seen before anything is registered. */
 function platformArgErrors(args: DynamoDBPlatformArgs): FieldError[] {
-  const errors = validatePlatformDefaults(args.defaults ?? {}, "defaults");
+  const errors = validatePlatformDefaults(args.defaults ? platformDefaults(args) : {}, "defaults");
   if (!args.defaults?.defaultRegion) errors.push({ path: "defaults.defaultRegion", message: "is required" });
+  const [given, ack] = [args.defaults?.allowedRegions, args.ackAllowedRegions];
+  if (given && ack && [...given].sort().join() !== [...ack].sort().join())
+    errors.push({ path: "defaults.allowedRegions", message: `differs from ackAllowedRegions (${ack.join(", ")}): set one of them` });
   const store = args.stateStore;
   if (store) {
     errors.push(...modeFieldErrors(store, "stateStore", STATE_STORE_MODES));
@@ -252,6 +269,7 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
     const install = { ...INSTALL_DEFAULTS, ...args.install };
     const delivery = args.promiseDelivery ?? "kubevela";
     const region = args.defaults.defaultRegion;
+    const defaults = platformDefaults(args);
 
     const kratix = new KratixInstallation(
       `${name}-kratix`,
@@ -278,7 +296,7 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
           {
             region,
             credentials: ackCredentials(args.ackCredentials ?? { mode: "accessKey" }),
-            allowedRegions: args.ackAllowedRegions ?? [region],
+            allowedRegions: defaults.allowedRegions ?? [region],
             ...(args.defaults.tableNamePrefix ? { tableNamePrefix: args.defaults.tableNamePrefix } : {}),
             ...(args.kmsKeyArns ? { kmsKeyArns: args.kmsKeyArns } : {}),
             guardTables: args.guardTables ?? true,
@@ -292,7 +310,7 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
     const promise = new DynamoDBPromise(
       `${name}-promise`,
       {
-        defaults: args.defaults,
+        defaults,
         delivery,
         ...(args.pipelineImage ? { pipelineImage: args.pipelineImage } : {}),
         ...(args.promiseVersion ? { version: args.promiseVersion } : {}),
@@ -307,14 +325,14 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
       { ...p, dependsOn: [kratix, ...(definitions ? [definitions] : []), ...(ack ? [ack] : [])] },
     );
     tableSettings.set(this, {
-      defaults: args.defaults,
+      defaults,
       dependencies: [promise.owner, ...(ack ? [ack.chart] : [])],
       platform: this,
       promise,
     });
     this.promiseName = promise.promiseName;
     this.applicationName = promise.applicationName;
-    this.defaults = pulumi.output<PlatformDefaults>({ ...args.defaults });
+    this.defaults = pulumi.output<PlatformDefaults>({ ...defaults });
     this.controllerRoleArn = ack ? ack.roleArn : pulumi.output(undefined);
     this.stateStoreBucket = kratix.bucketName;
     this.namespaces = pulumi.output<Record<string, string>>({

@@ -2,22 +2,31 @@
 import { validatePlatformDefaults } from "../core/api/plan.ts";
 import type { FieldError } from "../core/api/cross-field-rules.ts";
 import type { PlatformDefaults } from "../core/api/types.ts";
-import { ENV_DEFAULT_REGION, ENV_PROMISE_NAME, ENV_TABLE_NAME_PREFIX } from "../core/kratix/env.ts";
+import { ENV_ALLOWED_REGIONS, ENV_DEFAULT_REGION, ENV_PROMISE_NAME, ENV_TABLE_NAME_PREFIX } from "../core/kratix/env.ts";
 
 export function platformDefaultsFromEnv(env: NodeJS.ProcessEnv = process.env): PlatformDefaults {
   const get = (k: string) => (env[k] ? env[k] : undefined);
   const defaultRegion = get(ENV_DEFAULT_REGION);
   const tableNamePrefix = get(ENV_TABLE_NAME_PREFIX);
   const promiseName = get(ENV_PROMISE_NAME);
+  const allowedRegions = get(ENV_ALLOWED_REGIONS)
+    ?.split(",")
+    .map((r) => r.trim())
+    .filter(Boolean);
   return {
     ...(defaultRegion ? { defaultRegion } : {}),
     ...(tableNamePrefix ? { tableNamePrefix } : {}),
     ...(promiseName ? { promiseName } : {}),
+    ...(allowedRegions ? { allowedRegions } : {}),
   };
 }
 
 /** Which environment variable carries each setting. */
-const VARIABLES: Record<string, string> = { defaultRegion: ENV_DEFAULT_REGION, tableNamePrefix: ENV_TABLE_NAME_PREFIX };
+const VARIABLES: Record<string, string> = {
+  defaultRegion: ENV_DEFAULT_REGION,
+  tableNamePrefix: ENV_TABLE_NAME_PREFIX,
+  allowedRegions: ENV_ALLOWED_REGIONS,
+};
 
 /**
  * The platform's settings from the environment, checked with the API's own rules
@@ -31,7 +40,7 @@ export function platformSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): {
 } {
   const defaults = platformDefaultsFromEnv(env);
   const errors = validatePlatformDefaults(defaults, "").map((e) => {
-    const field = e.path.replace(/^\./, "");
+    const field = e.path.replace(/^\./, "").replace(/\[\d+\]$/, "");
     return { path: VARIABLES[field] ?? field, message: e.message };
   });
   const bad = new Set(errors.map((e) => e.path));

@@ -68,7 +68,25 @@ export function validatePlatformDefaults(d: PlatformDefaults, base = "platform")
       });
     }
   }
+  if (d.allowedRegions !== undefined) {
+    if (d.allowedRegions.length === 0) errors.push({ path: `${base}.allowedRegions`, message: "is empty: name at least one region" });
+    d.allowedRegions.forEach((r, i) => {
+      if (!new RegExp(REGION_PATTERN).test(r) || r.length > REGION_MAX_LENGTH)
+        errors.push({ path: `${base}.allowedRegions[${i}]`, message: `"${r}" is not an AWS region name such as us-east-1` });
+    });
+    if (d.defaultRegion !== undefined && d.allowedRegions.length > 0 && !d.allowedRegions.includes(d.defaultRegion))
+      errors.push({
+        path: `${base}.defaultRegion`,
+        message: `"${d.defaultRegion}" is not one of the allowed regions (${d.allowedRegions.join(", ")})`,
+      });
+  }
   return errors;
+}
+
+/** Why `region` is refused by the platform's allowed regions, or undefined. */
+export function regionNotAllowed(region: string, allowed: readonly string[] | undefined): string | undefined {
+  if (!allowed || allowed.includes(region)) return undefined;
+  return `"${region}" is not one of the platform's regions: ${allowed.join(", ")}`;
 }
 
 const hashFirst = (keys: KeySchemaElement[]): KeySchemaElement[] =>
@@ -86,6 +104,8 @@ export function planTable(
   const errors: FieldError[] = [];
   const region = spec.region ?? defaults.defaultRegion;
   if (!region) errors.push({ path: `${base}.region`, message: "is required: the platform has no default region" });
+  const notAllowed = region ? regionNotAllowed(region, defaults.allowedRegions) : undefined;
+  if (notAllowed) errors.push({ path: `${base}.region`, message: notAllowed });
   const tableName = `${defaults.tableNamePrefix ?? ""}${spec.name}`;
   if (tableName.length > NAME_MAX_LENGTH) {
     errors.push({

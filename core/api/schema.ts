@@ -273,8 +273,16 @@ function nodeAt(root: SchemaNode, at: SchemaLocation): SchemaNode {
 }
 
 /** The `spec` schema with every cross-field and transition rule attached where it belongs. */
-export function dynamoDBRequestSpecSchema(): SchemaNode {
+/** What the platform narrows in the API it serves (the Promise's CRD). */
+export interface ApiOptions {
+  /** The only regions `spec.region` may name (PlatformDefaults.allowedRegions). */
+  allowedRegions?: readonly string[];
+}
+
+export function dynamoDBRequestSpecSchema(o: ApiOptions = {}): SchemaNode {
   const spec = structuralSchema(DynamoDBRequestSpecSchema);
+  // The API server then refuses another region at once, naming spec.region and the allowed values.
+  if (o.allowedRegions) spec.properties!.region = { ...spec.properties!.region, enum: [...o.allowedRegions] };
   const attach = (at: SchemaLocation, rule: string, message: string, fieldPath?: string): void => {
     const node = nodeAt(spec, at);
     (node["x-kubernetes-validations"] ??= []).push({ rule, message, ...(fieldPath ? { fieldPath } : {}) });
@@ -285,7 +293,7 @@ export function dynamoDBRequestSpecSchema(): SchemaNode {
 }
 
 /** The whole object schema (Kratix replaces `status` with its own, so it is left open here). */
-export function dynamoDBRequestSchema(): SchemaNode {
+export function dynamoDBRequestSchema(o: ApiOptions = {}): SchemaNode {
   return {
     type: "object",
     description: "A request for an AWS DynamoDB table, fulfilled by the aws-dynamodb-kratix Promise through ACK.",
@@ -293,7 +301,7 @@ export function dynamoDBRequestSchema(): SchemaNode {
       apiVersion: { type: "string" },
       kind: { type: "string" },
       metadata: { type: "object" },
-      spec: dynamoDBRequestSpecSchema(),
+      spec: dynamoDBRequestSpecSchema(o),
       status: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
     },
     required: ["spec"],
@@ -327,7 +335,7 @@ const PRINTER_COLUMNS: PrinterColumn[] = [
 ];
 
 /** The CustomResourceDefinition that becomes the Promise's `spec.api`. */
-export function dynamoDBRequestCRD() {
+export function dynamoDBRequestCRD(o: ApiOptions = {}) {
   return {
     apiVersion: "apiextensions.k8s.io/v1" as const,
     kind: "CustomResourceDefinition" as const,
@@ -348,7 +356,7 @@ export function dynamoDBRequestCRD() {
           name: API_VERSION,
           served: true,
           storage: true,
-          schema: { openAPIV3Schema: dynamoDBRequestSchema() },
+          schema: { openAPIV3Schema: dynamoDBRequestSchema(o) },
           subresources: { status: {} },
           additionalPrinterColumns: PRINTER_COLUMNS,
         },

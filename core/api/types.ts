@@ -89,4 +89,9 @@ export interface PlatformDefaults {
   tableNamePrefix?: string;
   /** Name of the Promise, written as a tag on every table. */
   promiseName?: string;
+  /**
+   * The only regions requests may name (and the default region falls in): the regions the ACK
+   * controller's IAM policy allows. Unset: any region.
+   */
+  allowedRegions?: string[];
 }

@@ -236,7 +236,11 @@ export const StackConfigSchema = closed({
   ackCredentials: AckCredentialsSchema,
   ackAllowedRegions: Type.Array(
     text("An AWS region.", { pattern: REGION_PATTERN, "x-message": "is not an AWS region name such as us-east-1 or eu-central-2" }),
-    { default: [], description: "Regions the controller's IAM policy allows tables in. Default [defaultRegion]." },
+    {
+      default: [],
+      description:
+        "The platform's regions. The controller's IAM policy allows tables in these, and requests may name no other (the API and the pipeline refuse it, naming spec.region). Default [defaultRegion].",
+    },
   ),
   kmsKeyArns: Type.Array(
     text("A KMS key ARN.", {

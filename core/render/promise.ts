@@ -13,7 +13,7 @@ import { dynamoDBRequestCRD } from "../api/schema.ts";
 import { API_GROUP, API_PLURAL } from "../api/rules.ts";
 import { ACK_TABLE_API_VERSION } from "./ack-table.ts";
 import type { PlatformDefaults } from "../api/types.ts";
-import { ENV_DEFAULT_REGION, ENV_TABLE_NAME_PREFIX } from "../kratix/env.ts";
+import { ENV_ALLOWED_REGIONS, ENV_DEFAULT_REGION, ENV_TABLE_NAME_PREFIX } from "../kratix/env.ts";
 import { DEFAULT_PROMISE_NAME } from "../kratix/steps.ts";
 import { labelMapProblems, labelValueProblem } from "../k8s/metadata.ts";
 
@@ -132,6 +132,7 @@ function pipeline(name: string, step: "configure" | "status" | "delete", o: Prom
   const env = [
     ...(o.defaults?.defaultRegion ? [{ name: ENV_DEFAULT_REGION, value: o.defaults.defaultRegion }] : []),
     ...(o.defaults?.tableNamePrefix ? [{ name: ENV_TABLE_NAME_PREFIX, value: o.defaults.tableNamePrefix }] : []),
+    ...(o.defaults?.allowedRegions ? [{ name: ENV_ALLOWED_REGIONS, value: o.defaults.allowedRegions.join(",") }] : []),
   ];
   return {
     apiVersion: PROMISE_API_VERSION,
@@ -195,7 +196,7 @@ export function renderPromise(o: PromiseOptions) {
       },
     },
     spec: {
-      api: dynamoDBRequestCRD(),
+      api: dynamoDBRequestCRD(o.defaults?.allowedRegions ? { allowedRegions: o.defaults.allowedRegions } : {}),
       destinationSelectors: o.destinationSelectors ?? DEFAULT_DESTINATION_SELECTORS,
       workflows: {
         ...(o.pipelineNamespace ? { config: { pipelineNamespace: o.pipelineNamespace } } : {}),

@@ -118,3 +118,32 @@ describe("validatePlatformDefaults", () => {
     );
   });
 });
+
+describe("the platform's allowed regions (decision 106)", () => {
+  it("a request for another region is refused, naming spec.region and the allowed values", () => {
+    const errors = planTable({ ...DESIGN_USER_DATA, region: "eu-west-1" }, { allowedRegions: ["us-west-2", "us-east-1"] }).errors;
+    assert.deepEqual(errors, [{ path: "spec.region", message: `"eu-west-1" is not one of the platform's regions: us-west-2, us-east-1` }]);
+    assert.equal(planTable(DESIGN_USER_DATA, { allowedRegions: ["us-west-2"] }).plan?.region, "us-west-2");
+  });
+  it("so is a request that names none, where the default region is not allowed (a setting the platform refuses too)", () => {
+    const spec = { ...DESIGN_USER_DATA, region: undefined };
+    assert.deepEqual(
+      planTable(spec, { defaultRegion: "eu-west-1", allowedRegions: ["us-west-2"] }).errors.map((e) => e.path),
+      ["spec.region"],
+    );
+    assert.deepEqual(
+      validatePlatformDefaults({ defaultRegion: "eu-west-1", allowedRegions: ["us-west-2"] }, "config").map((e) => e.path),
+      ["config.defaultRegion"],
+    );
+  });
+  it("the list itself: not empty, each an AWS region name", () => {
+    assert.deepEqual(
+      validatePlatformDefaults({ allowedRegions: ["us-west-2", "Oregon"] }, "config").map((e) => e.path),
+      ["config.allowedRegions[1]"],
+    );
+    assert.deepEqual(
+      validatePlatformDefaults({ allowedRegions: [] }, "config").map((e) => e.path),
+      ["config.allowedRegions"],
+    );
+  });
+});

@@ -471,7 +471,22 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         dryRun: "All",
         fieldValidation: "Strict",
       });
-    for (const c of GOOD) await dryRun(requestObject(c.spec, "good", "default"));
+    // The local platform's regions are its default region alone (no ackAllowedRegions): a good request
+    // for another region is refused by the CRD itself, naming spec.region (decision 106).
+    for (const c of GOOD) {
+      const elsewhere = c.spec.region !== undefined && c.spec.region !== REGION;
+      const refused = await dryRun(requestObject(c.spec, "good", "default")).then(
+        () => undefined,
+        (e: { body?: string; message?: string }) => String(e.body ?? e.message),
+      );
+      if (!elsewhere) assert.equal(refused, undefined, `${c.name}: ${refused}`);
+      else
+        assert.match(
+          String(refused),
+          new RegExp(`spec\\.region: Unsupported value: "${c.spec.region}": supported values: "${REGION}"`),
+          c.name,
+        );
+    }
     for (const c of BAD) {
       const refused = await dryRun(requestObject(c.spec, "bad", "default")).then(
         () => undefined,

@@ -111,7 +111,19 @@ describe("pipeline configure: the request alone", () => {
     assert.equal(status(run).region, "ap-southeast-2");
     assert.equal(status(run).tableName, "dev-user-data");
   });
+  it("refuses a request outside ALLOWED_REGIONS from the Promise, naming spec.region, and publishes nothing", async () => {
+    const run = await runPipeline(
+      "configure",
+      requestObject({ ...DESIGN_USER_DATA, region: "eu-west-1" } as never),
+      withApi({ DEFAULT_REGION: "us-west-2", ALLOWED_REGIONS: "us-west-2, us-east-1" }),
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.output, {});
+    assert.equal(status(run).reason, "InvalidRequest");
+    assert.match(String(status(run).message), /spec\.region: "eu-west-1" is not one of the platform's regions: us-west-2, us-east-1/);
+  });
   for (const [variable, value, step] of [
+    ["ALLOWED_REGIONS", "Oregon", "configure"],
     ["DEFAULT_REGION", "Oregon", "configure"],
     ["DEFAULT_REGION", `us-east-${"1".repeat(40)}`, "configure"],
     ["TABLE_NAME_PREFIX", "team a/", "configure"],

@@ -70,6 +70,19 @@ describe("DynamoDBTable", () => {
     );
     assert.equal(reg.length, before);
   });
+  it("refuses a region outside the platform's before registering anything, naming table.region and the allowed ones", () => {
+    const before = reg.length;
+    assert.throws(
+      () =>
+        new DynamoDBTable("elsewhere", {
+          platformDefaults: { defaultRegion: "us-west-2", allowedRegions: ["us-west-2"] },
+          table: { ...propertiesFromSpec(DESIGN_USER_SESSIONS), region: "eu-west-1" },
+        }),
+      (e: unknown) =>
+        e instanceof pulumi.RunError && /table\.region: "eu-west-1" is not one of the platform's regions: us-west-2/.test(e.message),
+    );
+    assert.equal(reg.length, before);
+  });
   it("names tableName, not spec.name, in its errors", () => {
     assert.throws(
       () => new DynamoDBTable("bad-name", { table: { ...propertiesFromSpec(DESIGN_USER_SESSIONS), tableName: "x" } }),
@@ -548,7 +561,8 @@ describe("DynamoDBPlatform", () => {
     assert.deepEqual([store.spec.bucketName, store.spec.endpoint, store.spec.insecure], ["kratix", "minio:9000", true]);
     // The platform's default region is the bucket's when none is given.
     assert.equal(await resolve(p.defaults), await resolve(p.defaults));
-    assert.deepEqual(await resolve(p.defaults), { defaultRegion: "eu-west-1", tableNamePrefix: "team-" });
+    // The platform's regions (here the default region alone) come with its defaults, to every request.
+    assert.deepEqual(await resolve(p.defaults), { defaultRegion: "eu-west-1", tableNamePrefix: "team-", allowedRegions: ["eu-west-1"] });
   });
   it("with the guard, leaves a Pulumi-delivered Promise on the cluster when destroyed (the guard refuses its deletion)", async () => {
     const guarded = new DynamoDBPlatform("kept", smallPlatform({ breakGlassUsers: ["alice"] }));

@@ -154,3 +154,33 @@ describe("the pipeline pod under Pod Security `restricted`", () => {
     assert.deepEqual(validateAgainstUpstream(renderPromise({ pipelineImage: "i:1" })), []);
   });
 });
+
+describe("the platform's allowed regions in the Promise (decision 106)", () => {
+  const promise = renderPromise({
+    pipelineImage: "i:1",
+    defaults: { defaultRegion: "us-west-2", allowedRegions: ["us-west-2", "us-east-1"] },
+  });
+  it("the API's CRD refuses any other region (the API server names spec.region and the allowed values)", () => {
+    const spec = (
+      promise.spec.api.spec.versions[0]!.schema.openAPIV3Schema.properties!.spec as { properties: Record<string, { enum?: unknown }> }
+    ).properties;
+    assert.deepEqual(spec.region!.enum, ["us-west-2", "us-east-1"]);
+    assert.equal(
+      (
+        renderPromise({ pipelineImage: "i:1" }).spec.api.spec.versions[0]!.schema.openAPIV3Schema.properties!.spec as {
+          properties: Record<string, { enum?: unknown }>;
+        }
+      ).properties.region!.enum,
+      undefined,
+      "no list, no enum",
+    );
+  });
+  it("every pipeline gets them, as ALLOWED_REGIONS", () => {
+    const w = JSON.parse(JSON.stringify(promise.spec.workflows)) as {
+      resource: Record<string, { spec: { containers: { env?: { name: string; value: string }[] }[] } }[]>;
+    };
+    for (const p of Object.values(w.resource).flat())
+      for (const c of p.spec.containers) assert.equal(c.env?.find((e) => e.name === "ALLOWED_REGIONS")?.value, "us-west-2,us-east-1");
+  });
+  it("the Promise with them is valid against Kratix's CRD", () => assert.deepEqual(validateAgainstUpstream(promise as never), []));
+});
