@@ -296,43 +296,20 @@ const RETAIN_TO_DELETE = ann({ [ACK_DELETION_POLICY_ANNOTATION]: "delete" });
 
 /** The case builders: one per kind of operation, so each case reads as who, what and the answer. */
 type Expect = Case["expect"];
+const make = (name: string, as: Identity, op: Operation, expect: Expect): Case => ({ name, as, op, expect });
 type Patch = Record<string, unknown>;
-const create = (name: string, as: Identity, table: Extract<Operation, { kind: "create" }>["table"], expect: Expect): Case => ({
-  name,
-  as,
-  op: { kind: "create", table },
-  expect,
-});
-const patch = (name: string, as: Identity, target: ExistingName, patch: Patch, expect: Expect): Case => ({
-  name,
-  as,
-  op: { kind: "patch", target, patch },
-  expect,
-});
-const patchStatus = (name: string, as: Identity, target: ExistingName, patch: Patch, expect: Expect): Case => ({
-  name,
-  as,
-  op: { kind: "patchStatus", target, patch },
-  expect,
-});
-const remove = (name: string, as: Identity, target: ExistingName, expect: Expect): Case => ({
-  name,
-  as,
-  op: { kind: "delete", target },
-  expect,
-});
-const deletePromise = (name: string, as: Identity, promise: string, expect: Expect): Case => ({
-  name,
-  as,
-  op: { kind: "deletePromise", name: promise },
-  expect,
-});
-const deleteCrd = (name: string, as: Identity, crd: string, expect: Expect): Case => ({
-  name,
-  as,
-  op: { kind: "deleteCrd", name: crd },
-  expect,
-});
+const create = (name: string, as: Identity, table: Extract<Operation, { kind: "create" }>["table"], expect: Expect): Case =>
+  make(name, as, { kind: "create", table }, expect);
+const patch = (name: string, as: Identity, target: ExistingName, patch: Patch, expect: Expect): Case =>
+  make(name, as, { kind: "patch", target, patch }, expect);
+const patchStatus = (name: string, as: Identity, target: ExistingName, patch: Patch, expect: Expect): Case =>
+  make(name, as, { kind: "patchStatus", target, patch }, expect);
+const remove = (name: string, as: Identity, target: ExistingName, expect: Expect): Case =>
+  make(name, as, { kind: "delete", target }, expect);
+const deletePromise = (name: string, as: Identity, promise: string, expect: Expect): Case =>
+  make(name, as, { kind: "deletePromise", name: promise }, expect);
+const deleteCrd = (name: string, as: Identity, crd: string, expect: Expect): Case =>
+  make(name, as, { kind: "deleteCrd", name: crd }, expect);
 
 export const TABLE_CASES: Case[] = [
   // Who writes Tables.

@@ -259,48 +259,21 @@ export const EPHEMERAL_CONTAINER = { name: "debugger", image: "busybox:1.36" };
 
 /** The case builders: one per kind of operation, so each case reads as who, what and the answer. */
 type Expect = Case["expect"];
-const create = (name: string, as: Identity, object: Record<string, unknown>, expect: Expect): Case => ({
-  name,
-  as,
-  op: { kind: "create", object },
-  expect,
-});
-const merge = (name: string, as: Identity, target: ExistingName, patch: Record<string, unknown>, expect: Expect): Case => ({
-  name,
-  as,
-  op: { kind: "merge", target, patch },
-  expect,
-});
-const ephemeral = (name: string, as: Identity, target: ExistingName, expect: Expect): Case => ({
-  name,
-  as,
-  op: { kind: "ephemeral", target },
-  expect,
-});
-const remove = (name: string, as: Identity, target: ExistingName, expect: Expect): Case => ({
-  name,
-  as,
-  op: { kind: "delete", target },
-  expect,
-});
-const image = (name: string, as: Identity, swap: Omit<Extract<Operation, { kind: "image" }>, "kind">, expect: Expect): Case => ({
-  name,
-  as,
-  op: { kind: "image", ...swap },
-  expect,
-});
-const connect = (name: string, as: Identity, pod: string, sub: "exec" | "attach", expect: Expect): Case => ({
-  name,
-  as,
-  op: { kind: "connect", pod, sub },
-  expect,
-});
-const token = (name: string, as: Identity, serviceAccount: string, expect: Expect, boundPod?: string): Case => ({
-  name,
-  as,
-  op: { kind: "token", serviceAccount, ...(boundPod ? { boundPod } : {}) },
-  expect,
-});
+const make = (name: string, as: Identity, op: Operation, expect: Expect): Case => ({ name, as, op, expect });
+const create = (name: string, as: Identity, object: Record<string, unknown>, expect: Expect): Case =>
+  make(name, as, { kind: "create", object }, expect);
+const merge = (name: string, as: Identity, target: ExistingName, patch: Record<string, unknown>, expect: Expect): Case =>
+  make(name, as, { kind: "merge", target, patch }, expect);
+const ephemeral = (name: string, as: Identity, target: ExistingName, expect: Expect): Case =>
+  make(name, as, { kind: "ephemeral", target }, expect);
+const remove = (name: string, as: Identity, target: ExistingName, expect: Expect): Case =>
+  make(name, as, { kind: "delete", target }, expect);
+const image = (name: string, as: Identity, swap: Omit<Extract<Operation, { kind: "image" }>, "kind">, expect: Expect): Case =>
+  make(name, as, { kind: "image", ...swap }, expect);
+const connect = (name: string, as: Identity, pod: string, sub: "exec" | "attach", expect: Expect): Case =>
+  make(name, as, { kind: "connect", pod, sub }, expect);
+const token = (name: string, as: Identity, serviceAccount: string, expect: Expect, boundPod?: string): Case =>
+  make(name, as, { kind: "token", serviceAccount, ...(boundPod ? { boundPod } : {}) }, expect);
 
 export const CASES: Case[] = [
   // Pods as a pipeline service account.
@@ -436,41 +409,30 @@ export const CASES: Case[] = [
   create("table-status in Kratix's pipeline pod writes an honest Work", TABLE_STATUS_IN_KRATIX_POD, work("status"), "allowed"),
   merge("Kratix's manager labels the honest Work", KRATIX, "honestWork", { metadata: { labels: { "kratix.io/seen": "yes" } } }, "allowed"),
 
-  // Works: their shape (from Kratix's pod identity, so only the shape rule can refuse).
-  create(
-    "a Work whose resourceName climbs into team-b's folder",
-    RENDER_IN_KRATIX_POD,
-    work("rn", { resourceName: "../../team-b/aws-dynamodb-kratix/orders" }),
-    "workResourceName",
-  ),
-  create(
-    "a Work with an empty resourceName (the dependencies folder)",
-    RENDER_IN_KRATIX_POD,
-    work("rn-empty", { resourceName: "" }),
-    "workResourceName",
-  ),
-  create("a Work whose resourceName is '..'", RENDER_IN_KRATIX_POD, work("rn-dots", { resourceName: ".." }), "workResourceName"),
-  create("a Work whose promiseName has a '/'", RENDER_IN_KRATIX_POD, work("pn", { promiseName: "../x" }), "workPromiseName"),
-  create("a Work whose workload group id is not an MD5 digest", RENDER_IN_KRATIX_POD, work("id", { id: "../..x" }), "workGroupId"),
-  create(
-    "a Work whose filepath climbs out of its folder",
-    RENDER_IN_KRATIX_POD,
-    work("fp", { filepath: "../../../../../team-b/aws-dynamodb-kratix/evil/render-table/5058f/t.yaml" }),
-    "workFilepath",
-  ),
-  create(
-    "a Work whose filepath has a '..' segment inside",
-    RENDER_IN_KRATIX_POD,
-    work("fp-mid", { filepath: "a/../../b.yaml" }),
-    "workFilepath",
-  ),
-  create("a Work whose filepath is absolute", RENDER_IN_KRATIX_POD, work("fp-abs", { filepath: "/etc/t.yaml" }), "workFilepath"),
-  create(
-    "a Work whose filepath has dots that are no segment",
-    RENDER_IN_KRATIX_POD,
-    work("fp-dots", { filepath: "a..b/t..yaml" }),
-    "allowed",
-  ),
+  // Works: their shape (from Kratix's pod identity, so only the shape rule can refuse): what, the Work, the rule.
+  ...(
+    [
+      [
+        "a Work whose resourceName climbs into team-b's folder",
+        "rn",
+        { resourceName: "../../team-b/aws-dynamodb-kratix/orders" },
+        "workResourceName",
+      ],
+      ["a Work with an empty resourceName (the dependencies folder)", "rn-empty", { resourceName: "" }, "workResourceName"],
+      ["a Work whose resourceName is '..'", "rn-dots", { resourceName: ".." }, "workResourceName"],
+      ["a Work whose promiseName has a '/'", "pn", { promiseName: "../x" }, "workPromiseName"],
+      ["a Work whose workload group id is not an MD5 digest", "id", { id: "../..x" }, "workGroupId"],
+      [
+        "a Work whose filepath climbs out of its folder",
+        "fp",
+        { filepath: "../../../../../team-b/aws-dynamodb-kratix/evil/render-table/5058f/t.yaml" },
+        "workFilepath",
+      ],
+      ["a Work whose filepath has a '..' segment inside", "fp-mid", { filepath: "a/../../b.yaml" }, "workFilepath"],
+      ["a Work whose filepath is absolute", "fp-abs", { filepath: "/etc/t.yaml" }, "workFilepath"],
+      ["a Work whose filepath has dots that are no segment", "fp-dots", { filepath: "a..b/t..yaml" }, "allowed"],
+    ] as const
+  ).map(([name, label, fields, expect]) => create(name, RENDER_IN_KRATIX_POD, work(label, fields), expect)),
   create(
     "Kratix's Promise-level Work in its own namespace, with no resourceName",
     KRATIX,
