@@ -125,7 +125,6 @@ function decide(judged: JudgedRequest, cluster: ClusterView, defaults: PlatformD
   const refusal = ownershipRefusal(request, plan, cluster.rivals, cluster.namespaces, cluster.tables, defaults, now);
   if (refusal) return refused(refusal, live, table.metadata.annotations[REQUEST_UID_ANNOTATION]);
   // Not ready until the status step says so: a Ready=True of the request's earlier spec must not stand for this one.
-  const generation = typeof request.metadata.generation === "number" ? { generation: request.metadata.generation } : {};
-  const conditions = requestConditions("False", String(status.reason), String(status.message), now.toISOString(), generation);
+  const conditions = requestConditions("False", String(status.reason), String(status.message), now.toISOString());
   return { publish: "new", table, status: { ...status, conditions }, warnings };
 }

@@ -74,8 +74,6 @@ export interface Condition {
   reason: string;
   message: string;
   lastTransitionTime: string;
-  /** The request's metadata.generation the condition is about, where known. */
-  observedGeneration?: number;
 }
 
 /** This project's own condition, kept for those who read it. */
@@ -109,19 +107,19 @@ export function requestConditions(
   reason: string,
   message: string,
   at: string,
-  o: { generation?: number; stalled?: boolean } = {},
+  o: { stalled?: boolean } = {},
 ): Condition[] {
-  const generation = o.generation !== undefined ? { observedGeneration: o.generation } : {};
+  // No observedGeneration: Kratix's status schema keeps only these five fields of a condition (promise_controller.go
+  // setStatusFieldsOnCRD); the generation a verdict is about is status.readyGeneration or status.observedGeneration.
   return [
-    { type: TABLE_READY_CONDITION, status: ready, reason, message, lastTransitionTime: at, ...generation },
-    { type: READY_CONDITION, status: ready, reason, message, lastTransitionTime: at, ...generation },
+    { type: TABLE_READY_CONDITION, status: ready, reason, message, lastTransitionTime: at },
+    { type: READY_CONDITION, status: ready, reason, message, lastTransitionTime: at },
     {
       type: STALLED_CONDITION,
       status: o.stalled ? "True" : "False",
       reason: o.stalled ? reason : "NotStalled",
       message: o.stalled ? message : "",
       lastTransitionTime: at,
-      ...generation,
     },
   ];
 }
@@ -197,10 +195,7 @@ export function tableStatusToRequestStatus(
         ...extra,
         message,
         reason,
-        conditions: requestConditions(ready ? "True" : "False", reason, message, at, {
-          ...(expect?.generation !== undefined ? { generation: expect.generation } : {}),
-          stalled: reason === "Terminal",
-        }),
+        conditions: requestConditions(ready ? "True" : "False", reason, message, at, { stalled: reason === "Terminal" }),
       },
       expect?.digest,
     ),
@@ -314,10 +309,7 @@ export function refusedStatus(
       message,
       reason,
       ...(generation !== undefined ? { observedGeneration: generation } : {}),
-      conditions: requestConditions("False", reason, message, now.toISOString(), {
-        ...(generation !== undefined ? { generation } : {}),
-        stalled: true,
-      }),
+      conditions: requestConditions("False", reason, message, now.toISOString(), { stalled: true }),
     },
   };
 }
@@ -342,9 +334,7 @@ export function clusterReadFailedStatus(what: string, error: string, now: Date, 
       message,
       reason: CLUSTER_READ_FAILED,
       ...(generation !== undefined ? { observedGeneration: generation } : {}),
-      conditions: requestConditions("Unknown", CLUSTER_READ_FAILED, message, now.toISOString(), {
-        ...(generation !== undefined ? { generation } : {}),
-      }),
+      conditions: requestConditions("Unknown", CLUSTER_READ_FAILED, message, now.toISOString()),
     },
   };
 }
