@@ -46,13 +46,16 @@ export interface TablePlan {
   spec: DynamoDBRequestSpec;
 }
 
+/** An AWS region name, as spec.region allows it. */
+const isRegionName = (r: string) => new RegExp(REGION_PATTERN).test(r) && r.length <= REGION_MAX_LENGTH;
+
 /**
  * Checks the platform team's settings (Pulumi config, component arguments, or the
  * pipeline's environment) with the API's own rules for spec.region and spec.name.
  */
 export function validatePlatformDefaults(d: PlatformDefaults, base = "platform"): FieldError[] {
   const errors: FieldError[] = [];
-  if (d.defaultRegion !== undefined && (!new RegExp(REGION_PATTERN).test(d.defaultRegion) || d.defaultRegion.length > REGION_MAX_LENGTH)) {
+  if (d.defaultRegion !== undefined && !isRegionName(d.defaultRegion)) {
     errors.push({
       path: `${base}.defaultRegion`,
       message: `"${d.defaultRegion}" is not an AWS region name such as us-east-1 (at most ${REGION_MAX_LENGTH} characters)`,
@@ -71,7 +74,7 @@ export function validatePlatformDefaults(d: PlatformDefaults, base = "platform")
   if (d.allowedRegions !== undefined) {
     if (d.allowedRegions.length === 0) errors.push({ path: `${base}.allowedRegions`, message: "is empty: name at least one region" });
     d.allowedRegions.forEach((r, i) => {
-      if (!new RegExp(REGION_PATTERN).test(r) || r.length > REGION_MAX_LENGTH)
+      if (!isRegionName(r))
         errors.push({ path: `${base}.allowedRegions[${i}]`, message: `"${r}" is not an AWS region name such as us-east-1` });
     });
     if (d.defaultRegion !== undefined && d.allowedRegions.length > 0 && !d.allowedRegions.includes(d.defaultRegion))
