@@ -4,8 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { ackDynamoDBPolicy, iniCredentials, irsaTrustPolicy, podIdentityTrustPolicy } from "../core/aws/ack-policy.ts";
 import { ackValues, type AckCredentials } from "../core/install/helm-values.ts";
 import { ACK_CREDENTIALS_SECRET, ACK_SERVICE_ACCOUNT, NAMESPACES } from "../core/install/namespaces.ts";
-import { DEFAULT_TABLE_DELETERS, apiGuard, tableControllers, tableGuard, tableWriters } from "../core/install/table-guard.ts";
-import { pipelineIdentityGuards } from "../core/install/pipeline-identity-guard.ts";
+import { tableGuard } from "../core/install/table-guard.ts";
+import { ackApiGuard, ackPipelineIdentityGuards, tableGuardArgs, type AckGuardSettings } from "../core/install/ack-guards.ts";
 import { CHARTS, type ChartPin } from "../core/install/versions.ts";
 import { pinnedChart } from "./helm.ts";
 import { componentOptions, TOKEN_PREFIX } from "./token.ts";
@@ -171,17 +171,15 @@ export class AckDynamoDBController extends pulumi.ComponentResource {
     const guarded = args.guardTables ?? true;
     if (guarded) {
       // The prefix may be an Output: the policy is written once it is known.
-      const guard = pulumi.output(args.tableNamePrefix ?? "").apply((tableNamePrefix) =>
-        tableGuard({
-          writers: [...tableWriters(namespace), ...(args.extraTableWriters ?? [])],
-          deleters: DEFAULT_TABLE_DELETERS,
-          controllers: tableControllers(namespace),
-          tableNamePrefix,
-          // The extra writers are break glass: they may also release a Table for Flux to prune.
-          extraReleasers: args.extraTableWriters ?? [],
-          ...(args.promiseName ? { promiseName: args.promiseName } : {}),
-        }),
-      );
+      const settings: AckGuardSettings = {
+        namespace,
+        ...(args.extraTableWriters ? { extraTableWriters: args.extraTableWriters } : {}),
+        ...(args.breakGlassUsers ? { breakGlassUsers: args.breakGlassUsers } : {}),
+        ...(args.promiseName ? { promiseName: args.promiseName } : {}),
+      };
+      const guard = pulumi
+        .output(args.tableNamePrefix ?? "")
+        .apply((tableNamePrefix) => tableGuard(tableGuardArgs({ ...settings, tableNamePrefix })));
       const guardPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
         `${name}-table-guard`,
         { metadata: guard.policy.metadata, spec: guard.policy.spec },
@@ -192,10 +190,7 @@ export class AckDynamoDBController extends pulumi.ComponentResource {
         { metadata: guard.binding.metadata, spec: guard.binding.spec },
         { ...p, dependsOn: [guardPolicy] },
       );
-      const apis = apiGuard({
-        breakGlassUsers: args.breakGlassUsers ?? [],
-        ...(args.promiseName ? { promiseName: args.promiseName } : {}),
-      });
+      const apis = ackApiGuard(settings);
       const apiPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
         `${name}-api-guard`,
         { metadata: apis.policy.metadata, spec: apis.policy.spec },
@@ -207,10 +202,7 @@ export class AckDynamoDBController extends pulumi.ComponentResource {
         { ...p, dependsOn: [apiPolicy] },
       );
       // Only Kratix's own pipeline pods act as the Promise's pipeline service accounts (decision 97).
-      const identities = pipelineIdentityGuards({
-        breakGlassUsers: args.breakGlassUsers ?? [],
-        ...(args.promiseName ? { promiseName: args.promiseName } : {}),
-      });
+      const identities = ackPipelineIdentityGuards(settings);
       for (const g of Object.values(identities)) {
         const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
           `${name}-${g.policy.metadata.name}`,

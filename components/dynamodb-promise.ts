@@ -8,6 +8,7 @@ import type { TableProperties } from "../core/render/dynamodb-request.ts";
 import { renderPromise, type DestinationSelector } from "../core/render/promise.ts";
 import { IMAGES } from "../core/install/versions.ts";
 import { teamRoles } from "../core/install/team-roles.ts";
+import { NAMESPACES } from "../core/install/namespaces.ts";
 import { tableArgErrors } from "../core/api/table-args.ts";
 import { childOf } from "./helm.ts";
 import { componentOptions, TOKEN_PREFIX } from "./token.ts";
@@ -28,7 +29,11 @@ export interface DynamoDBPromiseArgs {
    * dynamodb-promise component. "pulumi": Pulumi applies it directly, for clusters without KubeVela.
    */
   delivery?: "kubevela" | "pulumi";
-  /** Namespace of the kratix-platform Application (and of its example table). Default "default". */
+  /**
+   * Namespace of the kratix-platform Application (and of its example table's request). Default
+   * dynamodb-platform, a platform namespace this component makes and keeps on destroy: not
+   * `default`, where teams may be able to write. Any other namespace must already exist.
+   */
   applicationNamespace?: string;
   /** The Application's example-dynamodb-table component; omit for none. */
   exampleTable?: TableProperties;
@@ -111,9 +116,20 @@ export class DynamoDBPromise extends pulumi.ComponentResource {
       );
       this.applicationName = pulumi.output(undefined);
     } else {
+      const namespace = args.applicationNamespace ?? NAMESPACES.application;
+      // The platform's own namespace is made here. It is kept on destroy: it holds the example
+      // table's request, and deleting a namespace deletes what is in it.
+      const applicationNamespace =
+        namespace === NAMESPACES.application
+          ? new k8s.core.v1.Namespace(
+              `${name}-application-ns`,
+              { metadata: { name: namespace } },
+              { ...childOf(this, opts), retainOnDelete: true },
+            )
+          : undefined;
       const app = renderPlatformApplication({
         promise,
-        ...(args.applicationNamespace ? { namespace: args.applicationNamespace } : {}),
+        namespace,
         ...(args.exampleTable ? { exampleTable: args.exampleTable } : {}),
       });
       const application = new k8s.apiextensions.CustomResource(
@@ -132,7 +148,11 @@ export class DynamoDBPromise extends pulumi.ComponentResource {
         },
         // Ready when the Promise component is healthy (Kratix reports the Promise Available), which is
         // what requests need; the example table's own health shows in the Application's status.
-        { ...childOf(this, opts), protect, customTimeouts: { create: "30m", update: "30m" } },
+        {
+          ...childOf(this, opts, applicationNamespace ? [applicationNamespace] : []),
+          protect,
+          customTimeouts: { create: "30m", update: "30m" },
+        },
       );
       this.applicationName = application.metadata.name as pulumi.Output<string | undefined>;
       this.owner = application;

@@ -53,7 +53,7 @@ export interface DynamoDBPlatformArgs {
   promiseVersion?: string;
   /** "kubevela" (the kratix-platform Application, default) or "pulumi" (Pulumi applies the Promise). */
   promiseDelivery?: PromiseDelivery;
-  /** Namespace of the kratix-platform Application. Default "default". */
+  /** Namespace of the kratix-platform Application. Default dynamodb-platform, made by the platform (DynamoDBPromiseArgs.applicationNamespace). */
   applicationNamespace?: string;
   /** The Application's example-dynamodb-table; omit for none. */
   applicationExampleTable?: TableProperties;
@@ -340,7 +340,7 @@ export class DynamoDBPlatform extends pulumi.ComponentResource {
       kratix: NAMESPACES.kratix,
       flux: NAMESPACES.flux,
       ack: NAMESPACES.ack,
-      application: args.applicationNamespace ?? "default",
+      application: args.applicationNamespace ?? NAMESPACES.application,
     });
     this.registerOutputs({
       promiseName: this.promiseName,

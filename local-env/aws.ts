@@ -14,6 +14,9 @@
  *     the product's values (core/install/helm-values.ts ackValues) plus the emulator's
  *     endpoints; its ServiceAccount and RBAC are applied; the process gets a token of that
  *     service account, never the admin kubeconfig, and the Deployment's own args and env.
+ *   - The admission guards `AckDynamoDBController` makes beside the chart (core/install/ack-guards.ts)
+ *     are applied as it makes them, so the chain runs under them: tools/local-cluster.sh gives
+ *     the parts they look for the identities production gives them.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -25,7 +28,8 @@ import { ackValues } from "../core/install/helm-values.ts";
 import { ACK_SERVICE_ACCOUNT, NAMESPACES } from "../core/install/namespaces.ts";
 import { restartProcess } from "./cluster.ts";
 import { freePort } from "./ports.ts";
-import { ensureNamespace, kubeClient, rawRequest } from "./kube.ts";
+import { applyObjects, ensureNamespace, kubeClient, rawRequest } from "./kube.ts";
+import { ackGuards } from "../core/install/ack-guards.ts";
 import { ROOT } from "./paths.ts";
 import { run } from "./process.ts";
 
@@ -198,17 +202,11 @@ export function deploymentCommandLine(deployment: KubernetesObject, namespace: s
 const IDENTITY_KINDS = new Set(["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]);
 
 /** Creates (or replaces) the chart's identity objects: its ServiceAccount and RBAC. */
-async function applyIdentity(kubeconfig: string, objects: KubernetesObject[]): Promise<void> {
-  const api = kubeClient(kubeconfig).objects;
-  for (const o of objects.filter((x) => IDENTITY_KINDS.has(x.kind!))) {
-    const exists = await api.read(o as never).then(
-      () => true,
-      () => false,
-    );
-    if (exists) await api.replace(o);
-    else await api.create(o);
-  }
-}
+const applyIdentity = (kubeconfig: string, objects: KubernetesObject[]) =>
+  applyObjects(
+    kubeconfig,
+    objects.filter((x) => IDENTITY_KINDS.has(x.kind!)),
+  );
 
 /** A kubeconfig for the service account, with a token from the TokenRequest API (as a projected token would be). */
 async function serviceAccountKubeconfig(adminKubeconfig: string, namespace: string, name: string, file: string): Promise<void> {
@@ -255,6 +253,12 @@ export async function startAckController(dir: string, env: NodeJS.ProcessEnv, s:
   await ensureNamespace(kubeconfig, NAMESPACES.ack);
   const objects = await renderAckChart(env, localAckValues(s, aws), dir);
   await applyIdentity(kubeconfig, objects);
+  // The admission guards the product makes with ACK's controller (guardTables, on by default), as
+  // it makes them: the table, API and pipeline identity guards (core/install/ack-guards.ts).
+  await applyObjects(
+    kubeconfig,
+    ackGuards({ namespace: NAMESPACES.ack, ...(s.tableNamePrefix ? { tableNamePrefix: s.tableNamePrefix } : {}) }) as KubernetesObject[],
+  );
   await writeCredentialsSecret(kubeconfig, s.secretName, aws.users.ack);
   const deployment = objects.find((o) => o.kind === "Deployment");
   if (!deployment) throw new Error("ACK's chart rendered no Deployment");

@@ -6,6 +6,7 @@
  * end-to-end tests assert on it.
  */
 import { kubeClient } from "./kube.ts";
+import { NAMESPACES } from "../core/install/namespaces.ts";
 import { DEFAULT_PROMISE_NAME } from "../core/kratix/steps.ts";
 import { PLATFORM_APPLICATION } from "../core/render/application.ts";
 
@@ -46,7 +47,7 @@ export interface ChainState {
 
 const managers = (o: Obj) => [...new Set((o.metadata?.managedFields ?? []).map((f) => f.manager ?? ""))].sort();
 
-export async function readChain(kubeconfig: string, namespace = "default"): Promise<ChainState> {
+export async function readChain(kubeconfig: string, namespace: string = NAMESPACES.application): Promise<ChainState> {
   const { custom, crds, batch } = kubeClient(kubeconfig);
   const get = <T>(p: Promise<unknown>) => p.then((x) => x as T).catch(() => undefined);
   const app = await get<Obj>(

@@ -90,6 +90,19 @@ export async function ensureNamespace(kubeconfig: string, name: string): Promise
     });
 }
 
+/** Creates each object, or replaces it when it exists (in order). */
+export async function applyObjects(kubeconfig: string, objects: k8s.KubernetesObject[]): Promise<void> {
+  const api = kubeClient(kubeconfig).objects;
+  for (const o of objects) {
+    const exists = await api.read(o as never).then(
+      () => true,
+      () => false,
+    );
+    if (exists) await api.replace(o);
+    else await api.create(o);
+  }
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `probe` until it returns a value (not undefined), or fails with `what` after the timeout. */

@@ -16,8 +16,14 @@
 #                                      # killed with SIGKILL, relaunched with the same command line
 #
 # Binaries come from PATH or are built by tools/build-tools.sh (cached outside the repo).
-# Auth: a generated bearer token (DIR/tokens.csv, user "admin" in system:masters),
-# authorization RBAC, serving certs from a generated CA (DIR/pki), service-account
+# Auth: generated bearer tokens (DIR/tokens.csv): "admin" in system:masters (DIR/kubeconfig),
+# and the names production gives the parts the platform's admission guards look for, each
+# with its kubeconfig: kube-controller-manager as system:kube-controller-manager with
+# --use-service-account-credentials (each controller as its own kube-system service account,
+# as kubeadm and EKS run it), the kubelet as system:node:<node> in system:nodes (Node
+# authorizer), Kratix's manager as its chart's service account (KDDB_KRATIX_USER; it keeps
+# system:masters in place of its chart's RBAC, which is not applied here). Authorization
+# Node and RBAC, serving certs from a generated CA (DIR/pki), service-account
 # signing key from openssl. Ports: free random ones unless KDDB_APISERVER_PORT /
 # KDDB_ETCD_PORT / KDDB_ETCD_PEER_PORT are set.
 #
@@ -52,6 +58,9 @@ NODE_GATEWAY=198.18.0.1
 POD_CIDR=198.18.0.0/24
 SERVICE_CIDR=198.19.0.0/24
 NODE_NAME=kddb-node
+# The user Kratix's manager acts as: its chart's service account (core/install/pipeline-identity-guard.ts
+# KRATIX_MANAGER, held equal by test/render/local-identities.test.ts).
+KRATIX_USER="${KDDB_KRATIX_USER:-system:serviceaccount:kratix-platform-system:kratix-platform-controller-manager}"
 
 log() { printf '[local-cluster] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -131,9 +140,9 @@ gen_pki() {
   chmod 600 "$pki"/*.key
 }
 
-write_kubeconfig() { # port token
+write_kubeconfig() { # port token file
   local ca; ca="$(base64 -w0 < "$DIR/pki/ca.crt")"
-  cat > "$DIR/kubeconfig" <<EOF
+  cat > "$3" <<EOF
 apiVersion: v1
 kind: Config
 clusters:
@@ -153,8 +162,9 @@ contexts:
     namespace: default
 current-context: local
 EOF
-  chmod 600 "$DIR/kubeconfig"
+  chmod 600 "$3"
 }
+admin_token() { head -n 1 "$DIR/tokens.csv" | cut -d, -f1; }
 
 # Start failed: show the log, stop whatever was started, keep DIR for inspection.
 fail() { # logname message
@@ -175,7 +185,7 @@ launch_apiserver() { launch kube-apiserver; }
 
 wait_apiserver() {
   local token url out="" i
-  token="$(cut -d, -f1 "$DIR/tokens.csv")"
+  token="$(admin_token)"
   url="$(sed -n 's/^APISERVER_URL=//p' "$DIR/cluster.env")/readyz"
   for i in $(seq 1 300); do
     out="$(curl -sS --max-time 2 --cacert "$DIR/pki/ca.crt" -H "Authorization: Bearer $token" "$url" 2>/dev/null || true)"
@@ -214,11 +224,22 @@ do_start() {
 
   local etcd_port="${KDDB_ETCD_PORT:-$(free_port)}" peer_port="${KDDB_ETCD_PEER_PORT:-$(free_port)}"
   local api_port="${KDDB_APISERVER_PORT:-$(free_port)}"
-  local token; token="$(openssl rand -hex 24)"
-  printf '%s,admin,admin,"system:masters"\n' "$token" > "$DIR/tokens.csv"
+  local token kcm_token node_token kratix_token
+  token="$(openssl rand -hex 24)" kcm_token="$(openssl rand -hex 24)"
+  node_token="$(openssl rand -hex 24)" kratix_token="$(openssl rand -hex 24)"
+  {
+    printf '%s,admin,admin,"system:masters"\n' "$token"
+    printf '%s,system:kube-controller-manager,system:kube-controller-manager\n' "$kcm_token"
+    printf '%s,system:node:%s,system:node:%s,"system:nodes"\n' "$node_token" "$NODE_NAME" "$NODE_NAME"
+    printf '%s,%s,%s,"system:serviceaccounts,system:serviceaccounts:%s,system:masters"\n' \
+      "$kratix_token" "$KRATIX_USER" "$KRATIX_USER" "$(cut -d: -f3 <<< "$KRATIX_USER")"
+  } > "$DIR/tokens.csv"
   chmod 600 "$DIR/tokens.csv"
   gen_pki
-  write_kubeconfig "$api_port" "$token"
+  write_kubeconfig "$api_port" "$token" "$DIR/kubeconfig"
+  write_kubeconfig "$api_port" "$kcm_token" "$DIR/kube-controller-manager.kubeconfig"
+  write_kubeconfig "$api_port" "$node_token" "$DIR/node.kubeconfig"
+  write_kubeconfig "$api_port" "$kratix_token" "$DIR/kratix.kubeconfig"
   cat > "$DIR/cluster.env" <<EOF
 APISERVER_URL=https://$API_HOST:$api_port
 ETCD_URL=http://127.0.0.1:$etcd_port
@@ -252,7 +273,7 @@ EOF
       --tls-cert-file="$DIR/pki/apiserver.crt" --tls-private-key-file="$DIR/pki/apiserver.key" \
       --client-ca-file="$DIR/pki/ca.crt" \
       --token-auth-file="$DIR/tokens.csv" \
-      --authorization-mode=RBAC --anonymous-auth=false \
+      --authorization-mode=Node,RBAC --anonymous-auth=false \
       --service-cluster-ip-range="$SERVICE_CIDR" \
       --service-account-issuer=https://kubernetes.default.svc.cluster.local \
       --service-account-key-file="$DIR/pki/sa.pub" --service-account-signing-key-file="$DIR/pki/sa.key" \
@@ -268,12 +289,13 @@ EOF
     # finished pods are collected.
     [ "$with_node" = 1 ] && kcm_controllers+=,job-controller,node-lifecycle-controller,pod-garbage-collector-controller,ttl-after-finished-controller,endpointslice-controller
     setsid kube-controller-manager \
-      --kubeconfig="$DIR/kubeconfig" --authentication-kubeconfig="$DIR/kubeconfig" \
-      --authorization-kubeconfig="$DIR/kubeconfig" \
+      --kubeconfig="$DIR/kube-controller-manager.kubeconfig" \
+      --authentication-kubeconfig="$DIR/kube-controller-manager.kubeconfig" \
+      --authorization-kubeconfig="$DIR/kube-controller-manager.kubeconfig" \
       --bind-address=127.0.0.1 --secure-port=0 --leader-elect=false \
       --controllers="$kcm_controllers" \
       --service-account-private-key-file="$DIR/pki/sa.key" --root-ca-file="$DIR/pki/ca.crt" \
-      --use-service-account-credentials=false \
+      --use-service-account-credentials=true \
       > "$DIR/kube-controller-manager.log" 2>&1 < /dev/null &
     echo $! > "$DIR/kube-controller-manager.pid"
     sleep 1
@@ -332,7 +354,7 @@ do_start_controllers() {
       -keyout "$certs/tls.key" -out "$certs/tls.crt" 2>/dev/null
     {
       echo env
-      echo "KUBECONFIG=$DIR/kubeconfig"
+      echo "KUBECONFIG=$DIR/kratix.kubeconfig"
       echo "TMPDIR=$DIR/kratix-tmp"
       echo "PIPELINE_ADAPTER_IMG=${KDDB_KRATIX_IMG:-localhost/syntasso/kratix-platform:224e148}"
       command -v kratix
@@ -360,7 +382,7 @@ make_bridge() {
 }
 
 api_get() { # path -> body (admin token from tokens.csv)
-  curl -fsS --max-time 5 --cacert "$DIR/pki/ca.crt" -H "Authorization: Bearer $(cut -d, -f1 "$DIR/tokens.csv")" \
+  curl -fsS --max-time 5 --cacert "$DIR/pki/ca.crt" -H "Authorization: Bearer $(admin_token)" \
     "$(sed -n 's/^APISERVER_URL=//p' "$DIR/cluster.env")$1"
 }
 
@@ -475,7 +497,7 @@ EOF
       --authorization-kubeconfig="$DIR/kubeconfig" --leader-elect=false \
       --bind-address=127.0.0.1 --secure-port="$sp"; } > "$DIR/kube-scheduler.cmd"
   { command -v kubelet
-    printf '%s\n' --config="$n/kubelet.yaml" --kubeconfig="$DIR/kubeconfig" --root-dir="$n/kubelet" \
+    printf '%s\n' --config="$n/kubelet.yaml" --kubeconfig="$DIR/node.kubeconfig" --root-dir="$n/kubelet" \
       --cert-dir="$n/kubelet-pki" --hostname-override="$NODE_NAME" --node-ip="$NODE_GATEWAY"; } > "$DIR/kubelet.cmd"
   { command -v kube-proxy; printf '%s\n' --config="$n/kube-proxy.yaml"; } > "$DIR/kube-proxy.cmd"
   echo "http://127.0.0.1:$kh/healthz" > "$DIR/kubelet.health"

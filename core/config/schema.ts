@@ -14,6 +14,7 @@ import { Type, type Static, type TSchema, type TSchemaOptions } from "typebox";
 import { REGION_PATTERN } from "../api/rules.ts";
 import { DNS_LABEL_MAX_LENGTH, DNS_LABEL_PATTERN, DNS_SUBDOMAIN_MAX_LENGTH, DNS_SUBDOMAIN_PATTERN } from "../k8s/metadata.ts";
 import { IMAGES } from "../install/versions.ts";
+import { NAMESPACES } from "../install/namespaces.ts";
 import { DEFAULT_PROMISE_VERSION } from "../render/promise.ts";
 import type { TableProperties } from "../render/dynamodb-request.ts";
 
@@ -214,7 +215,10 @@ export const StackConfigSchema = closed({
     true,
   ),
   waitForPromise: flag("Wait until Kratix reports the Promise Available (and KubeVela the Application running).", true),
-  applicationNamespace: namespace("Namespace of the kratix-platform Application and its example table.", { default: "default" }),
+  applicationNamespace: namespace(
+    "Namespace of the kratix-platform Application and its example table. The default, dynamodb-platform, is made (and kept on destroy) by the platform; any other must exist.",
+    { default: NAMESPACES.application },
+  ),
   includeApplicationExample: flag("Give the kratix-platform Application the design's example-dynamodb-table component.", true),
   applicationExampleTable: Type.Unsafe<TableProperties | Record<string, never>>({
     type: "object",

@@ -5,6 +5,11 @@ export const NAMESPACES = {
   kratix: "kratix-platform-system",
   flux: "flux-system",
   ack: "ack-system",
+  /**
+   * Where the kratix-platform Application (and its example table's request) lives: a platform
+   * namespace, not `default`, which every team may be able to write to (issue 16).
+   */
+  application: "dynamodb-platform",
   /** Where Kratix's canary objects go on every destination (its kratix-info ConfigMap). */
   kratixWorker: "kratix-worker-system",
   /**

@@ -117,8 +117,8 @@ export interface PipelineIdentityGuardArgs {
   breakGlassUsers?: readonly string[];
   /**
    * Usernames the job controller creates pods as. Default JOB_CONTROLLERS. A control plane whose
-   * kube-controller-manager authenticates otherwise (tools/local-cluster.sh runs it with the admin
-   * token) must name it here, or Kratix's pipeline pods are refused.
+   * kube-controller-manager authenticates otherwise must name it here, or Kratix's pipeline pods
+   * are refused.
    */
   jobControllers?: readonly string[];
   /** Usernames that create the pipelines' Jobs. Default [KRATIX_MANAGER]. */

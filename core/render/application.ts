@@ -14,6 +14,7 @@ import { DYNAMODB_DEFINITION, PROMISE_DEPLOYER_DEFINITION, definitionsDigest } f
 import type { KratixPromise } from "./promise.ts";
 import { PROMISE_PLATFORM_LABEL, PROMISE_SERVICE_LABEL, PROMISE_VERSION_LABEL } from "./promise.ts";
 import type { TableProperties } from "./dynamodb-request.ts";
+import { NAMESPACES } from "../install/namespaces.ts";
 
 export const PLATFORM_APPLICATION = "kratix-platform";
 export const PROMISE_COMPONENT = "dynamodb-promise";
@@ -58,7 +59,7 @@ export function renderPlatformApplication(o: PlatformApplicationOptions) {
     kind: "Application",
     metadata: {
       name: o.name ?? PLATFORM_APPLICATION,
-      namespace: o.namespace ?? "default",
+      namespace: o.namespace ?? NAMESPACES.application,
       annotations: { "app.oam.dev/publishVersion": publishVersion(spec) },
     },
     spec,

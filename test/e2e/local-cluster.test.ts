@@ -28,6 +28,7 @@ import {
   rawRequest,
   pulumiEnv,
   selectStack,
+  sleep,
   startLocalEnvironment,
   waitUntil,
   type LocalEnvironment,
@@ -36,11 +37,13 @@ import { KRATIX_PROMISE_LABEL, REQUEST_CRD, readChain } from "../../local-env/ch
 import { BAD, GOOD, requestObject } from "../fixtures/corpus.ts";
 import { validateSpec } from "../../core/api/validate.ts";
 import { PIPELINES } from "../../core/render/promise.ts";
+import { NAMESPACES } from "../../core/install/namespaces.ts";
 import { PLATFORM_APPLICATION, PROMISE_COMPONENT } from "../../core/render/application.ts";
 import { DYNAMODB_DEFINITION, PROMISE_DEPLOYER_DEFINITION, loadDefinition } from "../../core/kubevela/definitions.ts";
 import { renderDynamoDBRequest, type TableProperties } from "../../core/render/dynamodb-request.ts";
 import { closeVelaCue, parameterSchema } from "../helpers/vela-cue.ts";
-import { chainSettled, record, requestNamespaceOf } from "../helpers/watch.ts";
+import { LOCAL_FLUX_INTERVAL_MS, chainSettled, record, requestNamespaceOf } from "../helpers/watch.ts";
+import { specDigest } from "../../core/api/spec-digest.ts";
 import {
   DescribeContinuousBackupsCommand,
   DescribeTableCommand,
@@ -49,6 +52,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { DeleteUserPolicyCommand, IAMClient, PutUserPolicyCommand } from "@aws-sdk/client-iam";
 import { EMULATED_ACCOUNT, describeEmulatedTable, emulatedDynamoDB } from "../../local-env/aws.ts";
+import { ACK_TABLE_FINALIZER, TABLE_GUARD_NAME } from "../../core/install/table-guard.ts";
 import { run } from "../../local-env/process.ts";
 
 const SKIP = process.env.KDDB_SKIP_E2E === "1";
@@ -62,6 +66,8 @@ const config = parse(readFileSync(localConfig, "utf8")) as { config: Record<stri
 /** The local stack's table name prefix (which also scopes ACK's IAM policy in the emulator). */
 const PREFIX = config.config["kratix-dynamodb-platform:tableNamePrefix"] ?? "";
 const REGION = config.config["kratix-dynamodb-platform:defaultRegion"]!;
+/** The regions requests may name (ACK's IAM policy in the emulator allows these, decision 106). */
+const ALLOWED_REGIONS = (config.config["kratix-dynamodb-platform:ackAllowedRegions"] as unknown as string[] | undefined) ?? [REGION];
 /** The ARN of a table the chain made (in the emulator's account), from its name in a request. */
 const arnOf = (name: string) => `arn:aws:dynamodb:${REGION}:${EMULATED_ACCOUNT}:table/${PREFIX}${name}`;
 /** The pipeline image the local stack names (built by tools/build-images.sh, imported into the node). */
@@ -76,6 +82,17 @@ async function stack(name: string, configFile = localConfig): Promise<void> {
   await selectStack(name, env, cwd);
 }
 const p = (args: string[], timeoutMs = 300_000) => pulumi(args, env, { cwd, timeoutMs });
+/** Sets one key of a stack's config in the test's project folder (undefined removes it), as `pulumi config set` would. */
+function setStackConfig(name: string, key: string, value: unknown) {
+  const file = join(cwd, `Pulumi.${name}.yaml`);
+  const doc = parse(readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+  if (value === undefined) delete doc.config[`kratix-dynamodb-platform:${key}`];
+  else doc.config[`kratix-dynamodb-platform:${key}`] = value;
+  writeFileSync(file, stringify(doc));
+}
+/** A condition's status in an object's status.conditions. */
+const conditionOf = (o: { status?: Record<string, unknown> }, type: string) =>
+  ((o.status?.conditions ?? []) as { type: string; status: string }[]).find((c) => c.type === type)?.status;
 const up = (name: string) => p(["up", "--yes", "--skip-preview", "--stack", name]);
 const preview = (name: string, extra: string[] = []) => p(["preview", "--stack", name, ...extra]);
 const kube = () => kubeClient(local.kubeconfig);
@@ -156,6 +173,8 @@ interface Live {
     annotations?: Record<string, string>;
     generation?: number;
     creationTimestamp?: Date;
+    uid?: string;
+    finalizers?: string[];
   };
   spec: Record<string, unknown>;
   status?: Record<string, unknown>;
@@ -163,18 +182,25 @@ interface Live {
 const names = (items: { metadata?: { namespace?: string; name?: string } }[]) =>
   items.map((o) => `${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`).sort();
 
-/** The stack's kinds on the server, in the namespace the local stack uses. */
-async function serverObjects(namespace = "default") {
+/** The platform's namespace: the kratix-platform Application and its example table's request. */
+const APP_NS = NAMESPACES.application;
+/** The stack's kinds on the server: its definitions, its Application and requests (the platform's namespace, and `default` for its tables). */
+async function serverObjects() {
   const { objects } = kube();
   const list = async (apiVersion: string, kind: string, ns?: string) =>
     names((await objects.list(apiVersion, kind, ns).catch(() => ({ items: [] }))).items);
   return {
     definitions: await list("core.oam.dev/v1beta1", "ComponentDefinition", "vela-system"),
-    applications: await list("core.oam.dev/v1beta1", "Application", namespace),
-    requests: await list("dynamodb.kratix.io/v1alpha1", "DynamoDBRequest", namespace),
+    applications: await list("core.oam.dev/v1beta1", "Application", APP_NS),
+    requests: [
+      ...(await list("dynamodb.kratix.io/v1alpha1", "DynamoDBRequest", "default")),
+      ...(await list("dynamodb.kratix.io/v1alpha1", "DynamoDBRequest", APP_NS)),
+    ].sort(),
   };
 }
-const getApplication = async (name: string, namespace = "default") =>
+/** The stack's requests: its tables in `default`, the example table of its Application in the platform's namespace. */
+const STACK_REQUESTS = ["default/orders", "default/user-sessions", `${APP_NS}/example-dynamodb-table`];
+const getApplication = async (name: string, namespace: string = APP_NS) =>
   (await kube().custom.getNamespacedCustomObject({
     group: "core.oam.dev",
     version: "v1beta1",
@@ -278,6 +304,7 @@ async function assertStateMatchesServer(name: string): Promise<void> {
     for (const expected of [
       "kubernetes:core.oam.dev/v1beta1:ComponentDefinition::dynamodb-platform-vela-aws-dynamodb-kratix",
       "kubernetes:core.oam.dev/v1beta1:ComponentDefinition::dynamodb-platform-vela-kratix-promise-deployer",
+      "kubernetes:core/v1:Namespace::dynamodb-platform-promise-application-ns",
       "kubernetes:core.oam.dev/v1beta1:Application::dynamodb-platform-promise-application",
       "kubernetes:dynamodb.kratix.io/v1alpha1:DynamoDBRequest::user-sessions",
       "kubernetes:dynamodb.kratix.io/v1alpha1:DynamoDBRequest::orders",
@@ -312,8 +339,11 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         "Kratix's status schema is missing",
       );
       assert.deepEqual(
-        chain.requests.filter((q) => q.namespace === "default").map((q) => q.name),
-        ["example-dynamodb-table", "orders", "user-sessions"],
+        chain.requests
+          .filter((q) => q.namespace === "default" || q.namespace === APP_NS)
+          .map((q) => `${q.namespace}/${q.name}`)
+          .sort(),
+        STACK_REQUESTS,
       );
       const state = await stackState("e2e");
       assert.equal(
@@ -435,8 +465,8 @@ async function assertStateMatchesServer(name: string): Promise<void> {
   });
 
   chainIt("each ACK Table came from the state store through Flux, and the emulator has the table it describes", async () => {
-    const tables = await ackTables("default");
-    assert.deepEqual(tables.map((t) => t.metadata.name).sort(), ["example-dynamodb-table", "orders", "user-sessions"]);
+    const tables = [...(await ackTables("default")), ...(await ackTables(APP_NS))];
+    assert.deepEqual(names(tables), STACK_REQUESTS);
     for (const t of tables) {
       const managers = ((t.metadata as { managedFields?: { manager?: string }[] }).managedFields ?? []).map((f) => f.manager);
       assert.ok(managers.includes("kustomize-controller"), `${t.metadata.name} managers: ${managers.join(", ")}`);
@@ -472,10 +502,10 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         dryRun: "All",
         fieldValidation: "Strict",
       });
-    // The local platform's regions are its default region alone (no ackAllowedRegions): a good request
-    // for another region is refused by the CRD itself, naming spec.region (decision 106).
+    // The local platform's regions are ackAllowedRegions: a good request for another region is
+    // refused by the CRD itself, naming spec.region (decision 106).
     for (const c of GOOD) {
-      const elsewhere = c.spec.region !== undefined && c.spec.region !== REGION;
+      const elsewhere = c.spec.region !== undefined && !ALLOWED_REGIONS.includes(String(c.spec.region));
       const refused = await dryRun(requestObject(c.spec, "good", "default")).then(
         () => undefined,
         (e: { body?: string; message?: string }) => String(e.body ?? e.message),
@@ -487,7 +517,7 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         const cause = status.details?.causes?.find((x) => x.field === "spec.region");
         assert.match(
           String(cause?.message),
-          new RegExp(`Unsupported value: "${c.spec.region}": supported values: "${REGION}"`),
+          new RegExp(`Unsupported value: "${c.spec.region}": supported values: ${ALLOWED_REGIONS.map((r) => `"${r}"`).join(", ")}`),
           `${c.name}: ${refused}`,
         );
       }
@@ -900,6 +930,212 @@ async function assertStateMatchesServer(name: string): Promise<void> {
   );
 
   chainIt(
+    "a Promise upgrade drops a live Delete table's region: held through an edit for three Flux intervals, same Table, same AWS table, Flux Ready; restored, the edit lands",
+    async () => {
+      // A rule some live requests break: the platform narrows its regions (the Promise's CRD enum
+      // and the pipelines' ALLOWED_REGIONS) under a request in the region it drops.
+      const dropped = ALLOWED_REGIONS.find((r) => r !== REGION);
+      assert.ok(dropped, "Pulumi.local.yaml's ackAllowedRegions needs a second region for this test");
+      const spec = {
+        name: "held-table",
+        region: dropped,
+        deletionPolicy: "Delete",
+        billingMode: "PROVISIONED",
+        provisioned: { readCapacity: 1, writeCapacity: 1 },
+        attributeDefinitions: [{ name: "id", type: "S" }],
+        keySchema: [{ attributeName: "id", keyType: "HASH" }],
+      };
+      await createRequest("team-h", "held", spec);
+      const ready = await readyRequest("team-h", "held");
+      assert.equal(ready.status?.tableArn, `arn:aws:dynamodb:${dropped}:${EMULATED_ACCOUNT}:table/${PREFIX}held-table`);
+      const [table] = await ackTables("team-h");
+      const created = (await dynamodb(dropped).describeTable("held-table"))?.CreationDateTime;
+      assert.ok(table?.metadata.uid && created);
+      const tables = await record<Live>(local.kubeconfig, "/apis/dynamodb.services.k8s.aws/v1alpha1/namespaces/team-h/tables");
+      const flux = await record<Live>(
+        local.kubeconfig,
+        `/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/${NAMESPACES.flux}/kustomizations`,
+      );
+      try {
+        setStackConfig("e2e", "ackAllowedRegions", [REGION]);
+        const narrowed = await up("e2e");
+        assert.equal(narrowed.code, 0, `${narrowed.stdout}\n${narrowed.stderr}`);
+        // Kratix runs every request's workflow again under the new Promise: this one is held.
+        await waitUntil(
+          "team-h/held to be held under the narrowed Promise",
+          async () => {
+            const r = await getRequest("team-h", "held");
+            return r.status?.reason === "InvalidRequest" && conditionOf(r, "Stalled") === "True" ? r : undefined;
+          },
+          300_000,
+        );
+        // The team edits it (capacity raised): the API server lets the region it no longer allows
+        // stand, unchanged (CRD validation ratcheting); the pipeline holds the Table ACK manages.
+        const since = Date.now();
+        const edit = await rawRequest(
+          local.kubeconfig,
+          "PATCH",
+          "/apis/dynamodb.kratix.io/v1alpha1/namespaces/team-h/dynamodbrequests/held",
+          { spec: { provisioned: { readCapacity: 2, writeCapacity: 1 } } },
+          { contentType: "application/merge-patch+json" },
+        );
+        assert.equal(edit.status, 200, edit.body);
+        const edited = await getRequest("team-h", "held");
+        await waitUntil(
+          "the edit's verdict: held",
+          async () => ((await getRequest("team-h", "held")).status?.settledSpecDigest === specDigest(edited.spec) ? true : undefined),
+          180_000,
+        );
+        // Three Flux intervals past the chain settling (chainSettled waits out two and a retry).
+        await chainSettled(local.kubeconfig, { namespace: "team-h", name: "held" }, since);
+        await sleep(3 * LOCAL_FLUX_INTERVAL_MS);
+        const held = await getRequest("team-h", "held");
+        assert.equal(held.status?.reason, "InvalidRequest");
+        assert.match(String(held.status?.message), /spec\.region/);
+        assert.equal(conditionOf(held, "Ready"), "False");
+        assert.deepEqual(
+          tables.events.filter((e) => e.type === "DELETED" || e.object.metadata.uid !== table.metadata.uid).map((e) => e.type),
+          [],
+          "the held Table was deleted or replaced",
+        );
+        assert.equal(((await ackTables("team-h"))[0]?.spec.provisionedThroughput as { readCapacityUnits?: number })?.readCapacityUnits, 1);
+        const during = await dynamodb(dropped).describeTable("held-table");
+        assert.equal(String(during?.CreationDateTime), String(created));
+        assert.equal(during?.ProvisionedThroughput?.ReadCapacityUnits, 1, "the held edit reached AWS");
+        const notReady = flux.events.filter((e) => conditionOf(e.object, "Ready") === "False");
+        assert.deepEqual(
+          notReady.map((e) => `${e.object.metadata.name}: ${JSON.stringify(e.object.status?.conditions)}`),
+          [],
+          "the shared Kustomization failed",
+        );
+      } finally {
+        setStackConfig("e2e", "ackAllowedRegions", ALLOWED_REGIONS);
+        const restored = await up("e2e");
+        tables.stop();
+        flux.stop();
+        assert.equal(restored.code, 0, `${restored.stdout}\n${restored.stderr}`);
+      }
+      // The region is allowed again: the held edit lands on the same Table and the same AWS table.
+      const after = await readyRequest("team-h", "held", 300_000);
+      assert.equal(after.metadata.generation, 2);
+      assert.equal((await ackTables("team-h"))[0]?.metadata.uid, table.metadata.uid);
+      const landed = await dynamodb(dropped).describeTable("held-table");
+      assert.equal(String(landed?.CreationDateTime), String(created));
+      assert.equal(landed?.ProvisionedThroughput?.ReadCapacityUnits, 2);
+      // Gone again (deleted with its table: deletionPolicy Delete), so later steps run no pipelines for it.
+      await kube().custom.deleteNamespacedCustomObject({
+        group: "dynamodb.kratix.io",
+        version: "v1alpha1",
+        namespace: "team-h",
+        plural: "dynamodbrequests",
+        name: "held",
+      });
+    },
+  );
+
+  chainIt(
+    "every Table file wiped from the state store's folder for three Flux intervals (the folder kept): the guard refuses each prune, no table is touched; restored, Flux is Ready again",
+    async () => {
+      // The state store as Flux reads it (gofakes3 takes unsigned requests): the resources
+      // Kustomization's folder in the bucket.
+      const store = config.config["kratix-dynamodb-platform:stateStore"] as unknown as { endpoint: string; bucketName: string };
+      const bucket = `http://${store.endpoint}/${store.bucketName}`;
+      const kustomizations = (
+        (await kube().custom.listNamespacedCustomObject({
+          group: "kustomize.toolkit.fluxcd.io",
+          version: "v1",
+          namespace: NAMESPACES.flux,
+          plural: "kustomizations",
+        })) as { items: Live[] }
+      ).items;
+      const resources = kustomizations.find((k) => k.metadata.name?.endsWith("-resources"))!;
+      const folder = `${String(resources.spec.path).replace(/^\.\//, "")}/`;
+      const keys = [
+        ...(await (await fetch(`${bucket}?list-type=2&max-keys=10000&prefix=${encodeURIComponent(folder)}`)).text()).matchAll(
+          /<Key>([^<]+)<\/Key>/g,
+        ),
+      ].map((m) => m[1]!);
+      const files = await Promise.all(keys.map(async (key) => ({ key, body: await (await fetch(`${bucket}/${key}`)).text() })));
+      const tableFiles = files.filter((f) =>
+        parseAllDocuments(f.body).some((d) => (d.toJSON() as { kind?: string } | null)?.kind === "Table"),
+      );
+      assert.ok(tableFiles.length >= 3, `Table files in ${folder}: ${keys.join(", ")}`);
+      // The Tables ACK manages (its finalizer), and their tables in the emulated AWS.
+      const managed = (await ackTables()).filter((t) => (t.metadata.finalizers ?? []).includes(ACK_TABLE_FINALIZER));
+      const region = (t: Live) => t.metadata.annotations?.["services.k8s.aws/region"] ?? REGION;
+      const created = async (t: Live) =>
+        String((await describeEmulatedTable(local.aws, String(t.spec.tableName), region(t)))?.CreationDateTime);
+      const before = await Promise.all(managed.map(created));
+      assert.ok(before.every((c) => c !== "undefined"));
+      const tables = await record<Live>(local.kubeconfig, "/apis/dynamodb.services.k8s.aws/v1alpha1/tables");
+      const placeholder = `${folder}README.txt`;
+      let restoredAt = 0;
+      try {
+        for (const f of tableFiles) assert.ok((await fetch(`${bucket}/${f.key}`, { method: "DELETE" })).ok);
+        // The folder is kept (a wrong publish, not a missing folder, which fails without pruning).
+        assert.ok((await fetch(`${bucket}/${placeholder}`, { method: "PUT", body: "emptied by the e2e\n" })).ok);
+        // Flux fetches the emptied folder and prunes: the guard refuses, and the Kustomization says so.
+        const refusal = await waitUntil(
+          "kustomize-controller to try the prune and be refused",
+          async () => {
+            const k = (await kube().custom.getNamespacedCustomObject({
+              group: "kustomize.toolkit.fluxcd.io",
+              version: "v1",
+              namespace: NAMESPACES.flux,
+              plural: "kustomizations",
+              name: resources.metadata.name!,
+            })) as Live;
+            const ready = ((k.status?.conditions ?? []) as { type: string; status: string; message: string }[]).find(
+              (c) => c.type === "Ready",
+            );
+            return ready?.status === "False" && /denied|forbidden/i.test(ready.message) ? ready.message : undefined;
+          },
+          120_000,
+        );
+        assert.match(refusal, new RegExp(TABLE_GUARD_NAME));
+        await sleep(3 * LOCAL_FLUX_INTERVAL_MS);
+      } finally {
+        for (const f of tableFiles) await fetch(`${bucket}/${f.key}`, { method: "PUT", body: f.body });
+        await fetch(`${bucket}/${placeholder}`, { method: "DELETE" });
+        restoredAt = Date.now();
+      }
+      await waitUntil(
+        "the resources Kustomization Ready again on the restored folder",
+        async () => {
+          const k = (await kube().custom.getNamespacedCustomObject({
+            group: "kustomize.toolkit.fluxcd.io",
+            version: "v1",
+            namespace: NAMESPACES.flux,
+            plural: "kustomizations",
+            name: resources.metadata.name!,
+          })) as Live;
+          const ready = ((k.status?.conditions ?? []) as { type: string; status: string; lastTransitionTime: string }[]).find(
+            (c) => c.type === "Ready",
+          );
+          return ready?.status === "True" && Date.parse(ready.lastTransitionTime) >= restoredAt - 1_000 ? true : undefined;
+        },
+        120_000,
+      );
+      tables.stop();
+      const uids = new Set(managed.map((t) => t.metadata.uid));
+      assert.deepEqual(
+        tables.events
+          .filter((e) => e.type === "DELETED" && uids.has(e.object.metadata.uid))
+          .map((e) => `${e.object.metadata.namespace}/${e.object.metadata.name}`),
+        [],
+        "a Table ACK manages was deleted",
+      );
+      const now = await ackTables();
+      for (const t of managed)
+        assert.ok(
+          now.some((x) => x.metadata.uid === t.metadata.uid),
+          `${t.metadata.namespace}/${t.metadata.name} replaced`,
+        );
+      assert.deepEqual(await Promise.all(managed.map(created)), before, "an AWS table was deleted or made again");
+    },
+  );
+
+  chainIt(
     "a request with deletionPolicy Delete: deleting it runs the delete pipeline, Flux prunes the Table, the table is deleted",
     async () => {
       await createRequest("team-b", "scratch", {
@@ -1045,7 +1281,7 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         promises.items.map((x) => x.metadata.name),
         [PROMISE],
       );
-      assert.deepEqual((await serverObjects()).requests, ["default/example-dynamodb-table", "default/orders", "default/user-sessions"]);
+      assert.deepEqual((await serverObjects()).requests, STACK_REQUESTS);
       for (const request of ["orders", "user-sessions"]) {
         const active = (await jobsOf("default", request)).filter((j) => (j.status?.active ?? 0) > 0);
         const pipelines = active.map((j) => j.metadata!.labels!["kratix.io/pipeline-name"]);
@@ -1067,7 +1303,7 @@ async function assertStateMatchesServer(name: string): Promise<void> {
       assert.notEqual(refused.code, 0);
       assert.match(`${refused.stdout}${refused.stderr}`, /protected/);
       // Requests still carry deletionPolicy Retain when they go: ACK would keep the tables.
-      const live = await listRequests("default");
+      const live = [...(await listRequests("default")), ...(await listRequests(APP_NS))];
       assert.ok(live.length === 3 && live.every((i) => i.spec.deletionPolicy === "Retain"));
       const unprotect = await p(["state", "unprotect", "--all", "--yes", "--stack", "e2e"]);
       assert.equal(unprotect.code, 0, unprotect.stderr);
@@ -1084,6 +1320,8 @@ async function assertStateMatchesServer(name: string): Promise<void> {
       await kube().crds.readCustomResourceDefinition({ name: REQUEST_CRD });
       assert.ok((await listRequests("team-a")).length >= 4, "the examples' requests were lost");
       await kube().core.readNamespace({ name: "vela-system" });
+      // The platform's namespace too (it is the platform's, and may hold what others put there).
+      await kube().core.readNamespace({ name: APP_NS });
       // Other teams' Tables stay (the Kustomizations orphan what they applied when the platform
       // goes), and DynamoDB keeps every table (deletionPolicy Retain), the stack's own included.
       assert.deepEqual((await ackTables("team-c")).map((t) => t.metadata.name).sort(), ["fault-a", "fault-b"]);
@@ -1115,8 +1353,8 @@ async function assertStateMatchesServer(name: string): Promise<void> {
       assert.equal(again.code, 0, `first run exit ${interrupted.code}; the plain second up:\n${again.stdout}\n${again.stderr}`);
       assert.deepEqual(await serverObjects(), {
         definitions: ["vela-system/aws-dynamodb-kratix", "vela-system/kratix-promise-deployer"],
-        applications: ["default/kratix-platform"],
-        requests: ["default/example-dynamodb-table", "default/orders", "default/user-sessions"],
+        applications: [`${APP_NS}/kratix-platform`],
+        requests: STACK_REQUESTS,
       });
       await assertStateMatchesServer("fault");
       const state = await stackState("fault");

@@ -401,6 +401,23 @@ describe("DynamoDBPromise", () => {
       Object.values(teamRoleNames("aws-dynamodb-kratix")).sort(),
     );
   });
+  it("kubevela delivery: the Application in the platform's namespace, which it makes and keeps on destroy; a user's namespace is theirs", async () => {
+    const p = new DynamoDBPromise("via-vela", { defaults: { defaultRegion: "us-east-1" } });
+    const own = new DynamoDBPromise("own-ns", { defaults: { defaultRegion: "us-east-1" }, applicationNamespace: "platform-team" });
+    await resolve(p.promiseName);
+    await resolve(own.promiseName);
+    await settle();
+    const application = (n: string) => named(n).find((r) => r.type === "kubernetes:core.oam.dev/v1beta1:Application")!;
+    const namespaces = (n: string) => named(n).filter((r) => r.type === "kubernetes:core/v1:Namespace");
+    assert.equal((application("via-vela").inputs.metadata as { namespace: string }).namespace, "dynamodb-platform");
+    assert.deepEqual(
+      namespaces("via-vela").map((r) => (r.inputs.metadata as { name: string }).name),
+      ["dynamodb-platform"],
+    );
+    assert.equal(registered.get("via-vela-application-ns")?.retainOnDelete, true, "the platform's namespace is deleted on destroy");
+    assert.equal((application("own-ns").inputs.metadata as { namespace: string }).namespace, "platform-team");
+    assert.deepEqual(namespaces("own-ns"), [], "made a namespace the user named");
+  });
   it("teamRoles: false grants the built-in roles nothing", async () => {
     const p = new DynamoDBPromise("no-roles", { delivery: "pulumi", defaults: { defaultRegion: "us-east-1" }, teamRoles: false });
     await resolve(p.promiseName);

@@ -53,7 +53,7 @@ describe("the program with Pulumi.dev.yaml", () => {
       kratix: "kratix-platform-system",
       flux: "flux-system",
       ack: "ack-system",
-      application: "default",
+      application: "dynamodb-platform",
     });
   });
   it("installs both ComponentDefinitions in vela-system", () => {
