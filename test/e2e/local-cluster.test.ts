@@ -14,7 +14,7 @@
  * @exclusive local-environment (scripts/run-tests.ts runs one such file at a time)
  */
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "mocha";
 import { parse, parseAllDocuments, stringify } from "yaml";
@@ -43,8 +43,9 @@ import { DYNAMODB_DEFINITION, PROMISE_DEPLOYER_DEFINITION, loadDefinition } from
 import { renderDynamoDBRequest, type TableProperties } from "../../core/render/dynamodb-request.ts";
 import { closeVelaCue, parameterSchema } from "../helpers/vela-cue.ts";
 import { LOCAL_FLUX_INTERVAL_MS, chainSettled, record, requestNamespaceOf } from "../helpers/watch.ts";
-import { specDigest } from "../../core/api/spec-digest.ts";
+import { SPEC_DIGEST_ANNOTATION } from "../../core/api/spec-digest.ts";
 import {
+  CreateTableCommand,
   DescribeContinuousBackupsCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
@@ -89,6 +90,69 @@ function setStackConfig(name: string, key: string, value: unknown) {
   if (value === undefined) delete doc.config[`kratix-dynamodb-platform:${key}`];
   else doc.config[`kratix-dynamodb-platform:${key}`] = value;
   writeFileSync(file, stringify(doc));
+}
+/**
+ * A team's own stack, in its own project: DynamoDBTables (this repository's component, as a team's
+ * stack imports the package) with the platform's defaults as the team knows them, no platform.
+ */
+const teamDir = join(work, "team-stack");
+async function teamUp(stackName: string, defaults: Record<string, unknown>, tables: { name: string; namespace: string; table: unknown }[]) {
+  mkdirSync(teamDir, { recursive: true });
+  writeFileSync(
+    join(teamDir, "Pulumi.yaml"),
+    stringify({ name: "team-stack", runtime: { name: "nodejs", options: { typescript: false } }, main: "index.ts" }),
+  );
+  // The same @pulumi/pulumi as the component (one runtime): the repository's node_modules.
+  if (!existsSync(join(teamDir, "node_modules"))) symlinkSync(join(ROOT, "node_modules"), join(teamDir, "node_modules"));
+  writeFileSync(
+    join(teamDir, "index.ts"),
+    [
+      `import * as pulumi from "@pulumi/pulumi";`,
+      `import { DynamoDBTable } from ${JSON.stringify(join(ROOT, "components", "dynamodb-table.ts"))};`,
+      `const config = new pulumi.Config();`,
+      `const defaults = config.requireObject<Record<string, unknown>>("defaults");`,
+      `const tables = config.requireObject<{ name: string; namespace: string; table: never }[]>("tables");`,
+      `export const arns = Object.fromEntries(tables.map((t) => [t.name, new DynamoDBTable(t.name, { platformDefaults: defaults, namespace: t.namespace, table: t.table }).tableArn]));`,
+      ``,
+    ].join("\n"),
+  );
+  writeFileSync(
+    join(teamDir, `Pulumi.${stackName}.yaml`),
+    stringify({ config: { "team-stack:defaults": defaults, "team-stack:tables": tables } }),
+  );
+  await selectStack(stackName, env, teamDir);
+  return pulumi(["up", "--yes", "--skip-preview", "--stack", stackName], env, { cwd: teamDir, timeoutMs: 600_000 });
+}
+/** The platform's defaults as the local stack gives them to every request (DynamoDBPlatform's defaults output). */
+const PLATFORM_DEFAULTS = { defaultRegion: REGION, tableNamePrefix: PREFIX, allowedRegions: ALLOWED_REGIONS };
+/**
+ * Runs `pulumi up` of a team stack whose requests are all refused: when each request's status
+ * first says its refusal (polled), and when the up exited, failed, with each request's own message.
+ */
+async function timedRefusals(
+  stackName: string,
+  defaults: Record<string, unknown>,
+  cases: { name: string; namespace: string; table: unknown; reason: string }[],
+) {
+  const seen = new Map<string, number>();
+  let done = false;
+  const poll = (async () => {
+    while (!done) {
+      for (const c of cases)
+        if (!seen.has(c.name)) {
+          // The verdict on the spec this up sent (the component stamps its digest on the request).
+          const r = await getRequest(c.namespace, c.name).catch(() => undefined);
+          const digest = r?.metadata.annotations?.[SPEC_DIGEST_ANNOTATION];
+          if (digest && r?.status?.reason === c.reason && r.status.settledSpecDigest === digest) seen.set(c.name, Date.now());
+        }
+      await sleep(200);
+    }
+  })();
+  const r = await teamUp(stackName, defaults, cases);
+  const exited = Date.now();
+  done = true;
+  await poll;
+  return { r, exited, seen };
 }
 /** A condition's status in an object's status.conditions. */
 const conditionOf = (o: { status?: Record<string, unknown> }, type: string) =>
@@ -930,22 +994,70 @@ async function assertStateMatchesServer(name: string): Promise<void> {
   );
 
   chainIt(
-    "a Promise upgrade drops a live Delete table's region: held through an edit for three Flux intervals, same Table, same AWS table, Flux Ready; restored, the edit lands",
+    "a team stack's refused tables fail pulumi up within 60 s of the refusal, with the request's own message: TableNameTaken, AdoptionNotApproved",
+    async () => {
+      // An existing table nobody's request holds (made outside the platform), and a team that has no approval to adopt it.
+      await emulatedDynamoDB(local.aws).send(
+        new CreateTableCommand({
+          TableName: `${PREFIX}orphan`,
+          AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+          KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+          BillingMode: "PAY_PER_REQUEST",
+        }),
+      );
+      await kube()
+        .core.createNamespace({ body: { metadata: { name: "team-r" } } })
+        .catch(() => undefined);
+      const key = { attributeDefinitions: [{ name: "id", type: "S" }], keySchema: [{ attributeName: "id", keyType: "HASH" }] };
+      const cases = [
+        { name: "taken", namespace: "team-r", reason: "TableNameTaken", table: { tableName: "user-sessions", ...key } },
+        { name: "unapproved", namespace: "team-r", reason: "AdoptionNotApproved", table: { tableName: "orphan", adopt: true, ...key } },
+      ];
+      const { r, exited, seen } = await timedRefusals("refusals", PLATFORM_DEFAULTS, cases);
+      assert.notEqual(r.code, 0, `the team's up succeeded:\n${r.stdout}`);
+      const out = `${r.stdout}\n${r.stderr}`;
+      for (const c of cases) {
+        const at = seen.get(c.name);
+        assert.ok(at, `${c.name}: its status never said ${c.reason}\n${out}`);
+        const seconds = (exited - at) / 1000;
+        console.log(`# ${c.reason}: pulumi up failed ${seconds.toFixed(1)} s after the request's status said so`);
+        assert.ok(seconds < 60, `${c.reason}: pulumi up failed ${seconds} s after the refusal`);
+        assert.match(out, new RegExp(c.reason), `${c.name}: Pulumi's error does not carry the request's reason`);
+      }
+      assert.match(out, /belongs to DynamoDBRequest default\/user-sessions/);
+      assert.match(out, /adoptable-tables of namespace team-r/);
+      // Nothing published for either: no Table in the team's namespace.
+      assert.deepEqual(await ackTables("team-r"), []);
+      const destroyed = await pulumi(["destroy", "--yes", "--stack", "refusals"], env, { cwd: teamDir, timeoutMs: 300_000 });
+      assert.equal(destroyed.code, 0, `${destroyed.stdout}\n${destroyed.stderr}`);
+    },
+  );
+
+  chainIt(
+    "a Promise upgrade drops a live Delete table's region: the team's edit fails pulumi up within 60 s (InvalidRequest) and is held for three Flux intervals, same Table, same AWS table, Flux Ready; restored, the edit lands",
     async () => {
       // A rule some live requests break: the platform narrows its regions (the Promise's CRD enum
-      // and the pipelines' ALLOWED_REGIONS) under a request in the region it drops.
+      // and the pipelines' ALLOWED_REGIONS) under a team's table in the region it drops.
       const dropped = ALLOWED_REGIONS.find((r) => r !== REGION);
       assert.ok(dropped, "Pulumi.local.yaml's ackAllowedRegions needs a second region for this test");
-      const spec = {
-        name: "held-table",
-        region: dropped,
-        deletionPolicy: "Delete",
-        billingMode: "PROVISIONED",
-        provisioned: { readCapacity: 1, writeCapacity: 1 },
-        attributeDefinitions: [{ name: "id", type: "S" }],
-        keySchema: [{ attributeName: "id", keyType: "HASH" }],
-      };
-      await createRequest("team-h", "held", spec);
+      await kube()
+        .core.createNamespace({ body: { metadata: { name: "team-h" } } })
+        .catch(() => undefined);
+      const heldTable = (readCapacity: number) => ({
+        name: "held",
+        namespace: "team-h",
+        table: {
+          tableName: "held-table",
+          region: dropped,
+          deletionPolicy: "Delete",
+          billingMode: "PROVISIONED",
+          provisioned: { readCapacity, writeCapacity: 1 },
+          attributeDefinitions: [{ name: "id", type: "S" }],
+          keySchema: [{ attributeName: "id", keyType: "HASH" }],
+        },
+      });
+      const made = await teamUp("held", PLATFORM_DEFAULTS, [heldTable(1)]);
+      assert.equal(made.code, 0, `${made.stdout}\n${made.stderr}`);
       const ready = await readyRequest("team-h", "held");
       assert.equal(ready.status?.tableArn, `arn:aws:dynamodb:${dropped}:${EMULATED_ACCOUNT}:table/${PREFIX}held-table`);
       const [table] = await ackTables("team-h");
@@ -969,27 +1081,24 @@ async function assertStateMatchesServer(name: string): Promise<void> {
           },
           300_000,
         );
-        // The team edits it (capacity raised): the API server lets the region it no longer allows
-        // stand, unchanged (CRD validation ratcheting); the pipeline holds the Table ACK manages.
+        // The team edits it (capacity raised) from its stack, which still knows the old regions: the API
+        // server lets the region stand, unchanged (CRD validation ratcheting); the pipeline refuses the
+        // edit and holds the Table ACK manages; the team's pulumi up fails within 60 s, naming the field.
         const since = Date.now();
-        const edit = await rawRequest(
-          local.kubeconfig,
-          "PATCH",
-          "/apis/dynamodb.kratix.io/v1alpha1/namespaces/team-h/dynamodbrequests/held",
-          { spec: { provisioned: { readCapacity: 2, writeCapacity: 1 } } },
-          { contentType: "application/merge-patch+json" },
+        const edit = await timedRefusals("held", PLATFORM_DEFAULTS, [{ ...heldTable(2), reason: "InvalidRequest" }]);
+        assert.notEqual(edit.r.code, 0, edit.r.stdout);
+        const refusedAt = edit.seen.get("held");
+        assert.ok(refusedAt, `the edit was never refused:\n${edit.r.stdout}\n${edit.r.stderr}`);
+        console.log(
+          `# InvalidRequest: pulumi up failed ${((edit.exited - refusedAt) / 1000).toFixed(1)} s after the request's status said so`,
         );
-        assert.equal(edit.status, 200, edit.body);
-        const edited = await getRequest("team-h", "held");
-        await waitUntil(
-          "the edit's verdict: held",
-          async () => ((await getRequest("team-h", "held")).status?.settledSpecDigest === specDigest(edited.spec) ? true : undefined),
-          180_000,
-        );
+        assert.ok(edit.exited - refusedAt < 60_000, `pulumi up failed ${edit.exited - refusedAt} ms after the refusal`);
+        assert.match(`${edit.r.stdout}${edit.r.stderr}`, /InvalidRequest[\s\S]*spec\.region/);
         // Three Flux intervals past the chain settling (chainSettled waits out two and a retry).
         await chainSettled(local.kubeconfig, { namespace: "team-h", name: "held" }, since);
         await sleep(3 * LOCAL_FLUX_INTERVAL_MS);
         const held = await getRequest("team-h", "held");
+        assert.equal(held.metadata.generation, 2);
         assert.equal(held.status?.reason, "InvalidRequest");
         assert.match(String(held.status?.message), /spec\.region/);
         assert.equal(conditionOf(held, "Ready"), "False");
@@ -1015,21 +1124,18 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         flux.stop();
         assert.equal(restored.code, 0, `${restored.stdout}\n${restored.stderr}`);
       }
-      // The region is allowed again: the held edit lands on the same Table and the same AWS table.
-      const after = await readyRequest("team-h", "held", 300_000);
+      // The region is allowed again: the team's next up lands the edit on the same Table and AWS table.
+      const again = await teamUp("held", PLATFORM_DEFAULTS, [heldTable(2)]);
+      assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+      const after = await readyRequest("team-h", "held");
       assert.equal(after.metadata.generation, 2);
       assert.equal((await ackTables("team-h"))[0]?.metadata.uid, table.metadata.uid);
       const landed = await dynamodb(dropped).describeTable("held-table");
       assert.equal(String(landed?.CreationDateTime), String(created));
       assert.equal(landed?.ProvisionedThroughput?.ReadCapacityUnits, 2);
-      // Gone again (deleted with its table: deletionPolicy Delete), so later steps run no pipelines for it.
-      await kube().custom.deleteNamespacedCustomObject({
-        group: "dynamodb.kratix.io",
-        version: "v1alpha1",
-        namespace: "team-h",
-        plural: "dynamodbrequests",
-        name: "held",
-      });
+      // The team's stack goes, and its table with it (deletionPolicy Delete): later steps run no pipelines for it.
+      const destroyed = await pulumi(["destroy", "--yes", "--stack", "held"], env, { cwd: teamDir, timeoutMs: 300_000 });
+      assert.equal(destroyed.code, 0, `${destroyed.stdout}\n${destroyed.stderr}`);
     },
   );
 
