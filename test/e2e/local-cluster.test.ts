@@ -994,17 +994,18 @@ async function assertStateMatchesServer(name: string): Promise<void> {
   );
 
   chainIt(
-    "a team stack's refused tables fail pulumi up within 60 s of the refusal, with the request's own message: TableNameTaken, AdoptionNotApproved",
+    "a team stack's refused tables fail pulumi up within 60 s of the refusal, with the request's own message: TableNameTaken, AdoptionNotApproved, ACK.Terminal",
     async () => {
       // An existing table nobody's request holds (made outside the platform), and a team that has no approval to adopt it.
-      await emulatedDynamoDB(local.aws).send(
-        new CreateTableCommand({
-          TableName: `${PREFIX}orphan`,
-          AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
-          KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
-          BillingMode: "PAY_PER_REQUEST",
-        }),
-      );
+      for (const name of ["orphan", "outside"])
+        await emulatedDynamoDB(local.aws).send(
+          new CreateTableCommand({
+            TableName: `${PREFIX}${name}`,
+            AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+            KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+            BillingMode: "PAY_PER_REQUEST",
+          }),
+        );
       await kube()
         .core.createNamespace({ body: { metadata: { name: "team-r" } } })
         .catch(() => undefined);
@@ -1012,6 +1013,8 @@ async function assertStateMatchesServer(name: string): Promise<void> {
       const cases = [
         { name: "taken", namespace: "team-r", reason: "TableNameTaken", table: { tableName: "user-sessions", ...key } },
         { name: "unapproved", namespace: "team-r", reason: "AdoptionNotApproved", table: { tableName: "orphan", adopt: true, ...key } },
+        // A table made outside the platform, asked for without adopt: ACK will not take it (Terminal).
+        { name: "exists", namespace: "team-r", reason: "Terminal", table: { tableName: "outside", ...key } },
       ];
       const { r, exited, seen } = await timedRefusals("refusals", PLATFORM_DEFAULTS, cases);
       assert.notEqual(r.code, 0, `the team's up succeeded:\n${r.stdout}`);
@@ -1026,8 +1029,11 @@ async function assertStateMatchesServer(name: string): Promise<void> {
       }
       assert.match(out, /belongs to DynamoDBRequest default\/user-sessions/);
       assert.match(out, /adoptable-tables of namespace team-r/);
-      // Nothing published for either: no Table in the team's namespace.
-      assert.deepEqual(await ackTables("team-r"), []);
+      assert.match(out, /already exists/);
+      // Nothing published for the refusals; the Table ACK would not take is not its (no finalizer).
+      const published = await ackTables("team-r");
+      assert.deepEqual(names(published), ["team-r/exists"]);
+      assert.ok(!(published[0]!.metadata.finalizers ?? []).includes(ACK_TABLE_FINALIZER), "ACK manages a table it did not make");
       const destroyed = await pulumi(["destroy", "--yes", "--stack", "refusals"], env, { cwd: teamDir, timeoutMs: 300_000 });
       assert.equal(destroyed.code, 0, `${destroyed.stdout}\n${destroyed.stderr}`);
     },
