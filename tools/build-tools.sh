@@ -392,13 +392,13 @@ for t in "${TOOLS[@]}"; do
   g="$(group_of "$t")"
   WANT[$g]="${WANT[$g]:-} $t"
 done
-# Groups build side by side, KDDB_BUILD_JOBS at a time (default 2): one group's module
-# downloads and single-threaded link overlap another's compiling. Longest first (cold
-# figures in docs/benchmarks.md), so the last one to start is a short one.
-JOBS="${KDDB_BUILD_JOBS:-2}"
+# One group at a time by default (KDDB_BUILD_JOBS=1): the groups share many packages, which
+# a serial build compiles once into the Go build cache. Two at a time was measured slower
+# cold on 2 cores (docs/benchmarks.md): each pair took longer than both in turn.
+JOBS="${KDDB_BUILD_JOBS:-1}"
 declare -A BUILDING=()
 failed=0
-for g in pulumi-resource-kubernetes pulumi flux kubernetes controllers kratix ack helm pulumi-nodejs etcd gofakes3 actionlint pulumi-yaml; do
+for g in pulumi pulumi-nodejs pulumi-resource-kubernetes kubernetes etcd controllers kratix ack helm gofakes3 flux actionlint pulumi-yaml; do
   [ -n "${WANT[$g]:-}" ] || continue
   while [ "${#BUILDING[@]}" -ge "$JOBS" ]; do
     wait -n -p done_pid || { log "ERROR: building ${BUILDING[$done_pid]} failed"; failed=1; }
