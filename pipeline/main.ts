@@ -168,11 +168,17 @@ async function status(dirs: KratixDirs): Promise<number> {
     await writeStatusResult(dirs, clusterReadFailedStatus("read the request's ACK Table", e.message, new Date(), generation));
     return 0;
   }
-  const result = tableStatusToRequestStatus(table, { namespace, name }, new Date(), {
-    spec: configured.table.spec,
-    ...(generation !== undefined ? { generation } : {}),
-    ...(meta.annotations?.[SPEC_DIGEST_ANNOTATION] ? { digest: meta.annotations[SPEC_DIGEST_ANNOTATION] } : {}),
-  });
+  const result = tableStatusToRequestStatus(
+    table,
+    { namespace, name },
+    new Date(),
+    {
+      spec: configured.table.spec,
+      ...(generation !== undefined ? { generation } : {}),
+      ...(meta.annotations?.[SPEC_DIGEST_ANNOTATION] ? { digest: meta.annotations[SPEC_DIGEST_ANNOTATION] } : {}),
+    },
+    configured.request.status,
+  );
   const note = droppedAttributesNote(configured.plan.droppedAttributes);
   if (note) result.status.message = `${result.status.message}; ${note}`;
   await writeStatusResult(dirs, result);

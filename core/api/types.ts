@@ -70,6 +70,11 @@ export interface DynamoDBRequestStatus {
   reason?: string;
   /** The request's metadata.generation a refusal is about. */
   observedGeneration?: number;
+  /**
+   * An IAM refusal seen by the status step on this spec: since when, in how many runs in a row
+   * (runs 0: none now). It becomes the refusal AccessDenied once it persists (ACCESS_DENIED_SETTLE).
+   */
+  accessDenied?: { since: string; runs: number; specDigest?: string };
   [key: string]: unknown;
 }
 

@@ -124,6 +124,9 @@ export function requestConditions(
   ];
 }
 
+/** The reason of an IAM refusal that persisted (ACCESS_DENIED_SETTLE). */
+export const ACCESS_DENIED = "AccessDenied";
+
 /** The parts of an ACK Table the status step reads. */
 export type ObservedTable = Pick<LiveTable, "spec" | "status">;
 
@@ -139,6 +142,19 @@ export interface StatusResult {
  * a step could not read the API server, even after retrying in the step itself.
  */
 export const RETRY = { missing: "30s", creating: "15s", recoverable: "1m", terminal: "5m", clusterRead: "1m" } as const;
+
+/**
+ * An IAM refusal that persists is a refusal (issue 18). ACK treats AccessDenied as recoverable and
+ * retries it for ever (controller-runtime's backoff, up to about 17 minutes apart), so a wait on
+ * the request would run to its timeout. The status step counts the runs in a row that saw an IAM
+ * refusal on the same spec (status.accessDenied) and settles it as the refusal AccessDenied
+ * (Stalled) once it has lasted `afterMs` over at least `runs` runs: longer than an IAM change
+ * takes to reach every region. ACK keeps retrying, and the status step keeps running (every
+ * RETRY.terminal), so a fixed policy makes the request Ready again.
+ */
+export const ACCESS_DENIED_SETTLE = { runs: 3, afterMs: 5 * 60_000 } as const;
+/** What an IAM refusal looks like in ACK's message: AWS's code and text, or (moto) the bare HTTP 403. */
+const IAM_REFUSAL = /AccessDenied|not authorized to perform|StatusCode: 403/;
 
 /** What the request asks for now: the table is ready only once the live Table carries it. */
 export interface ReadinessExpectation {
@@ -179,8 +195,13 @@ export function tableStatusToRequestStatus(
   ref: { namespace: string; name: string },
   now: Date,
   expect?: ReadinessExpectation,
+  /** The request's status before this run: where an IAM refusal's count is kept. */
+  previous?: DynamoDBRequestStatus,
 ): StatusResult {
   const at = now.toISOString();
+  // A count of an earlier IAM refusal is reset by any other verdict (Kratix merges the status, so a
+  // field left out would keep its old value).
+  const reset = previous?.accessDenied?.runs ? { accessDenied: { since: "", runs: 0 } } : {};
   const result = (
     ready: boolean,
     reason: string,
@@ -192,10 +213,13 @@ export function tableStatusToRequestStatus(
     ...(retryAfter ? { retryAfter } : {}),
     status: settle(
       {
+        ...reset,
         ...extra,
         message,
         reason,
-        conditions: requestConditions(ready ? "True" : "False", reason, message, at, { stalled: reason === "Terminal" }),
+        conditions: requestConditions(ready ? "True" : "False", reason, message, at, {
+          stalled: reason === "Terminal" || reason === ACCESS_DENIED,
+        }),
       },
       expect?.digest,
     ),
@@ -226,13 +250,27 @@ export function tableStatusToRequestStatus(
   }
   const recoverable = condition("ACK.Recoverable");
   if (recoverable) {
-    return result(
-      false,
-      "Recoverable",
-      `ACK is retrying: ${recoverable.message ?? recoverable.reason ?? "no detail"}`,
-      RETRY.recoverable,
-      observed,
-    );
+    const detail = recoverable.message ?? recoverable.reason ?? "no detail";
+    if (IAM_REFUSAL.test(detail)) {
+      const before = previous?.accessDenied;
+      const same = before !== undefined && before.runs > 0 && before.specDigest === expect?.digest;
+      const accessDenied = {
+        since: same ? before.since : at,
+        runs: same ? before.runs + 1 : 1,
+        ...(expect?.digest ? { specDigest: expect.digest } : {}),
+      };
+      const lasted = now.getTime() - Date.parse(accessDenied.since);
+      if (accessDenied.runs >= ACCESS_DENIED_SETTLE.runs && lasted >= ACCESS_DENIED_SETTLE.afterMs)
+        return result(
+          false,
+          ACCESS_DENIED,
+          `AWS has refused ACK for ${Math.round(lasted / 60_000)} minutes (${accessDenied.runs} checks): the platform's IAM policy for its controller does not cover this table (its region, name prefix or KMS key); ask the platform team. ACK keeps retrying: ${detail}`,
+          RETRY.terminal,
+          { ...observed, accessDenied },
+        );
+      return result(false, "Recoverable", `ACK is retrying: ${detail}`, RETRY.recoverable, { ...observed, accessDenied });
+    }
+    return result(false, "Recoverable", `ACK is retrying: ${detail}`, RETRY.recoverable, observed);
   }
   if (s.tableStatus === "ACTIVE" && s.ackResourceMetadata?.arn) {
     if (expect && !specCarries(table.spec, expect.spec)) {

@@ -11,7 +11,7 @@ import { startFakeApiServer, type FakeApiServer } from "../helpers/fake-apiserve
 import { BAD, DESIGN_USER_DATA, DESIGN_USER_SESSIONS, EVERYTHING, GOOD, requestObject } from "../fixtures/corpus.ts";
 import { TABLE_OUTPUT_FILE } from "../../pipeline/main.ts";
 import { ATTEMPTS, LIST_PAGE_SIZE } from "../../pipeline/cluster.ts";
-import { configureRequest, RETRY } from "../../core/kratix/steps.ts";
+import { ACCESS_DENIED, ACCESS_DENIED_SETTLE, configureRequest, RETRY } from "../../core/kratix/steps.ts";
 import { ACK_TABLE_FINALIZER } from "../../core/kratix/ack-managed.ts";
 import { SPEC_DIGEST_ANNOTATION } from "../../core/api/spec-digest.ts";
 import { RELEASE_FIELD_MANAGER, RELEASED_ANNOTATION } from "../../core/kratix/release.ts";
@@ -553,6 +553,48 @@ describe("pipeline status (table-status): reads the Table back, never publishes"
         ["Stalled", "True", "Terminal"],
       ],
     );
+  });
+
+  it("an IAM refusal ACK keeps retrying is counted run by run, and settles as AccessDenied once it persists (runs and minutes)", async () => {
+    const denied =
+      "operation error DynamoDB: CreateTable, https response error StatusCode: 403, api error AccessDeniedException: User: arn:aws:iam::123456789012:user/ack is not authorized to perform: dynamodb:CreateTable";
+    api.tables.set("team-a/denied", { status: { conditions: [{ type: "ACK.Recoverable", status: "True", message: denied }] } });
+    const plain = requestObject(DESIGN_USER_DATA as never, "denied", "team-a");
+    const digest = "00112233445566aa";
+    const request = (status: Record<string, unknown>) => ({
+      ...plain,
+      metadata: { ...plain.metadata, generation: 1, annotations: { [SPEC_DIGEST_ANNOTATION]: digest } },
+      status,
+    });
+    const stalled = (s: Record<string, unknown>) =>
+      (s.conditions as { type: string; status: string }[]).find((c) => c.type === "Stalled")?.status;
+    // First sight: still recoverable (an IAM change may be on its way), counted.
+    const first = status(await runStatus(request({ reason: "Rendered" })));
+    assert.equal(first.reason, "Recoverable");
+    assert.equal((first.accessDenied as { runs: number }).runs, 1);
+    assert.equal(first.settledSpecDigest, undefined);
+    // Seen in enough runs, but not for long enough: still waiting.
+    const soon = { since: new Date(Date.now() - 60_000).toISOString(), runs: ACCESS_DENIED_SETTLE.runs, specDigest: digest };
+    const notYet = status(await runStatus(request({ reason: "Recoverable", accessDenied: soon })));
+    assert.equal(notYet.reason, "Recoverable");
+    assert.equal(stalled(notYet), "False");
+    // Persisted (runs and minutes) on this spec: a refusal, settled, naming the platform's policy and keeping ACK's words.
+    const long = { ...soon, since: new Date(Date.now() - ACCESS_DENIED_SETTLE.afterMs - 1_000).toISOString() };
+    const run = await runStatus(request({ reason: "Recoverable", accessDenied: long }));
+    const settled = status(run);
+    assert.equal(settled.reason, ACCESS_DENIED);
+    assert.equal(stalled(settled), "True");
+    assert.equal(settled.settledSpecDigest, digest, "what Pulumi's wait ends on: the refusal fails pulumi up");
+    assert.match(String(settled.message), /IAM policy for its controller does not cover this table[\s\S]*dynamodb:CreateTable/);
+    assert.equal(retryAfter(run), "5m", "ACK keeps retrying, and so does the status step: a fixed policy makes it Ready");
+    // A count from an earlier spec starts again.
+    const other = status(await runStatus(request({ reason: "Recoverable", accessDenied: { ...long, specDigest: "ffffffffffffffff" } })));
+    assert.equal(other.reason, "Recoverable");
+    assert.equal((other.accessDenied as { runs: number }).runs, 1);
+    // Any other verdict resets the count (Kratix merges the status: a field left out would stay).
+    api.tables.set("team-a/denied", { status: { tableStatus: "CREATING", ackResourceMetadata: { arn } } });
+    const cleared = status(await runStatus(request({ reason: "Recoverable", accessDenied: long })));
+    assert.deepEqual(cleared.accessDenied, { since: "", runs: 0 });
   });
 
   it("keeps the unused-attribute note in the message", async () => {
