@@ -1124,17 +1124,12 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         // Three Flux intervals past the chain settling (chainSettled waits out two and a retry).
         await chainSettled(local.kubeconfig, { namespace: "team-h", name: "held" }, since);
         await sleep(3 * LOCAL_FLUX_INTERVAL_MS);
-        // (Kratix writes its own "Resource requested" message when a run of the workflow starts, and
-        // runs queued by the Promise upgrade may still start: the held verdict comes back with each.)
-        const held = await waitUntil(
-          "team-h/held's held verdict",
-          async () => {
-            const r = await getRequest("team-h", "held");
-            return r.status?.reason === "InvalidRequest" && /spec\.region/.test(String(r.status?.message)) ? r : undefined;
-          },
-          180_000,
-        );
+        // The verdict stands: refused and stalled. (status.message can read Kratix's own "Resource
+        // requested" by now: Kratix writes it over the pipeline's message, a gap noted in issue 18.)
+        const held = await getRequest("team-h", "held");
         assert.equal(held.metadata.generation, 2);
+        assert.equal(held.status?.reason, "InvalidRequest");
+        assert.equal(conditionOf(held, "Stalled"), "True");
         assert.equal(conditionOf(held, "Ready"), "False");
         assert.deepEqual(
           tables.events.filter((e) => e.type === "DELETED" || e.object.metadata.uid !== table.metadata.uid).map((e) => e.type),
