@@ -39,10 +39,11 @@ const breakGlass = (s: AckGuardSettings) => ({
 });
 
 /** The API guard: the Promise and the CRDs are deleted only by the break-glass users. */
-export const ackApiGuard = (s: AckGuardSettings) => apiGuard(breakGlass(s));
+export const ackApiGuard = (s: AckGuardSettings): ReturnType<typeof apiGuard> => apiGuard(breakGlass(s));
 
 /** Only Kratix's own pipeline pods act as the Promise's pipeline service accounts (decision 97). */
-export const ackPipelineIdentityGuards = (s: AckGuardSettings) => pipelineIdentityGuards(breakGlass(s));
+export const ackPipelineIdentityGuards = (s: AckGuardSettings): ReturnType<typeof pipelineIdentityGuards> =>
+  pipelineIdentityGuards(breakGlass(s));
 
 /** Every guard, policy and binding, in the order they are applied. */
 export function ackGuards(s: AckGuardSettings) {
