@@ -301,6 +301,13 @@ export interface TablePlatform {
 export const ArnSource = { Status: "status", Computed: "computed" } as const;
 export type ArnSource = (typeof ArnSource)[keyof typeof ArnSource];
 
+/** An IAM refusal the status step has counted: since when, how many runs in a row, on which spec digest. */
+export interface AccessDeniedCount {
+  since: string;
+  runs: number;
+  specDigest?: string;
+}
+
 /** A DynamoDBRequest's status as the Promise's pipeline writes it (Kratix adds its own fields beside these). */
 export interface TableStatus {
   /** What the pipeline last reported. */
@@ -329,7 +336,7 @@ export interface TableStatus {
    * An IAM refusal seen by the status step on this spec: since when, in how many runs in a row
    * (runs 0: none now). It becomes the refusal AccessDenied once it persists (ACCESS_DENIED_SETTLE).
    */
-  accessDenied?: { since: string; runs: number; specDigest?: string };
+  accessDenied?: AccessDeniedCount;
   [key: string]: unknown;
 }
 
