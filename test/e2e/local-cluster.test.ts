@@ -166,8 +166,16 @@ async function timedRefusals(defaults: Record<string, unknown>, cases: (TeamTabl
   );
 }
 /** A condition's status in an object's status.conditions. */
-const conditionOf = (o: { status?: Record<string, unknown> }, type: string) =>
-  ((o.status?.conditions ?? []) as { type: string; status: string }[]).find((c) => c.type === type)?.status;
+interface LiveCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+const conditionNamed = (o: { status?: Record<string, unknown> }, type: string) =>
+  ((o.status?.conditions ?? []) as LiveCondition[]).find((c) => c.type === type);
+const conditionOf = (o: { status?: Record<string, unknown> }, type: string) => conditionNamed(o, type)?.status;
 const up = (name: string) => p(["up", "--yes", "--skip-preview", "--stack", name]);
 const preview = (name: string, extra: string[] = []) => p(["preview", "--stack", name, ...extra]);
 const kube = () => kubeClient(local.kubeconfig);
@@ -1142,11 +1150,10 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         assert.equal(during?.ProvisionedThroughput?.ReadCapacityUnits, 1, "the held edit reached AWS");
         // Failed, that is: Ready False for any reason but Flux's own ordering (the resources wait for the
         // dependencies Kustomization to take each new revision: DependencyNotReady, seconds long).
-        const notReady = flux.events.filter((e) =>
-          ((e.object.status?.conditions ?? []) as { type: string; status: string; reason: string }[]).some(
-            (c) => c.type === "Ready" && c.status === "False" && c.reason !== "DependencyNotReady",
-          ),
-        );
+        const notReady = flux.events.filter((e) => {
+          const ready = conditionNamed(e.object, "Ready");
+          return ready?.status === "False" && ready.reason !== "DependencyNotReady";
+        });
         assert.deepEqual(
           notReady.map((e) => `${e.object.metadata.name}: ${JSON.stringify(e.object.status?.conditions)}`),
           [],
@@ -1194,11 +1201,24 @@ async function assertStateMatchesServer(name: string): Promise<void> {
       ).items;
       const resources = kustomizations.find((k) => k.metadata.name?.endsWith("-resources"))!;
       const folder = `${String(resources.spec.path).replace(/^\.\//, "")}/`;
-      const keys = [
-        ...(await (await fetch(`${bucket}?list-type=2&max-keys=10000&prefix=${encodeURIComponent(folder)}`)).text()).matchAll(
-          /<Key>([^<]+)<\/Key>/g,
-        ),
-      ].map((m) => m[1]!);
+      const listFolder = async () =>
+        [
+          ...(await (await fetch(`${bucket}?list-type=2&max-keys=10000&prefix=${encodeURIComponent(folder)}`)).text()).matchAll(
+            /<Key>([^<]+)<\/Key>/g,
+          ),
+        ].map((m) => m[1]!);
+      /** The resources Kustomization's Ready condition, and its whole status for a failure message. */
+      const resourcesReady = async () => {
+        const k = (await kube().custom.getNamespacedCustomObject({
+          group: "kustomize.toolkit.fluxcd.io",
+          version: "v1",
+          namespace: NAMESPACES.flux,
+          plural: "kustomizations",
+          name: resources.metadata.name!,
+        })) as Live;
+        return { ready: conditionNamed(k, "Ready"), status: JSON.stringify(k.status) };
+      };
+      const keys = await listFolder();
       const files = await Promise.all(keys.map(async (key) => ({ key, body: await (await fetch(`${bucket}/${key}`)).text() })));
       const tableFiles = files.filter((f) =>
         parseAllDocuments(f.body).some((d) => (d.toJSON() as { kind?: string } | null)?.kind === "Table"),
@@ -1216,9 +1236,7 @@ async function assertStateMatchesServer(name: string): Promise<void> {
       let restoredAt = 0;
       try {
         for (const f of tableFiles) assert.ok((await fetch(`${bucket}/${f.key}`, { method: "DELETE" })).ok);
-        const left = [
-          ...(await (await fetch(`${bucket}?list-type=2&prefix=${encodeURIComponent(folder)}`)).text()).matchAll(/<Key>([^<]+)<\/Key>/g),
-        ].map((m) => m[1]!);
+        const left = await listFolder();
         assert.deepEqual(
           left.filter((k) => tableFiles.some((f) => f.key === k)),
           [],
@@ -1232,19 +1250,10 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         const refusal = await waitUntil(
           "kustomize-controller to try the prune and be refused",
           async () => {
-            const k = (await kube().custom.getNamespacedCustomObject({
-              group: "kustomize.toolkit.fluxcd.io",
-              version: "v1",
-              namespace: NAMESPACES.flux,
-              plural: "kustomizations",
-              name: resources.metadata.name!,
-            })) as Live;
-            const ready = ((k.status?.conditions ?? []) as { type: string; status: string; message: string }[]).find(
-              (c) => c.type === "Ready",
-            );
-            lastSeen = JSON.stringify(k.status);
+            const { ready, status } = await resourcesReady();
+            lastSeen = status;
             // (A Ready False that only waits for the dependencies Kustomization to take the new revision comes first.)
-            return ready?.status === "False" && ready.message.includes(TABLE_GUARD_NAME) ? ready.message : undefined;
+            return ready?.status === "False" && ready.message?.includes(TABLE_GUARD_NAME) ? ready.message : undefined;
           },
           180_000,
         ).catch((e: Error) => {
@@ -1260,17 +1269,8 @@ async function assertStateMatchesServer(name: string): Promise<void> {
       await waitUntil(
         "the resources Kustomization Ready again on the restored folder",
         async () => {
-          const k = (await kube().custom.getNamespacedCustomObject({
-            group: "kustomize.toolkit.fluxcd.io",
-            version: "v1",
-            namespace: NAMESPACES.flux,
-            plural: "kustomizations",
-            name: resources.metadata.name!,
-          })) as Live;
-          const ready = ((k.status?.conditions ?? []) as { type: string; status: string; lastTransitionTime: string }[]).find(
-            (c) => c.type === "Ready",
-          );
-          return ready?.status === "True" && Date.parse(ready.lastTransitionTime) >= restoredAt - 1_000 ? true : undefined;
+          const { ready } = await resourcesReady();
+          return ready?.status === "True" && Date.parse(String(ready.lastTransitionTime)) >= restoredAt - 1_000 ? true : undefined;
         },
         120_000,
       );
