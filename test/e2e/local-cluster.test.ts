@@ -1035,6 +1035,9 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         // A table made outside the platform, asked for without adopt: ACK will not take it (Terminal).
         { name: "exists", namespace: "team-r", reason: "Terminal", table: { tableName: "outside", ...key } },
       ];
+      // Watched from before the requests until their chains have settled: a Table that came and went is seen.
+      const watch = await record<Live>(local.kubeconfig, "/apis/dynamodb.services.k8s.aws/v1alpha1/namespaces/team-r/tables");
+      const since = Date.now();
       const runs = await timedRefusals(
         PLATFORM_DEFAULTS,
         cases.map((c) => ({ ...c, stack: `refused-${c.name}` })),
@@ -1054,7 +1057,14 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         assert.match(out, new RegExp(reason), `${name}: Pulumi's error does not carry the request's reason`);
         assert.match(out, said[name as keyof typeof said], `${name}: Pulumi's error does not carry the request's message`);
       }
-      // Nothing published for the refusals; the Table ACK would not take is not its (no finalizer).
+      // Nothing published for the refusals, ever; the Table ACK would not take is not its (no finalizer).
+      for (const name of ["taken", "unapproved"]) await chainSettled(local.kubeconfig, { namespace: "team-r", name }, since);
+      watch.stop();
+      assert.deepEqual(
+        [...new Set(watch.events.map((e) => e.object.metadata.name))],
+        ["exists"],
+        "a refused request had a Table at some point",
+      );
       const published = await ackTables("team-r");
       assert.deepEqual(names(published), ["team-r/exists"]);
       assert.ok(!(published[0]!.metadata.finalizers ?? []).includes(ACK_TABLE_FINALIZER), "ACK manages a table it did not make");
