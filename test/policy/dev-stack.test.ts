@@ -65,9 +65,9 @@ describe("the dev stack under the policy pack", () => {
     const v = judge({});
     assert.deepEqual(v.advisory, []);
     assert.deepEqual(v.mandatory.map((m) => m.replace(/ \(resource\.configure.*$/, "")).sort(), [
-      "dynamodb-deletion-protection: Application default/kratix-platform component example-dynamodb-table (table kratix-platform-example): deletionProtection is not true in a production stack",
+      "dynamodb-deletion-protection: Application dynamodb-platform/kratix-platform component example-dynamodb-table (table kratix-platform-example): deletionProtection is not true in a production stack",
       "dynamodb-deletion-protection: DynamoDBRequest default/user-sessions (table user-sessions): deletionProtection is not true in a production stack",
-      "pipeline-image-pinned-by-digest: Application default/kratix-platform component dynamodb-promise (Promise aws-dynamodb-kratix): image kratix-dynamodb-pipeline:0.1.0 is not pinned by digest",
+      "pipeline-image-pinned-by-digest: Application dynamodb-platform/kratix-platform component dynamodb-promise (Promise aws-dynamodb-kratix): image kratix-dynamodb-pipeline:0.1.0 is not pinned by digest",
     ]);
   });
 });

@@ -81,7 +81,7 @@ describe("dynamodb-tables-retained", () => {
     assert.equal(v.length, 1);
     assert.match(
       v[0]!,
-      /^Application default\/kratix-platform component example-dynamodb-table \(table example\): deletionPolicy is Delete/,
+      /^Application dynamodb-platform\/kratix-platform component example-dynamodb-table \(table example\): deletionPolicy is Delete/,
     );
   });
   it("flags an ACK controller that deletes AWS tables when Table objects go away, and not one that retains them", async () => {
@@ -131,7 +131,7 @@ describe("dynamodb-deletion-protection", () => {
       await platform("unprotected-example", { applicationExampleTable: { ...TABLE, tableName: "example" } }),
     );
     assert.deepEqual(v, [
-      "Application default/kratix-platform component example-dynamodb-table (table example): deletionProtection is not true in a production stack",
+      "Application dynamodb-platform/kratix-platform component example-dynamodb-table (table example): deletionProtection is not true in a production stack",
     ]);
   });
   it("does not judge a value not known yet (preview); pulumi up judges it", () => {
@@ -154,7 +154,7 @@ describe("pipeline-image-pinned-by-digest", () => {
   it("flags an image by tag once per Promise, naming its pipelines, in the Application and in a Promise Pulumi applies", async () => {
     const vela = violations(pipelineImageDigest, await platform("tag-vela", { pipelineImage: "kratix-dynamodb-pipeline:0.1.0" }));
     assert.deepEqual(vela, [
-      "Application default/kratix-platform component dynamodb-promise (Promise aws-dynamodb-kratix): image kratix-dynamodb-pipeline:0.1.0 is not pinned by digest " +
+      "Application dynamodb-platform/kratix-platform component dynamodb-promise (Promise aws-dynamodb-kratix): image kratix-dynamodb-pipeline:0.1.0 is not pinned by digest " +
         "(resource.configure pipeline render-table container configure; resource.configure pipeline table-status container status; resource.delete pipeline report-delete container delete)",
     ]);
     const direct = violations(pipelineImageDigest, await platform("tag-direct", { promiseDelivery: "pulumi" }));
@@ -191,7 +191,7 @@ describe("table-name-prefix-set", () => {
   it("flags a Promise without one, in the Application and in a Promise Pulumi applies", async () => {
     const vela = violations(tableNamePrefix, await platform("unprefixed", { defaults: { defaultRegion: "us-west-2" } }));
     assert.deepEqual(vela, [
-      "Application default/kratix-platform component dynamodb-promise (Promise aws-dynamodb-kratix): no table name prefix (TABLE_NAME_PREFIX is not set on its pipelines)",
+      "Application dynamodb-platform/kratix-platform component dynamodb-promise (Promise aws-dynamodb-kratix): no table name prefix (TABLE_NAME_PREFIX is not set on its pipelines)",
     ]);
     const direct = await platform("unprefixed-direct", {
       defaults: { defaultRegion: "us-west-2", tableNamePrefix: "" },
