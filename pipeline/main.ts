@@ -7,7 +7,7 @@
  *              unchanged, or nothing (core/kratix/render-decision.ts); status says why
  *   status     (table-status) read the request's Table back, write ARN and state to status,
  *              ask Kratix to retry while the table is not ACTIVE; never writes output, and
- *              has nothing to report for a request render-table refused
+ *              for a request render-table refused only restates the refusal's message
  *   delete     (report-delete) mark the request's Table released, so that Flux may prune it
  *              once Kratix removes the request's Works (core/kratix/release.ts), and say what
  *              happens to the AWS table (removing the Works is Kratix's job)
@@ -25,6 +25,7 @@ import {
   deleteRequestMessage,
   droppedAttributesNote,
   refusedByRenderTable,
+  refusalRestated,
   tableStatusToRequestStatus,
   type StatusResult,
 } from "../core/kratix/steps.ts";
@@ -57,15 +58,18 @@ const SETTINGS_SOURCE = "the Promise's environment variables for the pipeline co
  * the Job's failure is what their monitoring sees. An invalid request is its author's to
  * fix: it is judged, and its status says why. Undefined: exit 1.
  */
-async function judgedRequest(dirs: KratixDirs): Promise<{ judged: JudgedRequest; defaults: PlatformDefaults } | undefined> {
+async function judgedRequest(
+  dirs: KratixDirs,
+): Promise<{ judged: JudgedRequest; defaults: PlatformDefaults; input: { status?: { conditions?: unknown } } } | undefined> {
   const { defaults, errors } = platformSettingsFromEnv();
   if (errors.length) {
     log(`invalid platform settings (${SETTINGS_SOURCE}):\n${formatErrors(errors)}`);
     return undefined;
   }
-  const { judged, errors: requestErrors } = judgeRequest(await readObject(dirs), defaults);
+  const input = (await readObject(dirs)) as { status?: { conditions?: unknown } };
+  const { judged, errors: requestErrors } = judgeRequest(input, defaults);
   if (requestErrors.length) invalid(requestErrors);
-  return judged ? { judged, defaults } : undefined;
+  return judged ? { judged, defaults, input } : undefined;
 }
 
 /** A status that asks Kratix to run the step again: written as any other, with workflow-control.yaml. */
@@ -144,15 +148,18 @@ async function configure(dirs: KratixDirs): Promise<number> {
 
 /**
  * table-status: reads the request's Table back and reports; never writes output (its Work
- * stays empty: only render-table publishes the Table). Nothing to do for a request
- * render-table refused in this run: its status already says why.
+ * stays empty: only render-table publishes the Table). For a request render-table refused in
+ * this run it reads nothing and only writes the refusal's message back (refusalRestated: Kratix
+ * overwrote it when this Job started).
  */
 async function status(dirs: KratixDirs): Promise<number> {
   const judgedWith = await judgedRequest(dirs);
   if (!judgedWith) return 1;
-  const { judged } = judgedWith;
+  const { judged, input } = judgedWith;
   if (!judged.ok || refusedByRenderTable(judged.configured.request)) {
     log("render-table refused this request: its status says why, and there is nothing to report");
+    const restated = refusalRestated(input.status);
+    if (restated) await writeStatus(dirs, restated);
     return 0;
   }
   const configured = judged.configured;

@@ -321,6 +321,21 @@ export function refusedByRenderTable(request: { status?: { reason?: unknown } })
   return (Object.values(REFUSAL) as unknown[]).includes(request.status?.reason);
 }
 
+/**
+ * What the status step writes for a request render-table refused in this run: the refusal's
+ * message once more, from its Ready condition, and nothing else. Kratix 224e148 sets
+ * status.message to "Pending" as each pipeline's Job starts (lib/workflow/reconciler.go
+ * setPipelineStartingStatus), and once the last pipeline ends turns a "Pending" it finds into
+ * "Resource requested" (work-creator/lib/status_updater.go MarkAsCompleted): a status step that
+ * wrote nothing would leave `kubectl get` saying a refused request was requested. Undefined when
+ * there is no Ready message to restate (nothing better to say than Kratix's own words).
+ */
+export function refusalRestated(status: { conditions?: unknown } | undefined): { message: string } | undefined {
+  const conditions = Array.isArray(status?.conditions) ? (status.conditions as Partial<Condition>[]) : [];
+  const message = conditions.find((c) => c?.type === READY_CONDITION)?.message;
+  return typeof message === "string" && message ? { message } : undefined;
+}
+
 /** The status of a step that could not read the cluster, even after retrying in the step: Kratix is asked to run it again. */
 export const CLUSTER_READ_FAILED = "ClusterReadFailed";
 

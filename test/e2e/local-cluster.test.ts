@@ -1058,7 +1058,12 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         assert.match(out, said[name as keyof typeof said], `${name}: Pulumi's error does not carry the request's message`);
       }
       // Nothing published for the refusals, ever; the Table ACK would not take is not its (no finalizer).
-      for (const name of ["taken", "unapproved"]) await chainSettled(local.kubeconfig, { namespace: "team-r", name }, since);
+      for (const name of ["taken", "unapproved"]) {
+        await chainSettled(local.kubeconfig, { namespace: "team-r", name }, since);
+        // kubectl get's MESSAGE still says why once the workflow is done (not Kratix's "Resource requested").
+        const settled = await getRequest("team-r", name);
+        assert.match(String(settled.status?.message), said[name as keyof typeof said], `${name}: ${JSON.stringify(settled.status)}`);
+      }
       watch.stop();
       assert.deepEqual(
         [...new Set(watch.events.map((e) => e.object.metadata.name))],
@@ -1142,13 +1147,15 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         // Three Flux intervals past the chain settling (chainSettled waits out two and a retry).
         await chainSettled(local.kubeconfig, { namespace: "team-h", name: "held" }, since);
         await sleep(3 * LOCAL_FLUX_INTERVAL_MS);
-        // The verdict stands: refused and stalled. (status.message can read Kratix's own "Resource
-        // requested" by now: Kratix writes it over the pipeline's message, a gap noted in issue 18.)
+        // The verdict stands: refused and stalled, and status.message (kubectl get's MESSAGE) still
+        // says why, not Kratix's own "Resource requested" (the status step restates it).
         const held = await getRequest("team-h", "held");
         assert.equal(held.metadata.generation, 2);
         assert.equal(held.status?.reason, "InvalidRequest");
         assert.equal(conditionOf(held, "Stalled"), "True");
         assert.equal(conditionOf(held, "Ready"), "False");
+        assert.match(String(held.status?.message), /spec\.region/);
+        assert.equal(held.status?.message, conditionNamed(held, "Ready")?.message);
         assert.deepEqual(
           tables.events.filter((e) => e.type === "DELETED" || e.object.metadata.uid !== table.metadata.uid).map((e) => e.type),
           [],

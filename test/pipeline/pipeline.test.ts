@@ -616,15 +616,41 @@ describe("pipeline status (table-status): reads the Table back, never publishes"
     assert.deepEqual(api.requests, []);
   });
 
+  /** A refused request as the status step's Job reads it: Kratix set message to "Pending" when the Job started. */
+  const refusedAsKratixHandsIt = (reason: string, message: string) => ({
+    message: "Pending",
+    reason,
+    conditions: [
+      { type: "TableReady", status: "False", reason, message, lastTransitionTime: "2026-12-07T00:00:00Z" },
+      { type: "Ready", status: "False", reason, message, lastTransitionTime: "2026-12-07T00:00:00Z" },
+      { type: "Stalled", status: "True", reason, message, lastTransitionTime: "2026-12-07T00:00:00Z" },
+    ],
+  });
+
   for (const reason of ["TableNameTaken", "AdoptionNotApproved", "InvalidRequest"]) {
-    it(`has nothing to report for a valid request render-table refused in this run (${reason}): writes nothing, reads nothing`, async () => {
+    it(`reads nothing for a request render-table refused in this run (${reason}), and writes back only the refusal's message`, async () => {
       api.tables.set("team-a/refused", liveAck(DESIGN_USER_DATA, "refused", "team-a", { managed: true }));
-      const run = await runStatus({ ...requestObject(DESIGN_USER_DATA as never, "refused", "team-a"), status: { reason } });
+      const message = `refused for ${reason}: see the spec`;
+      const request = { ...requestObject(DESIGN_USER_DATA as never, "refused", "team-a"), status: refusedAsKratixHandsIt(reason, message) };
+      const run = await runStatus(request);
       assert.equal(run.code, 0, run.stderr);
-      assert.deepEqual(run.metadata, {});
+      assert.deepEqual(run.metadata, { "status.yaml": { message } }, "Kratix's Pending would become 'Resource requested'");
       assert.deepEqual(api.requests, []);
     });
   }
+
+  it("writes nothing for a refusal without a Ready message to restate", async () => {
+    const run = await runStatus({ ...requestObject(DESIGN_USER_DATA as never, "bare", "team-a"), status: { reason: "TableNameTaken" } });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.metadata, {});
+  });
+
+  it("restates an invalid request's refusal too (one render-table judged invalid)", async () => {
+    const request = requestObject({ ...DESIGN_USER_DATA, billingMode: "PROVISIONED" } as never, "broken", "team-a");
+    const run = await runStatus({ ...request, status: refusedAsKratixHandsIt("InvalidRequest", "spec.provisionedThroughput: required") });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.metadata, { "status.yaml": { message: "spec.provisionedThroughput: required" } });
+  });
 
   it("reads the Table of a request render-table published (its own earlier reasons are no refusal)", async () => {
     for (const reason of ["Rendered", "Creating", "ClusterReadFailed"]) {
