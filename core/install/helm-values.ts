@@ -98,5 +98,9 @@ export function ackValues(o: { region: string; credentials: AckCredentials; dele
     installScope: "cluster",
     // Only Tables: Backup and GlobalTable would need more IAM actions than the policy grants.
     reconcile: { resources: ["Table"] },
+    // No ACK object reaches outside its own namespace (a FieldExport writing another team's
+    // ConfigMap, a reference to another namespace's Secret): the chart's default is true, and
+    // ACK's runtime v0.61 says that default will change (decision 112).
+    enableCrossNamespace: false,
   };
 }

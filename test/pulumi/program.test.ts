@@ -131,6 +131,7 @@ describe("the program with Pulumi.dev.yaml", () => {
     const ack = charts.find((c) => String(c.inputs.chart).includes("dynamodb-chart"))!;
     const values = ack.inputs.values as Record<string, Record<string, unknown>>;
     assert.equal(values.deletionPolicy, "retain");
+    assert.equal(values.enableCrossNamespace, false, "an ACK object may reach into another team's namespace");
     // Keyless (IRSA): no credentials file, the service account names the role.
     assert.deepEqual(values.aws, { region: "us-west-2" });
     assert.match(
