@@ -70,6 +70,12 @@ export const tableArns = pulumi.output(Object.fromEntries(tables.map((t, i) => [
 export const tableArnSources = pulumi.output(Object.fromEntries(tables.map((t, i) => [config.tables[i]!.name, t.arnSource])));
 /** Request name → DynamoDB table name (platform prefix included). */
 export const tableNames = pulumi.output(Object.fromEntries(tables.map((t, i) => [config.tables[i]!.name, t.tableName])));
+/** Request name → the ARN of the table's stream ("" for a table without one, or not waited for). */
+export const tableStreamArns = pulumi.output(Object.fromEntries(tables.map((t, i) => [config.tables[i]!.name, t.streamArn])));
+/** Request name → the ConfigMap (in the request's namespace) with the table's connection details for workloads. */
+export const connectionConfigMaps = pulumi.output(
+  Object.fromEntries(tables.map((t, i) => [config.tables[i]!.name, t.connectionConfigMap])),
+);
 export const promiseName = platform.promiseName;
 export const applicationName = platform.applicationName;
 export const namespaces = platform.namespaces;

@@ -319,6 +319,10 @@ export interface TableStatus {
   tableArn?: string;
   /** DynamoDB's table status (CREATING, ACTIVE, ...). */
   tableStatus?: string;
+  /** The ARN of the table's stream, while the request asks for one ("" once it no longer does). */
+  streamArn?: string;
+  /** The ConfigMap in the request's namespace with the table's connection details. */
+  connectionConfigMap?: string;
   /** Attribute definitions no key uses, left out of the table. */
   droppedAttributes?: string[];
   deletionPolicy?: DeletionPolicy;

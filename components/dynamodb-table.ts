@@ -7,6 +7,7 @@ import { API_GROUP, API_KIND, API_VERSION } from "../core/api/rules.ts";
 import { checkTable } from "../core/api/table-args.ts";
 import type { DynamoDBRequestSpec, PlatformDefaults } from "../core/api/types.ts";
 import { formatErrors, type FieldError } from "../core/api/validate.ts";
+import { connectionConfigMapName } from "../core/kratix/connection.ts";
 import { droppedAttributesNote } from "../core/kratix/steps.ts";
 import type { ArnSource, TablePlatform, TableProperties, TableStatus } from "./args.ts";
 import { childOf } from "./helm.ts";
@@ -82,6 +83,13 @@ export class DynamoDBTable extends pulumi.ComponentResource {
   declare readonly region: pulumi.Output<string>;
   /** The request's status as the Promise pipeline wrote it (message, tableStatus, droppedAttributes, ...). */
   declare readonly status: pulumi.Output<TableStatus | undefined>;
+  /** The ARN of the table's stream when the table has one and was waited for; "" otherwise. */
+  declare readonly streamArn: pulumi.Output<string>;
+  /**
+   * The ConfigMap in the request's namespace that holds TABLE_NAME, TABLE_ARN, TABLE_REGION and
+   * TABLE_STREAM_ARN for workloads (`envFrom`); the Promise writes it once the table is ready.
+   */
+  declare readonly connectionConfigMap: pulumi.Output<string>;
 
   /** The DynamoDBRequest object. (A getter: resources are not part of the component package's schema.) */
   get request(): k8s.apiextensions.CustomResource {
@@ -177,12 +185,16 @@ export class DynamoDBTable extends pulumi.ComponentResource {
       this.tableArn = pulumi.interpolate`arn:${partition}:dynamodb:${region}:${account}:table/${tableName}`;
       this.arnSource = pulumi.output<ArnSource>("computed");
     }
+    this.streamArn = wait ? this.status.apply((s) => s?.streamArn ?? "") : pulumi.output("");
+    this.connectionConfigMap = pulumi.output(connectionConfigMapName(requestName));
     this.registerOutputs({
       tableArn: this.tableArn,
       arnSource: this.arnSource,
       tableName: this.tableName,
       region: this.region,
       status: this.status,
+      streamArn: this.streamArn,
+      connectionConfigMap: this.connectionConfigMap,
     });
   }
 }

@@ -14,6 +14,7 @@ export function kubeClient(kubeconfig: string) {
     crds: kc.makeApiClient(k8s.ApiextensionsV1Api),
     core: kc.makeApiClient(k8s.CoreV1Api),
     batch: kc.makeApiClient(k8s.BatchV1Api),
+    apps: kc.makeApiClient(k8s.AppsV1Api),
     rbac: kc.makeApiClient(k8s.RbacAuthorizationV1Api),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The pipeline's calls to the cluster: in-cluster service account config in a Kratix Job,
  * KUBECONFIG (or ~/.kube/config) on a laptop. The steps read (configure, status, delete); the
- * delete step also writes, once: the release mark on its request's Table (core/kratix/release.ts).
+ * status step also writes its request's connection ConfigMap (core/kratix/connection.ts), and
+ * the delete step the release mark on its request's Table (core/kratix/release.ts).
  * Imported only when a step reaches the cluster.
  *
  * Every call is retried in the step a few times with backoff: a restarting API server or
@@ -13,6 +14,7 @@
  */
 import * as k8s from "@kubernetes/client-node";
 import type { LiveTable } from "../core/kratix/ack-managed.ts";
+import type { ConnectionWrite, LiveConfigMap } from "../core/kratix/connection.ts";
 import { RELEASE_FIELD_MANAGER, type ReleaseDecision } from "../core/kratix/release.ts";
 import { ACK_TABLE_API_VERSION } from "../core/render/ack-table.ts";
 import { API_GROUP, API_PLURAL, API_VERSION } from "../core/api/rules.ts";
@@ -159,4 +161,24 @@ export async function forEachDynamoDBRequestPage(onPage: (page: unknown[]) => vo
 export function readNamespaceAnnotations(name: string): Promise<Record<string, string> | undefined> {
   const api = core();
   return withRetries(`get Namespace ${name}`, () => orNone(async () => (await api.readNamespace({ name })).metadata?.annotations ?? {}));
+}
+
+/**
+ * The status step's write: reads the ConfigMap at `name`, asks `decide` (core/kratix/connection.ts
+ * connectionWrite) what to do, and creates or replaces it (a replace carries the version it
+ * judged, so a change in between is refused, 409). Read, judgement and write are retried together.
+ */
+export function writeConnectionConfigMap(
+  namespace: string,
+  name: string,
+  decide: (live: LiveConfigMap | undefined) => ConnectionWrite,
+): Promise<ConnectionWrite> {
+  const api = core();
+  return withRetries(`write ConfigMap ${namespace}/${name}`, async () => {
+    const live = (await orNone(() => api.readNamespacedConfigMap({ name, namespace }))) as LiveConfigMap | undefined;
+    const decision = decide(live);
+    if (decision.write === "create") await api.createNamespacedConfigMap({ namespace, body: decision.configMap });
+    else if (decision.write === "replace") await api.replaceNamespacedConfigMap({ name, namespace, body: decision.configMap });
+    return decision;
+  });
 }

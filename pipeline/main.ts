@@ -6,7 +6,8 @@
  *              and publish exactly one of: the new Table, the Table ACK manages now held
  *              unchanged, or nothing (core/kratix/render-decision.ts); status says why
  *   status     (table-status) read the request's Table back, write ARN and state to status,
- *              ask Kratix to retry while the table is not ACTIVE; never writes output, and
+ *              ask Kratix to retry while the table is not ACTIVE, and keep the request's
+ *              connection ConfigMap current once it is ready; never writes output, and
  *              for a request render-table refused only restates the refusal's message
  *   delete     (report-delete) mark the request's Table released, so that Flux may prune it
  *              once Kratix removes the request's Works (core/kratix/release.ts), and say what
@@ -26,10 +27,12 @@ import {
   droppedAttributesNote,
   refusedByRenderTable,
   refusalRestated,
+  RETRY,
   tableStatusToRequestStatus,
   type StatusResult,
 } from "../core/kratix/steps.ts";
 import { decideRenderTable, judgeRequest, requestRef, type ClusterView, type JudgedRequest } from "../core/kratix/render-decision.ts";
+import { connectionConfigMap, connectionWrite } from "../core/kratix/connection.ts";
 import { competingRequests, ownershipReads, ref } from "../core/kratix/table-claims.ts";
 import type { LiveTable } from "../core/kratix/ack-managed.ts";
 import { releaseDecision, requestIdentity } from "../core/kratix/release.ts";
@@ -188,8 +191,38 @@ async function status(dirs: KratixDirs): Promise<number> {
   );
   const note = droppedAttributesNote(configured.plan.droppedAttributes);
   if (note) result.status.message = `${result.status.message}; ${note}`;
+  if (result.ready && table) await publishConnection(configured, result, judgedWith.defaults.promiseName ?? DEFAULT_PROMISE_NAME);
   await writeStatusResult(dirs, result);
   return 0;
+}
+
+/**
+ * A ready table's connection ConfigMap (core/kratix/connection.ts), written or kept current;
+ * the status names it, or says why it is not written. A cluster that refuses the write leaves
+ * the table ready and asks Kratix to run the step again.
+ */
+async function publishConnection(
+  configured: Extract<JudgedRequest, { ok: true }>["configured"],
+  result: StatusResult,
+  promiseName: string,
+): Promise<void> {
+  const { request, plan } = configured;
+  const { namespace, name, uid } = request.metadata;
+  const tableArn = result.status.tableArn;
+  // Objects the API server made carry a uid and a namespace; without them there is no owner to name.
+  if (!uid || !namespace || !tableArn) return;
+  const details = { tableName: plan.tableName, tableArn, region: plan.region, streamArn: result.status.streamArn || undefined };
+  const desired = connectionConfigMap({ namespace, name, uid, promiseName }, details);
+  const { writeConnectionConfigMap, ClusterReadError } = await import("./cluster.ts");
+  try {
+    const done = await writeConnectionConfigMap(namespace, desired.metadata.name, (live) => connectionWrite(live, desired));
+    if (done.write === "foreign") result.status.message = `${result.status.message}; ${done.note}`;
+    else result.status.connectionConfigMap = desired.metadata.name;
+  } catch (e) {
+    if (!(e instanceof ClusterReadError)) throw e;
+    result.status.message = `${result.status.message}; the connection ConfigMap could not be written: ${e.message}`;
+    result.retryAfter = RETRY.clusterRead;
+  }
 }
 
 /**

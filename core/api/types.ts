@@ -55,6 +55,10 @@ export interface DynamoDBRequestStatus {
   region?: string;
   tableArn?: string;
   tableStatus?: string;
+  /** The ARN of the table's stream, while the request asks for one ("" once it no longer does). */
+  streamArn?: string;
+  /** The ConfigMap in the request's namespace with the table's connection details (core/kratix/connection.ts). */
+  connectionConfigMap?: string;
   droppedAttributes?: string[];
   deletionPolicy?: DeletionPolicy;
   /** metadata.generation of the request whose table is ACTIVE and synced (written by the status step). */

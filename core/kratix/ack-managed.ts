@@ -40,6 +40,8 @@ export interface LiveTable {
   status?: {
     tableStatus?: string;
     ackResourceMetadata?: { arn?: string; region?: string };
+    /** The ARN of the table's latest stream (DynamoDB keeps it after the stream is turned off). */
+    latestStreamARN?: string;
     conditions?: { type: string; status: string; message?: string; reason?: string }[];
   };
 }

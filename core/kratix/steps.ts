@@ -124,6 +124,16 @@ export function requestConditions(
   ];
 }
 
+/**
+ * The ARN of the table's stream while the Table asks for one: ACK reports DynamoDB's
+ * LatestStreamArn, which DynamoDB keeps for a stream turned off (readable for 24 hours), and a
+ * workload must not start reading a stream that no longer gets records.
+ */
+export function streamArnOf(table: ObservedTable): string | undefined {
+  const wanted = (table.spec?.streamSpecification as { streamEnabled?: unknown } | undefined)?.streamEnabled === true;
+  return wanted ? table.status?.latestStreamARN || undefined : undefined;
+}
+
 /** The reason of an IAM refusal that persisted (ACCESS_DENIED_SETTLE). */
 export const ACCESS_DENIED = "AccessDenied";
 
@@ -233,9 +243,12 @@ export function tableStatusToRequestStatus(
     );
   }
   const s = table.status ?? {};
+  const streamArn = streamArnOf(table);
   const observed: DynamoDBRequestStatus = {
     ...(s.ackResourceMetadata?.arn ? { tableArn: s.ackResourceMetadata.arn } : {}),
     ...(s.tableStatus ? { tableStatus: s.tableStatus } : {}),
+    // Cleared explicitly once the stream is off: Kratix merges the status, so a field left out would stay.
+    ...(streamArn ? { streamArn } : previous?.streamArn ? { streamArn: "" } : {}),
   };
   const condition = (type: string) => s.conditions?.find((c) => c.type === type && c.status === "True");
   const terminal = condition("ACK.Terminal");

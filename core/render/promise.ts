@@ -107,7 +107,7 @@ const ACK_TABLE_GROUP = ACK_TABLE_API_VERSION.split("/")[0]!;
  * request's table name, the platform team's adoption approvals on namespaces, and the
  * Tables of the request and of its rivals (in their namespaces); table-status only reads
  * its request's Table, which is in the request's namespace, where it runs, unless the
- * pipelines run in a namespace of their own. report-delete gets and patches its request's
+ * pipelines run in a namespace of their own, and writes its connection ConfigMap there. report-delete gets and patches its request's
  * Table there: it adds the release mark (core/kratix/release.ts), and the table guard lets
  * it change nothing else (Kratix 224e148 binds a delete pipeline's permissions as any
  * other's: the PipelineFactory makes the Role for either action, and createDeletePipeline
@@ -123,7 +123,9 @@ export function pipelinePermissions(o: Pick<PromiseOptions, "pipelineNamespace">
       { apiGroups: [""], resources: ["namespaces"], verbs: ["get"], resourceNamespace: "*" },
       { ...getTables, resourceNamespace: "*" },
     ],
-    status: [own(getTables)],
+    // The connection ConfigMap (core/kratix/connection.ts): read, made and kept current, never deleted
+    // (the request owns it: the garbage collector removes it with the request).
+    status: [own(getTables), own({ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "create", "update"] })],
     delete: [own(releaseTables)],
   };
 }

@@ -447,6 +447,18 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         assert.equal(table?.TableStatus, "ACTIVE", `${name} in the emulator`);
         assert.equal(table?.TableArn, (outputs.tableArns as Record<string, string>)[name]);
       }
+      // Each ready table's connection details, for workloads, in a ConfigMap the request owns.
+      assert.deepEqual(outputs.connectionConfigMaps, { orders: "orders-connection", "user-sessions": "user-sessions-connection" });
+      assert.deepEqual(outputs.tableStreamArns, { orders: "", "user-sessions": "" });
+      for (const name of ["orders", "user-sessions"]) {
+        const cm = await kube().core.readNamespacedConfigMap({ namespace: "default", name: `${name}-connection` });
+        assert.deepEqual(cm.data, { TABLE_NAME: `${PREFIX}${name}`, TABLE_ARN: arnOf(name), TABLE_REGION: REGION });
+        const request = await getRequest("default", name);
+        assert.deepEqual(
+          cm.metadata?.ownerReferences?.map((o) => `${o.kind}/${o.name}/${o.uid}`),
+          [`DynamoDBRequest/${name}/${request.metadata.uid}`],
+        );
+      }
       // What generic tooling and `kubectl get` read: Ready True for the request's generation, and the
       // columns the API server prints (server-side, as kubectl asks for them) show it without -o wide.
       for (const name of ["orders", "user-sessions"]) {
@@ -636,7 +648,11 @@ async function assertStateMatchesServer(name: string): Promise<void> {
       const read = (dir: string) =>
         readdirSync(join(ROOT, "examples", dir)).flatMap((f) =>
           parseAllDocuments(readFileSync(join(ROOT, "examples", dir, f), "utf8")).map(
-            (d) => d.toJS() as { metadata: { name: string }; spec: { components: { name: string; properties: TableProperties }[] } },
+            (d) =>
+              d.toJS() as {
+                metadata: { name: string };
+                spec: { components: { name: string; type: string; properties: TableProperties }[] };
+              },
           ),
         );
       const good = read("applications");
@@ -644,13 +660,29 @@ async function assertStateMatchesServer(name: string): Promise<void> {
       assert.ok(good.length >= 4 && invalid);
       for (const app of [...good, invalid!]) await kube().objects.create({ ...app, metadata: { ...app.metadata, namespace } } as never);
       for (const app of good) {
-        for (const c of app.spec.components) {
+        for (const c of app.spec.components.filter((c) => c.type === "aws-dynamodb-kratix")) {
           const live = await waitUntil(`DynamoDBRequest ${namespace}/${c.name}`, async () =>
             (await listRequests(namespace)).find((r) => r.metadata.name === c.name),
           );
           assert.deepEqual(live.spec, renderDynamoDBRequest({ name: c.name, namespace }, c.properties).spec, `${app.metadata.name}: spec`);
         }
       }
+      // The service beside its table: KubeVela deploys it once the table is Ready, reading the connection ConfigMap.
+      const service = good.find((a) => a.metadata.name === "orders-service")!;
+      const deployment = await waitUntil(
+        "the orders-api Deployment, after its table",
+        async () =>
+          kube()
+            .apps.readNamespacedDeployment({ namespace, name: "orders-api" })
+            .catch(() => undefined),
+        300_000,
+      );
+      const refs = deployment.spec?.template.spec?.containers[0]?.env?.map((e) => e.valueFrom?.configMapKeyRef?.name);
+      assert.deepEqual([...new Set(refs)], ["orders-table-connection"], JSON.stringify(deployment.spec?.template.spec?.containers[0]?.env));
+      const table = service.spec.components.find((c) => c.type === "aws-dynamodb-kratix")!;
+      const ready = await readyRequest(namespace, table.name);
+      const cm = await kube().core.readNamespacedConfigMap({ namespace, name: `${table.name}-connection` });
+      assert.equal(cm.data?.TABLE_ARN, ready.status?.tableArn);
       const message = await waitUntil(
         "the invalid Application's error",
         async () => {
@@ -692,6 +724,8 @@ async function assertStateMatchesServer(name: string): Promise<void> {
     const tables = config.config["kratix-dynamodb-platform:tables"] as { name: string; table: Record<string, unknown> }[];
     const orders = tables.find((t) => t.name === "orders")!.table;
     orders.provisioned = { readCapacity: 10, writeCapacity: 10 };
+    // A stream turned on: its ARN reaches the connection ConfigMap and the stack outputs (kept current).
+    orders.stream = { enabled: true, viewType: "NEW_IMAGE" };
     orders.globalSecondaryIndexes = [
       { name: "by-order", keySchema: [{ attributeName: "orderId", keyType: "HASH" }], provisioned: { readCapacity: 2, writeCapacity: 2 } },
     ];
@@ -713,6 +747,15 @@ async function assertStateMatchesServer(name: string): Promise<void> {
       table?.GlobalSecondaryIndexes?.map((g) => `${g.IndexName}:${g.IndexStatus}`),
       ["by-order:ACTIVE"],
     );
+    assert.ok(table?.LatestStreamArn, "no stream in the emulator");
+    assert.equal(after.status?.streamArn, table.LatestStreamArn);
+    const cm = await kube().core.readNamespacedConfigMap({ namespace: "default", name: "orders-connection" });
+    assert.equal(cm.data?.TABLE_STREAM_ARN, table.LatestStreamArn);
+    assert.equal(cm.data?.TABLE_ARN, arnOf("orders"));
+    const outputs = JSON.parse((await p(["stack", "output", "--json", "--stack", "e2e"])).stdout) as {
+      tableStreamArns: Record<string, string>;
+    };
+    assert.equal(outputs.tableStreamArns.orders, table.LatestStreamArn);
   });
 
   chainIt("every feature the API offers is in place in the emulated AWS, by its own description, once the request is ready", async () => {
@@ -771,6 +814,14 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         ["by-date"],
       );
       assert.deepEqual(table.StreamSpecification, { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" });
+      assert.equal(ready.status?.streamArn, table.LatestStreamArn);
+      const cm = await kube().core.readNamespacedConfigMap({ namespace: "team-f", name: "features-connection" });
+      assert.deepEqual(cm.data, {
+        TABLE_NAME: name,
+        TABLE_ARN: table.TableArn,
+        TABLE_REGION: REGION,
+        TABLE_STREAM_ARN: table.LatestStreamArn,
+      });
       assert.equal(table.TableClassSummary?.TableClass, "STANDARD_INFREQUENT_ACCESS");
       assert.equal(table.DeletionProtectionEnabled, true);
       assert.equal(table.SSEDescription?.Status, "ENABLED");

@@ -1,7 +1,7 @@
 /**
  * A loopback HTTP server that answers the calls the pipeline makes (GET an ACK Table, LIST
  * every DynamoDBRequest a page at a time, GET a Namespace, PATCH an ACK Table with a JSON merge
- * patch), with a kubeconfig that points at it. Enough to test the pipeline's real Kubernetes client code path without a cluster,
+ * patch, GET, POST and PUT a ConfigMap), with a kubeconfig that points at it. Enough to test the pipeline's real Kubernetes client code path without a cluster,
  * including what a real API server does that a simple stub would not: pages (`limit` and
  * `continue`, with a page size of its own), a patch's preconditions (metadata.uid and
  * resourceVersion: 409 when they do not match, and a new resourceVersion after it), and failures (a status code for the next few
@@ -19,6 +19,8 @@ export interface FakeApiServer {
   kubeconfig: string;
   /** Tables served, by "namespace/name". */
   tables: Map<string, unknown>;
+  /** ConfigMaps served and written, by "namespace/name". */
+  configMaps: Map<string, { metadata: Record<string, unknown> } & Record<string, unknown>>;
   /** Namespaces' annotations, by name (a namespace not here does not exist). */
   namespaces: Map<string, Record<string, string>>;
   /** DynamoDBRequests the cluster-wide list returns. */
@@ -42,6 +44,7 @@ const notFound = { kind: "Status", apiVersion: "v1", status: "Failure", reason: 
 
 export async function startFakeApiServer(): Promise<FakeApiServer> {
   const tables = new Map<string, unknown>();
+  const configMaps: FakeApiServer["configMaps"] = new Map();
   const requests: string[] = [];
   const patches: FakeApiServer["patches"] = [];
   const hooks: { onPatch?: (key: string) => void } = {};
@@ -96,6 +99,29 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
         items,
       });
     }
+    // ConfigMaps: a create of one that exists is 409 AlreadyExists; a replace must carry the live resourceVersion.
+    const cm = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps(?:\/([^/]+))?$/.exec(path);
+    if (cm) {
+      const body = text ? (JSON.parse(text) as { metadata: Record<string, unknown> } & Record<string, unknown>) : undefined;
+      const name = cm[2] ?? String(body?.metadata.name ?? "");
+      const cmKey = `${cm[1]}/${name}`;
+      const live = configMaps.get(cmKey);
+      const stored = (o: { metadata: Record<string, unknown> } & Record<string, unknown>) => {
+        const version = String(Number(live?.metadata.resourceVersion ?? 0) + 1);
+        const saved = { ...o, metadata: { ...o.metadata, namespace: cm[1], resourceVersion: version } };
+        configMaps.set(cmKey, saved);
+        return saved;
+      };
+      if (req.method === "POST" && !cm[2])
+        return live ? send(409, { kind: "Status", code: 409, reason: "AlreadyExists" }) : send(201, stored(body!));
+      if (req.method === "PUT" && cm[2]) {
+        if (!live) return send(404, notFound);
+        if (body?.metadata.resourceVersion !== live.metadata.resourceVersion)
+          return send(409, { kind: "Status", code: 409, reason: "Conflict", message: "the object has been modified" });
+        return send(200, stored(body!));
+      }
+      return live ? send(200, live) : send(404, notFound);
+    }
     const ns = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(path);
     if (ns) {
       const annotations = namespaces.get(ns[1]!);
@@ -138,6 +164,7 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
   return {
     kubeconfig,
     tables,
+    configMaps,
     namespaces,
     dynamoDBRequests,
     requests,
@@ -157,6 +184,7 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
     fail: (path, times, status = 503, message) => void failures.push({ path, remaining: times, status, ...(message ? { message } : {}) }),
     reset: () => {
       tables.clear();
+      configMaps.clear();
       namespaces.clear();
       dynamoDBRequests.splice(0);
       requests.splice(0);

@@ -505,6 +505,102 @@ describe("pipeline status (table-status): reads the Table back, never publishes"
     assert.equal(run.metadata["workflow-control.yaml"], undefined);
   });
 
+  describe("the connection ConfigMap of a ready table", () => {
+    const streamArn = `${arn}/stream/2026-12-07T00:00:00.000`;
+    const STREAMED = { ...DESIGN_USER_DATA, stream: { enabled: true, viewType: "NEW_IMAGE" } };
+    const uid = "5f0c6f0e-0000-4000-8000-000000000001";
+    /** A request as the API server has it (a uid), and its ready Table. */
+    const readyRequest = (spec: unknown, name: string, tableStatus: Record<string, unknown> = {}, status: Record<string, unknown> = {}) => {
+      api.tables.set(
+        `team-a/${name}`,
+        liveTable(spec, name, "team-a", { tableStatus: "ACTIVE", ackResourceMetadata: { arn }, conditions: synced, ...tableStatus }),
+      );
+      const plain = requestObject(spec as never, name, "team-a");
+      return { ...plain, metadata: { ...plain.metadata, uid }, status: { reason: "Rendered", ...status } };
+    };
+    const planned = (spec: unknown) => {
+      const c = configureRequest(requestObject(spec as never, "x", "team-a"), {});
+      assert.ok(c.ok);
+      return c.plan;
+    };
+
+    it("is made in the request's namespace, named after it, owned by it, with TABLE_NAME, TABLE_ARN and TABLE_REGION", async () => {
+      const run = await runStatus(readyRequest(DESIGN_USER_DATA, "orders"));
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(status(run).connectionConfigMap, "orders-connection");
+      const cm = api.configMaps.get("team-a/orders-connection") as unknown as {
+        metadata: { labels: Record<string, string>; ownerReferences: unknown[] };
+        data: Record<string, string>;
+      };
+      const plan = planned(DESIGN_USER_DATA);
+      assert.deepEqual(cm.data, { TABLE_NAME: plan.tableName, TABLE_ARN: arn, TABLE_REGION: plan.region });
+      assert.deepEqual(cm.metadata.ownerReferences, [
+        { apiVersion: "dynamodb.kratix.io/v1alpha1", kind: "DynamoDBRequest", name: "orders", uid },
+      ]);
+      assert.equal(cm.metadata.labels["dynamodb.kratix.io/request-name"], "orders");
+      assert.equal(status(run).streamArn, undefined, "no stream, no stream ARN");
+    });
+
+    it("is not made before the table is ready", async () => {
+      const request = readyRequest(DESIGN_USER_DATA, "syncing-cm", { conditions: [] });
+      const run = await runStatus(request);
+      assert.match(String(status(run).message), /ACK is syncing/);
+      assert.equal(api.configMaps.size, 0);
+      assert.equal(status(run).connectionConfigMap, undefined);
+    });
+
+    it("carries the stream's ARN while the request asks for a stream, in the status too; drops it once it does not", async () => {
+      const on = await runStatus(readyRequest(STREAMED, "streamed", { latestStreamARN: streamArn }));
+      assert.equal(status(on).streamArn, streamArn);
+      assert.equal((api.configMaps.get("team-a/streamed-connection")?.data as Record<string, string>).TABLE_STREAM_ARN, streamArn);
+      // Stream turned off: DynamoDB (and so ACK) still reports the last stream's ARN.
+      const off = await runStatus(
+        readyRequest(
+          DESIGN_USER_DATA,
+          "streamed",
+          { latestStreamARN: streamArn },
+          { streamArn, connectionConfigMap: "streamed-connection" },
+        ),
+      );
+      assert.equal(status(off).streamArn, "", "cleared: Kratix merges the status");
+      const cm = api.configMaps.get("team-a/streamed-connection")!;
+      assert.equal((cm.data as Record<string, string>).TABLE_STREAM_ARN, undefined);
+      assert.equal(cm.metadata.resourceVersion, "2", "replaced on the version read");
+    });
+
+    it("is not written again when it holds the same details", async () => {
+      await runStatus(readyRequest(DESIGN_USER_DATA, "steady"));
+      api.requests.splice(0);
+      await runStatus(readyRequest(DESIGN_USER_DATA, "steady"));
+      assert.deepEqual(
+        api.requests.filter((r) => r.includes("/configmaps")),
+        ["/api/v1/namespaces/team-a/configmaps/steady-connection"],
+        "read only",
+      );
+      assert.equal(api.configMaps.get("team-a/steady-connection")?.metadata.resourceVersion, "1");
+    });
+
+    it("leaves a ConfigMap of that name that is not the request's alone, and says so", async () => {
+      const teams = { metadata: { name: "mine-connection", namespace: "team-a", resourceVersion: "7" }, data: { a: "b" } };
+      api.configMaps.set("team-a/mine-connection", teams);
+      const run = await runStatus(readyRequest(DESIGN_USER_DATA, "mine"));
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(api.configMaps.get("team-a/mine-connection"), teams);
+      assert.match(String(status(run).message), /ConfigMap team-a\/mine-connection exists and is not this request's/);
+      assert.equal(status(run).connectionConfigMap, undefined);
+      assert.equal(status(run).reason, "Active", "the table is ready all the same");
+    });
+
+    it("a write the cluster refuses: the table stays ready, the status says so, and Kratix runs the step again", async () => {
+      api.fail(/\/configmaps/, Infinity, 403, "configmaps is forbidden");
+      const run = await runStatus(readyRequest(DESIGN_USER_DATA, "refused-cm"));
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(status(run).reason, "Active");
+      assert.match(String(status(run).message), /connection ConfigMap could not be written: .*HTTP 403 \(configmaps is forbidden\)/);
+      assert.equal(retryAfter(run), RETRY.clusterRead);
+    });
+  });
+
   it("is not ready while the live Table still carries the previous spec (an update on its way through the state store)", async () => {
     const older = { ...DESIGN_USER_DATA, tags: { team: "before" } };
     api.tables.set(
