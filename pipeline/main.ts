@@ -36,7 +36,7 @@ import { connectionConfigMap, connectionWrite } from "../core/kratix/connection.
 import { competingRequests, ownershipReads, ref } from "../core/kratix/table-claims.ts";
 import type { LiveTable } from "../core/kratix/ack-managed.ts";
 import { releaseDecision, requestIdentity } from "../core/kratix/release.ts";
-import { ENV_DRY_RUN } from "../core/kratix/env.ts";
+import { ENV_CONNECTION_CONFIGMAP, ENV_DRY_RUN } from "../core/kratix/env.ts";
 import type { DynamoDBRequest, PlatformDefaults } from "../core/api/types.ts";
 import { SPEC_DIGEST_ANNOTATION } from "../core/api/spec-digest.ts";
 import { kratixDirs, readObject, writeOutput, writeRetry, writeStatus, type KratixDirs } from "./kratix-files.ts";
@@ -191,7 +191,11 @@ async function status(dirs: KratixDirs): Promise<number> {
   );
   const note = droppedAttributesNote(configured.plan.droppedAttributes);
   if (note) result.status.message = `${result.status.message}; ${note}`;
-  if (result.ready && table) await publishConnection(configured, result, judgedWith.defaults.promiseName ?? DEFAULT_PROMISE_NAME);
+  // Not in a dry run (the reader hands over the real request: nothing may change), nor where the
+  // Promise runs its pipelines in a namespace of their own (ENV_CONNECTION_CONFIGMAP).
+  const connection = process.env[ENV_DRY_RUN] !== "true" && process.env[ENV_CONNECTION_CONFIGMAP] !== "off";
+  if (result.ready && table && connection)
+    await publishConnection(configured, result, judgedWith.defaults.promiseName ?? DEFAULT_PROMISE_NAME);
   await writeStatusResult(dirs, result);
   return 0;
 }

@@ -11,3 +11,9 @@ export const ENV_PROMISE_NAME = "KRATIX_PROMISE_NAME";
  * a step must then change nothing on the cluster.
  */
 export const ENV_DRY_RUN = "KRATIX_DRY_RUN";
+/**
+ * "off" when the pipelines run in a namespace of their own (pipelineNamespace): the status step
+ * then writes no connection ConfigMap, since writing one in the request's namespace from there
+ * would need a permission to write ConfigMaps in every namespace (decision 113).
+ */
+export const ENV_CONNECTION_CONFIGMAP = "CONNECTION_CONFIGMAP";

@@ -13,7 +13,7 @@ import { dynamoDBRequestCRD } from "../api/schema.ts";
 import { API_GROUP, API_PLURAL } from "../api/rules.ts";
 import { ACK_TABLE_API_VERSION } from "./ack-table.ts";
 import type { PlatformDefaults } from "../api/types.ts";
-import { ENV_ALLOWED_REGIONS, ENV_DEFAULT_REGION, ENV_TABLE_NAME_PREFIX } from "../kratix/env.ts";
+import { ENV_ALLOWED_REGIONS, ENV_CONNECTION_CONFIGMAP, ENV_DEFAULT_REGION, ENV_TABLE_NAME_PREFIX } from "../kratix/env.ts";
 import { DEFAULT_PROMISE_NAME } from "../kratix/steps.ts";
 import { labelMapProblems, labelValueProblem } from "../k8s/metadata.ts";
 
@@ -124,8 +124,11 @@ export function pipelinePermissions(o: Pick<PromiseOptions, "pipelineNamespace">
       { ...getTables, resourceNamespace: "*" },
     ],
     // The connection ConfigMap (core/kratix/connection.ts): read, made and kept current, never deleted
-    // (the request owns it: the garbage collector removes it with the request).
-    status: [own(getTables), own({ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "create", "update"] })],
+    // (the request owns it: the garbage collector removes it with the request). Only where the pipeline
+    // runs in the request's namespace: from a pipeline namespace it would be every namespace's ConfigMaps.
+    status: o.pipelineNamespace
+      ? [own(getTables)]
+      : [getTables, { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "create", "update"] }],
     delete: [own(releaseTables)],
   };
 }
@@ -135,6 +138,7 @@ function pipeline(name: string, step: "configure" | "status" | "delete", o: Prom
     ...(o.defaults?.defaultRegion ? [{ name: ENV_DEFAULT_REGION, value: o.defaults.defaultRegion }] : []),
     ...(o.defaults?.tableNamePrefix ? [{ name: ENV_TABLE_NAME_PREFIX, value: o.defaults.tableNamePrefix }] : []),
     ...(o.defaults?.allowedRegions ? [{ name: ENV_ALLOWED_REGIONS, value: o.defaults.allowedRegions.join(",") }] : []),
+    ...(step === "status" && o.pipelineNamespace ? [{ name: ENV_CONNECTION_CONFIGMAP, value: "off" }] : []),
   ];
   return {
     apiVersion: PROMISE_API_VERSION,

@@ -541,6 +541,19 @@ describe("pipeline status (table-status): reads the Table back, never publishes"
       assert.equal(status(run).streamArn, undefined, "no stream, no stream ARN");
     });
 
+    it("is not made in a dry run, nor where the Promise runs its pipelines in a namespace of their own", async () => {
+      for (const env of [{ KRATIX_DRY_RUN: "true" }, { CONNECTION_CONFIGMAP: "off" }] as Record<string, string>[]) {
+        const run = await runStatus(readyRequest(DESIGN_USER_DATA, "quiet"), withApi(env));
+        assert.equal(status(run).reason, "Active", JSON.stringify(env));
+        assert.equal(status(run).connectionConfigMap, undefined);
+        assert.deepEqual(
+          api.requests.filter((r) => r.includes("/configmaps")),
+          [],
+          JSON.stringify(env),
+        );
+      }
+    });
+
     it("is not made before the table is ready", async () => {
       const request = readyRequest(DESIGN_USER_DATA, "syncing-cm", { conditions: [] });
       const run = await runStatus(request);

@@ -16,6 +16,7 @@ interface Container {
   name: string;
   securityContext?: Record<string, unknown>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  env?: { name: string; value?: string }[];
 }
 interface Pipeline {
   metadata: { name: string };
@@ -39,24 +40,29 @@ describe("Promise pipelines' permissions", () => {
       { apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get"], resourceNamespace: "*" },
     ]);
   });
-  it("table-status only gets its request's Table, in the request's namespace; report-delete gets and patches it there (the release mark)", () => {
+  it("table-status gets its request's Table and writes its connection ConfigMap, in the request's namespace; report-delete gets and patches the Table there (the release mark)", () => {
     const w = workflows();
     assert.deepEqual(byName(w, PIPELINES.status).spec.rbac?.permissions, [
       { apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get"] },
+      { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "create", "update"] },
     ]);
     // Kratix binds a permission without resourceNamespace in the namespace the pipeline runs in: the request's.
     assert.deepEqual(byName(w, PIPELINES.delete).spec.rbac?.permissions, [
       { apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get", "patch"] },
     ]);
   });
-  it("no pipeline may write anything through its permissions but report-delete's patch of Tables; none lists or watches Tables", () => {
-    for (const p of pipelines(workflows()))
+  it("no pipeline may write anything through its permissions but report-delete's patch of Tables and table-status's ConfigMaps (never cluster-wide); none lists or watches Tables", () => {
+    for (const p of [...pipelines(workflows()), ...pipelines(workflows({ pipelineImage: "i:1", pipelineNamespace: NAMESPACES.pipelines }))])
       for (const r of p.spec.rbac?.permissions ?? []) {
         const writes = r.verbs.filter((v) => v !== "get" && v !== "list");
         if (p.metadata.name === PIPELINES.delete) assert.deepEqual([r.resources, writes], [["tables"], ["patch"]]);
+        else if (p.metadata.name === PIPELINES.status && writes.length)
+          assert.deepEqual([r.resources, writes], [["configmaps"], ["create", "update"]]);
         else assert.deepEqual(writes, [], `${p.metadata.name}: ${r.verbs.join(",")}`);
         if (r.resources.includes("tables")) assert.ok(!r.verbs.includes("list") && !r.verbs.includes("watch"), p.metadata.name);
-        assert.equal(r.resourceNamespace === "*" && writes.length > 0, false, `${p.metadata.name} writes cluster-wide`);
+        // report-delete's patch reaches every namespace from a pipeline namespace: the table guard lets it add the release mark only.
+        const guarded = p.metadata.name === PIPELINES.delete;
+        assert.equal(r.resourceNamespace === "*" && writes.length > 0 && !guarded, false, `${p.metadata.name} writes cluster-wide`);
       }
   });
   it("the table guard releases by the service account Kratix gives report-delete", () => {
@@ -76,6 +82,8 @@ describe("where the pipelines run (spec.workflows.config.pipelineNamespace)", ()
     assert.deepEqual(byName(w, PIPELINES.status).spec.rbac?.permissions, [
       { apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get"], resourceNamespace: "*" },
     ]);
+    // No connection ConfigMap from there (it would take every namespace's ConfigMaps), and the step is told so.
+    assert.deepEqual(byName(w, PIPELINES.status).spec.containers[0]?.env?.find((e) => e.name === "CONNECTION_CONFIGMAP")?.value, "off");
     // The table guard then takes the pipeline namespace's report-delete as the releaser (tableGuard pipelineNamespace).
     assert.deepEqual(byName(w, PIPELINES.delete).spec.rbac?.permissions, [
       { apiGroups: ["dynamodb.services.k8s.aws"], resources: ["tables"], verbs: ["get", "patch"], resourceNamespace: "*" },
