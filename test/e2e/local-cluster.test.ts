@@ -157,13 +157,34 @@ async function timedRefusals(defaults: Record<string, unknown>, cases: (TeamTabl
           await sleep(200);
         }
       })();
-      const r = await teamPulumi(["up", "--skip-preview"], c.stack);
+      // The engine's own event log: when the request's create ended and when the error came (whole seconds).
+      const eventLog = join(work, `events-${c.stack}.jsonl`);
+      rmSync(eventLog, { force: true });
+      const r = await teamPulumi(["up", "--skip-preview", "--event-log", eventLog], c.stack);
       const exited = Date.now();
       done = true;
       await poll;
-      return { ...c, r, exited, seen };
+      return { ...c, r, exited, seen, timeline: engineTimeline(eventLog, seen) };
     }),
   );
+}
+/**
+ * From a `pulumi up --event-log`: seconds from `since` (ms) to the request's create ending, to the
+ * first error diagnostic and to the summary, so a slow refusal shows where its time went.
+ */
+function engineTimeline(eventLog: string, since: number | undefined): string {
+  if (!since || !existsSync(eventLog)) return "";
+  const events = readFileSync(eventLog, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown> & { timestamp: number });
+  const at = (e: { timestamp: number } | undefined) => (e ? `${(e.timestamp - since / 1000).toFixed(0)} s` : "never");
+  const created = events.find((e) =>
+    (e.resOutputsEvent as { metadata?: { type?: string } } | undefined)?.metadata?.type?.endsWith(":DynamoDBRequest"),
+  );
+  const error = events.find((e) => (e.diagnosticEvent as { severity?: string } | undefined)?.severity === "error");
+  const summary = events.find((e) => e.summaryEvent);
+  return `request created ${at(created)}, first error ${at(error)}, summary ${at(summary)} after the refusal`;
 }
 /** A condition's status in an object's status.conditions. */
 interface LiveCondition {
@@ -1098,12 +1119,12 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         unapproved: /adoptable-tables of namespace team-r/,
         exists: /already exists/,
       };
-      for (const { name, reason, r, exited, seen } of runs) {
+      for (const { name, reason, r, exited, seen, timeline } of runs) {
         const out = `${r.stdout}\n${r.stderr}`;
         assert.notEqual(r.code, 0, `${name}: the team's up succeeded:\n${out}`);
         assert.ok(seen, `${name}: its status never said ${reason}\n${out}`);
         const seconds = (exited - seen) / 1000;
-        console.log(`# ${reason}: pulumi up failed ${seconds.toFixed(1)} s after the request's status said so`);
+        console.log(`# ${reason}: pulumi up failed ${seconds.toFixed(1)} s after the request's status said so (${timeline})`);
         assert.ok(seconds < REFUSAL_TO_FAILURE_S, `${reason}: pulumi up failed ${seconds} s after the refusal\n${out}`);
         assert.match(out, new RegExp(reason), `${name}: Pulumi's error does not carry the request's reason`);
         assert.match(out, said[name as keyof typeof said], `${name}: Pulumi's error does not carry the request's message`);
@@ -1188,7 +1209,7 @@ async function assertStateMatchesServer(name: string): Promise<void> {
         const refusedAt = edit!.seen;
         assert.ok(refusedAt, `the edit was never refused:\n${edit!.r.stdout}\n${edit!.r.stderr}`);
         console.log(
-          `# InvalidRequest: pulumi up failed ${((edit!.exited - refusedAt) / 1000).toFixed(1)} s after the request's status said so`,
+          `# InvalidRequest: pulumi up failed ${((edit!.exited - refusedAt) / 1000).toFixed(1)} s after the request's status said so (${edit!.timeline})`,
         );
         assert.ok(
           edit!.exited - refusedAt < REFUSAL_TO_FAILURE_S * 1000,
