@@ -7,7 +7,9 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./paths.ts";
 import { run } from "./process.ts";
-import { applyCrds, ensureNamespace, kubeClient, readManifests } from "./kube.ts";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { parseAllDocuments } from "yaml";
+import { applyCrds, applyObjects, ensureNamespace, kubeClient, readManifests } from "./kube.ts";
 import { controllerCrdsDir } from "./tools.ts";
 
 const script = join(ROOT, "tools", "local-cluster.sh");
@@ -82,6 +84,24 @@ export async function applyUpstreamCrds(kubeconfig: string): Promise<void> {
   );
   for (const ns of SYSTEM_NAMESPACES) await ensureNamespace(kubeconfig, ns);
   await applyCrds(kubeconfig, readManifests(files));
+}
+
+/**
+ * KubeVela's built-in component types that vela-core's chart installs with it
+ * (templates/defwithtemplate) and the examples use. The local chain runs vela-core as a
+ * process, so it applies these from the chart of the version built, as the chart would.
+ */
+export const VELA_BUILT_IN_COMPONENTS = ["webservice"] as const;
+
+export async function applyVelaBuiltIns(kubeconfig: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const chart = join(await controllerCrdsDir(), "charts", "vela-core");
+  const only = VELA_BUILT_IN_COMPONENTS.flatMap((n) => ["--show-only", `templates/defwithtemplate/${n}.yaml`]);
+  const r = await run("helm", ["template", "kubevela", chart, "--namespace", "vela-system", ...only], { env });
+  if (r.code !== 0) throw new Error(`helm template of vela-core's chart (${chart}) failed:\n${r.stderr}`);
+  const objects = parseAllDocuments(r.stdout)
+    .map((d) => d.toJS() as KubernetesObject)
+    .filter((o) => o?.kind);
+  await applyObjects(kubeconfig, objects);
 }
 
 export async function reachable(kubeconfig: string): Promise<boolean> {

@@ -9,6 +9,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   applyUpstreamCrds,
+  applyVelaBuiltIns,
   logTail,
   killProcess,
   reachable,
@@ -86,6 +87,7 @@ export async function startLocalEnvironment(dir: string, o: LocalEnvironmentOpti
   }
   await applyUpstreamCrds(kubeconfig);
   await startControllers(dir, env, o.echo);
+  await applyVelaBuiltIns(kubeconfig, env);
   await startNode(dir, env, o.echo);
   await startDelivery(dir, env, o.echo);
   // ACK's identity and the emulator's IAM are scoped by the local stack's own settings.

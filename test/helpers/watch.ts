@@ -79,3 +79,31 @@ export async function chainSettled(kubeconfig: string, request: { namespace: str
   );
   await sleep(FLUX_SETTLE_MS);
 }
+
+/**
+ * Waits until no Kratix pipeline Job is running in any namespace and `snapshot` (what the test
+ * is about to change: a state store folder) has stayed the same for three Flux intervals. After a
+ * Promise upgrade Kratix runs every request's workflows again and rewrites their Works' files for
+ * minutes: a change made meanwhile would be written over before Flux saw it.
+ */
+export async function chainQuiet(kubeconfig: string, snapshot: () => Promise<string>, timeoutMs = 600_000) {
+  const batch = kubeClient(kubeconfig).batch;
+  let last = "";
+  let sameSince = Date.now();
+  await waitUntil(
+    "no pipeline Job running and the state store unchanged for three Flux intervals",
+    async () => {
+      const jobs = (await batch.listJobForAllNamespaces({ labelSelector: "kratix.io/promise-name" })).items;
+      const running = jobs.some((j) => !((j.status?.succeeded ?? 0) > 0 || (j.status?.failed ?? 0) > 0));
+      const now = await snapshot();
+      if (running || now !== last) {
+        last = now;
+        sameSince = Date.now();
+        return undefined;
+      }
+      return Date.now() - sameSince >= 3 * LOCAL_FLUX_INTERVAL_MS ? true : undefined;
+    },
+    timeoutMs,
+    2_000,
+  );
+}
