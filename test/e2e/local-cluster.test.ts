@@ -1322,7 +1322,10 @@ async function assertStateMatchesServer(name: string): Promise<void> {
       const readFolder = async () =>
         Promise.all((await listFolder()).map(async (key) => ({ key, body: await (await fetch(`${bucket}/${key}`)).text() })));
       // The chain quiet first (an earlier step's Promise upgrade has Kratix rewrite every Work's files for minutes).
-      await chainQuiet(local.kubeconfig, async () => JSON.stringify(await readFolder()));
+      // (The Tables too: the previous step's table, Delete, goes once its request is gone.)
+      const tablesNow = async () =>
+        (await ackTables()).map((t) => [names([t]), Boolean((t.metadata as { deletionTimestamp?: unknown }).deletionTimestamp)]);
+      await chainQuiet(local.kubeconfig, async () => JSON.stringify([await readFolder(), await tablesNow()]));
       const files = await readFolder();
       const keys = files.map((f) => f.key);
       const tableFiles = files.filter((f) =>
@@ -1330,7 +1333,10 @@ async function assertStateMatchesServer(name: string): Promise<void> {
       );
       assert.ok(tableFiles.length >= 3, `Table files in ${folder}: ${keys.join(", ")}`);
       // The Tables ACK manages (its finalizer), and their tables in the emulated AWS.
-      const managed = (await ackTables()).filter((t) => (t.metadata.finalizers ?? []).includes(ACK_TABLE_FINALIZER));
+      const managed = (await ackTables()).filter(
+        (t) =>
+          (t.metadata.finalizers ?? []).includes(ACK_TABLE_FINALIZER) && !(t.metadata as { deletionTimestamp?: unknown }).deletionTimestamp,
+      );
       const region = (t: Live) => t.metadata.annotations?.["services.k8s.aws/region"] ?? REGION;
       const created = async (t: Live) =>
         String((await describeEmulatedTable(local.aws, String(t.spec.tableName), region(t)))?.CreationDateTime);
@@ -1613,7 +1619,20 @@ async function assertStateMatchesServer(name: string): Promise<void> {
       // provider creates with server-side apply, so a create the engine had in flight, which may
       // have reached the server, is applied again rather than refused as already existing.)
       const again = await up("fault");
-      assert.equal(again.code, 0, `first run exit ${interrupted.code}; the plain second up:\n${again.stdout}\n${again.stderr}`);
+      if (again.code !== 0) {
+        // What the requests said when the second up gave up, and the pipeline Jobs since the outage.
+        const statuses = await Promise.all(
+          ["orders", "user-sessions"].map(
+            async (n) => `${n}: ${JSON.stringify((await getRequest("default", n).catch(() => undefined))?.status)}`,
+          ),
+        );
+        const jobs = (await kube().batch.listJobForAllNamespaces({ labelSelector: "kratix.io/promise-name" })).items.map(
+          (j) => `${j.metadata?.namespace}/${j.metadata?.name} ${JSON.stringify(j.status?.conditions?.map((c) => c.type))}`,
+        );
+        assert.fail(
+          `first run exit ${interrupted.code}; the plain second up:\n${again.stdout}\n${again.stderr}\n${statuses.join("\n")}\n${jobs.join("\n")}`,
+        );
+      }
       assert.deepEqual(await serverObjects(), {
         definitions: ["vela-system/aws-dynamodb-kratix", "vela-system/kratix-promise-deployer"],
         applications: [`${APP_NS}/kratix-platform`],
