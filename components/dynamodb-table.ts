@@ -68,6 +68,23 @@ function withPlatformProviders(
 const requests = new WeakMap<object, k8s.apiextensions.CustomResource>();
 
 /**
+ * The error that fails the deployment on a refusal: attached to the table (Pulumi shows it under
+ * the resource), its message alone (our stack frames say nothing the message does not). Its
+ * `resource` is not enumerable: Pulumi's handler of an uncaught error formats it with
+ * util.inspect, which would otherwise walk the whole component graph behind the resource;
+ * measured on the local chain, 40 s of CPU, mostly garbage collection, between the refusal
+ * and `pulumi up` failing (docs/benchmarks.md).
+ */
+export function refusalError(message: string, resource: pulumi.Resource): pulumi.ResourceError {
+  const e = new pulumi.ResourceError(message, resource, true);
+  Object.defineProperty(e, "resource", { value: resource, enumerable: false, writable: true, configurable: true });
+  // Set before anything reads it, so the stack is never formatted (source-map-support's formatter
+  // is what Pulumi's runtime installs, and it is slow on a program's first error).
+  Object.defineProperty(e, "stack", { value: `ResourceError: ${message}`, enumerable: false, writable: true, configurable: true });
+  return e;
+}
+
+/**
  * One DynamoDB table, asked of the aws-dynamodb-kratix Promise: a
  * DynamoDBRequest, and the table's ARN once the Promise's status step has
  * written it (or, when not waiting, computed from account, region and name).
@@ -175,7 +192,7 @@ export class DynamoDBTable extends pulumi.ComponentResource {
       // A refused request fails the deployment with its own status message, as soon as it settles.
       this.tableArn = pulumi.all([this.status, digest, namespace]).apply(([s, d, ns]) => {
         const refusal = settledRefusal(s, d, `${ns}/${requestName}`);
-        if (refusal) throw new pulumi.ResourceError(refusal, this);
+        if (refusal) throw refusalError(refusal, this);
         return s?.tableArn ?? "";
       });
       this.arnSource = pulumi.output<ArnSource>("status");

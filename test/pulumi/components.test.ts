@@ -1,5 +1,6 @@
 /** Each component on its own, under Pulumi's mocks. */
 import assert from "node:assert/strict";
+import { inspect } from "node:util";
 import { before, describe, it } from "mocha";
 import * as pulumi from "@pulumi/pulumi";
 import { ACCOUNT, SECRET_SIG, TAKEN_PREFIX, resolve, settle, setupMocks, type Registration } from "../helpers/pulumi-mocks.ts";
@@ -126,6 +127,10 @@ describe("DynamoDBTable", () => {
     const arn = (t.tableArn as unknown as { promise(): Promise<string> }).promise();
     await assert.rejects(arn, (e: Error) => {
       assert.ok(e instanceof pulumi.ResourceError, String(e));
+      // Cheap for Pulumi's uncaught-error handler to format (util.inspect): no resource graph, no stack.
+      assert.equal((e as pulumi.ResourceError).resource, t);
+      assert.equal((e as pulumi.ResourceError).hideStack, true);
+      assert.ok(inspect(e).length < 2_000, `util.inspect of the refusal is ${inspect(e).length} characters`);
       assert.match(
         e.message,
         /^DynamoDBRequest default\/refused was refused \(TableNameTaken\): table name taken-sessions belongs to DynamoDBRequest team-b\/owner$/,
