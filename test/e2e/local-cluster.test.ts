@@ -756,8 +756,6 @@ async function assertStateMatchesServer(name: string): Promise<void> {
     const tables = config.config["kratix-dynamodb-platform:tables"] as { name: string; table: Record<string, unknown> }[];
     const orders = tables.find((t) => t.name === "orders")!.table;
     orders.provisioned = { readCapacity: 10, writeCapacity: 10 };
-    // A stream turned on: its ARN reaches the connection ConfigMap and the stack outputs (kept current).
-    orders.stream = { enabled: true, viewType: "NEW_IMAGE" };
     orders.globalSecondaryIndexes = [
       { name: "by-order", keySchema: [{ attributeName: "orderId", keyType: "HASH" }], provisioned: { readCapacity: 2, writeCapacity: 2 } },
     ];
@@ -779,15 +777,9 @@ async function assertStateMatchesServer(name: string): Promise<void> {
       table?.GlobalSecondaryIndexes?.map((g) => `${g.IndexName}:${g.IndexStatus}`),
       ["by-order:ACTIVE"],
     );
-    assert.ok(table?.LatestStreamArn, "no stream in the emulator");
-    assert.equal(after.status?.streamArn, table.LatestStreamArn);
+    // The connection ConfigMap is rewritten by the run that found the changed table ready (same details here).
     const cm = await kube().core.readNamespacedConfigMap({ namespace: "default", name: "orders-connection" });
-    assert.equal(cm.data?.TABLE_STREAM_ARN, table.LatestStreamArn);
     assert.equal(cm.data?.TABLE_ARN, arnOf("orders"));
-    const outputs = JSON.parse((await p(["stack", "output", "--json", "--stack", "e2e"])).stdout) as {
-      tableStreamArns: Record<string, string>;
-    };
-    assert.equal(outputs.tableStreamArns.orders, table.LatestStreamArn);
   });
 
   chainIt("every feature the API offers is in place in the emulated AWS, by its own description, once the request is ready", async () => {
@@ -1281,6 +1273,8 @@ async function assertStateMatchesServer(name: string): Promise<void> {
       // The team's stack goes, and its table with it (deletionPolicy Delete): later steps run no pipelines for it.
       const destroyed = await teamPulumi(["destroy"], "held");
       assert.equal(destroyed.code, 0, `${destroyed.stdout}\n${destroyed.stderr}`);
+      // Gone for good before the next step watches Tables (Kratix's delete pipeline, then Flux's prune, then ACK).
+      await waitUntil("team-h's Table gone", async () => ((await ackTables("team-h")).length === 0 ? true : undefined), 300_000);
     },
   );
 
