@@ -205,8 +205,16 @@ describe("the npm package", () => {
     assert.equal(table.inputProperties.table!.$ref, `#/types/${token("TableProperties")}`);
     assert.equal(table.inputProperties.table!.plain, undefined, "table takes outputs");
     assert.equal(table.inputProperties.platformDefaults!.$ref, `#/types/${token("PlatformDefaults")}`);
-    // Outputs: the ARN and its source, name, region, status; no resources (request is a getter).
-    assert.deepEqual(Object.keys(table.properties).sort(), ["arnSource", "region", "status", "tableArn", "tableName"]);
+    // Outputs: the ARN and its source, name, region, status, stream ARN, connection ConfigMap; no resources (request is a getter).
+    assert.deepEqual(Object.keys(table.properties).sort(), [
+      "arnSource",
+      "connectionConfigMap",
+      "region",
+      "status",
+      "streamArn",
+      "tableArn",
+      "tableName",
+    ]);
     const platform = schema.resources[token("DynamoDBPlatform")]!;
     assert.deepEqual(platform.requiredInputs, ["defaults"]);
     assert.ok(platform.properties.defaults, "the defaults a table takes from the platform");
