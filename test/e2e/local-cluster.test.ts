@@ -148,12 +148,14 @@ async function timedRefusals(defaults: Record<string, unknown>, cases: (TeamTabl
     cases.map(async (c) => {
       let seen: number | undefined;
       let done = false;
+      // An edit's request already carries a verdict on its previous spec (a held request: the same reason).
+      const previous = (await getRequest(c.namespace, c.name).catch(() => undefined))?.metadata.annotations?.[SPEC_DIGEST_ANNOTATION];
       const poll = (async () => {
         while (!done && seen === undefined) {
           // The verdict on the spec this up sent (the component stamps its digest on the request).
           const r = await getRequest(c.namespace, c.name).catch(() => undefined);
           const digest = r?.metadata.annotations?.[SPEC_DIGEST_ANNOTATION];
-          if (digest && r?.status?.reason === c.reason && r.status.settledSpecDigest === digest) seen = Date.now();
+          if (digest && digest !== previous && r?.status?.reason === c.reason && r.status.settledSpecDigest === digest) seen = Date.now();
           await sleep(200);
         }
       })();
