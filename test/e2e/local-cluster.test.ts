@@ -150,14 +150,19 @@ async function timedRefusals(defaults: Record<string, unknown>, cases: (TeamTabl
       let done = false;
       // An edit's request already carries a verdict on its previous spec (a held request: the same reason).
       const previous = (await getRequest(c.namespace, c.name).catch(() => undefined))?.metadata.annotations?.[SPEC_DIGEST_ANNOTATION];
+      // The verdict on the spec this up sent (the component stamps its digest on the request).
+      const check = async () => {
+        const r = await getRequest(c.namespace, c.name).catch(() => undefined);
+        const digest = r?.metadata.annotations?.[SPEC_DIGEST_ANNOTATION];
+        if (digest && digest !== previous && r?.status?.reason === c.reason && r.status.settledSpecDigest === digest) seen = Date.now();
+      };
       const poll = (async () => {
         while (!done && seen === undefined) {
-          // The verdict on the spec this up sent (the component stamps its digest on the request).
-          const r = await getRequest(c.namespace, c.name).catch(() => undefined);
-          const digest = r?.metadata.annotations?.[SPEC_DIGEST_ANNOTATION];
-          if (digest && digest !== previous && r?.status?.reason === c.reason && r.status.settledSpecDigest === digest) seen = Date.now();
+          await check();
           await sleep(200);
         }
+        // pulumi up can fail within the poll's interval: one last look (the time then comes out at or below zero).
+        if (seen === undefined) await check();
       })();
       // The engine's own event log: when the request's create ended and when the error came (whole seconds).
       const eventLog = join(work, `events-${c.stack}.jsonl`);
