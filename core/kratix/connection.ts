@@ -11,8 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { API_GROUP, API_KIND, API_VERSION } from "../api/rules.ts";
-import { labelValue } from "../k8s/metadata.ts";
-import { MANAGED_BY, REQUEST_LABELS } from "../render/ack-table.ts";
+import { requestLabels } from "../render/ack-table.ts";
 
 /** The ConfigMap's keys. */
 export const CONNECTION_KEYS = {
@@ -82,12 +81,7 @@ export function connectionConfigMap(owner: ConnectionOwner, details: ConnectionD
     metadata: {
       name: connectionConfigMapName(owner.name),
       namespace: owner.namespace,
-      labels: {
-        [REQUEST_LABELS.name]: labelValue(owner.name),
-        [REQUEST_LABELS.namespace]: labelValue(owner.namespace),
-        [REQUEST_LABELS.promise]: labelValue(owner.promiseName),
-        [REQUEST_LABELS.managedBy]: MANAGED_BY,
-      },
+      labels: requestLabels(owner),
       // No blockOwnerDeletion: it needs update on the request's finalizers, which the pipeline lacks.
       ownerReferences: [{ apiVersion: `${API_GROUP}/${API_VERSION}`, kind: API_KIND, name: owner.name, uid: owner.uid }],
     },

@@ -35,6 +35,16 @@ export const REQUEST_LABELS = {
   managedBy: "app.kubernetes.io/managed-by",
 } as const;
 
+/** The labels of an object the platform makes for a request (its Table, its connection ConfigMap). */
+export function requestLabels(ref: Pick<RequestRef, "name" | "namespace" | "promiseName">): Record<string, string> {
+  return {
+    [REQUEST_LABELS.name]: labelValue(ref.name),
+    [REQUEST_LABELS.namespace]: labelValue(ref.namespace),
+    [REQUEST_LABELS.promise]: labelValue(ref.promiseName),
+    [REQUEST_LABELS.managedBy]: MANAGED_BY,
+  };
+}
+
 /** The request's name exactly, whatever its length (the label may hold a shortened form). */
 export const REQUEST_NAME_ANNOTATION = PLATFORM_TAG_KEYS.requestName;
 /**
@@ -105,12 +115,7 @@ export function renderAckTable(plan: TablePlan, ref: RequestRef): AckTable {
     metadata: {
       name: ref.name,
       namespace: ref.namespace,
-      labels: {
-        [REQUEST_LABELS.name]: labelValue(ref.name),
-        [REQUEST_LABELS.namespace]: labelValue(ref.namespace),
-        [REQUEST_LABELS.promise]: labelValue(ref.promiseName),
-        [REQUEST_LABELS.managedBy]: MANAGED_BY,
-      },
+      labels: requestLabels(ref),
       annotations: {
         [ACK_REGION_ANNOTATION]: plan.region,
         [ACK_DELETION_POLICY_ANNOTATION]: plan.deletionPolicy === "Delete" ? "delete" : "retain",
