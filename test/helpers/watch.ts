@@ -59,6 +59,9 @@ export const LOCAL_FLUX_INTERVAL_MS = 5_000;
 /** Long enough for a Work written now to be applied (or pruned) by Flux: two intervals and a retry. */
 export const FLUX_SETTLE_MS = 3 * LOCAL_FLUX_INTERVAL_MS + 5_000;
 
+/** A Job that has finished, either way. */
+const jobFinished = (j: k8s.V1Job) => (j.status?.succeeded ?? 0) > 0 || (j.status?.failed ?? 0) > 0;
+
 /**
  * Waits until every pipeline Job Kratix started for the request after `since` has finished,
  * and at least one has, then lets Flux settle: afterwards nothing more can come of the event.
@@ -71,8 +74,7 @@ export async function chainSettled(kubeconfig: string, request: { namespace: str
       const jobs = (await batch.listJobForAllNamespaces({ labelSelector: `kratix.io/resource-name=${request.name}` })).items.filter(
         (j) => requestNamespaceOf(j) === request.namespace && new Date(j.metadata!.creationTimestamp!).getTime() >= since - 1_000,
       );
-      const done = (j: k8s.V1Job) => (j.status?.succeeded ?? 0) > 0 || (j.status?.failed ?? 0) > 0;
-      return jobs.length > 0 && jobs.every(done) ? true : undefined;
+      return jobs.length > 0 && jobs.every(jobFinished) ? true : undefined;
     },
     timeoutMs,
     1_000,
@@ -94,7 +96,7 @@ export async function chainQuiet(kubeconfig: string, snapshot: () => Promise<str
     "no pipeline Job running and the state store unchanged for three Flux intervals",
     async () => {
       const jobs = (await batch.listJobForAllNamespaces({ labelSelector: "kratix.io/promise-name" })).items;
-      const running = jobs.some((j) => !((j.status?.succeeded ?? 0) > 0 || (j.status?.failed ?? 0) > 0));
+      const running = jobs.some((j) => !jobFinished(j));
       const now = await snapshot();
       if (running || now !== last) {
         last = now;
